@@ -1,0 +1,88 @@
+//! Decoding, `.npy` and PNG overlays, JSON; every file is written to a
+//! temporary name and renamed, so a killed run leaves no partial output.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use image::{Rgb, RgbImage};
+use npyz::WriterBuilder;
+
+use crate::Error;
+
+/// Decodes any image `image` reads (format guessed from the bytes) to RGB8.
+pub fn load_image(path: &Path) -> Result<RgbImage, Error> {
+    let bytes = fs::read(path).map_err(|source| Error::Io { path: path.to_owned(), source })?;
+    let decoded = image::ImageReader::new(std::io::Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| Error::Decode { path: path.to_owned(), reason: e.to_string() })?
+        .decode()
+        .map_err(|e| Error::Decode { path: path.to_owned(), reason: e.to_string() })?;
+    let rgb = decoded.to_rgb8();
+    if rgb.width() < 2 || rgb.height() < 2 {
+        return Err(Error::ImageTooSmall { width: rgb.width(), height: rgb.height() });
+    }
+    Ok(rgb)
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same directory.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let fail = |e: std::io::Error| Error::Output { path: path.to_owned(), reason: e.to_string() };
+    let mut tmp = PathBuf::from(path);
+    tmp.set_extension(format!(
+        "{}.tmp{}",
+        path.extension().and_then(|e| e.to_str()).unwrap_or(""),
+        std::process::id()
+    ));
+    fs::write(&tmp, bytes).map_err(fail)?;
+    fs::rename(&tmp, path).map_err(fail)
+}
+
+/// An f32 `.npy` array of shape `shape`.
+pub fn npy_bytes(data: &[f32], shape: &[usize]) -> Vec<u8> {
+    let mut buf = Vec::new();
+    let shape: Vec<u64> = shape.iter().map(|&d| d as u64).collect();
+    let mut writer = npyz::WriteOptions::new()
+        .default_dtype()
+        .shape(&shape)
+        .writer(&mut buf)
+        .begin_nd()
+        .expect("writing to memory");
+    writer.extend(data.iter().copied()).expect("writing to memory");
+    writer.finish().expect("writing to memory");
+    buf
+}
+
+pub fn write_npy(path: &Path, data: &[f32], shape: &[usize]) -> Result<(), Error> {
+    write_atomic(path, &npy_bytes(data, shape))
+}
+
+/// Reads an f32 `.npy` file: (values, shape).
+pub fn read_npy(path: &Path) -> Result<(Vec<f32>, Vec<usize>), Error> {
+    let bytes = fs::read(path).map_err(|source| Error::Io { path: path.to_owned(), source })?;
+    let bad = |e: std::io::Error| Error::Decode { path: path.to_owned(), reason: e.to_string() };
+    let npy = npyz::NpyFile::new(&bytes[..]).map_err(bad)?;
+    let shape = npy.shape().iter().map(|&d| d as usize).collect();
+    Ok((npy.into_vec::<f32>().map_err(bad)?, shape))
+}
+
+/// `map` (row-major, the image's size) in a perceptual colormap (inferno),
+/// min–max scaled and blended over `image`.
+pub fn overlay(image: &RgbImage, map: &[f32]) -> RgbImage {
+    let (lo, hi) = map.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+    let span = if hi > lo { hi - lo } else { 1.0 };
+    let mut out = image.clone();
+    for (p, &v) in out.pixels_mut().zip(map) {
+        let c = colorous::INFERNO.eval_continuous(((v - lo) / span) as f64);
+        let blend = |a: u8, b: u8| (0.4 * a as f32 + 0.6 * b as f32).round() as u8;
+        *p = Rgb([blend(p.0[0], c.r), blend(p.0[1], c.g), blend(p.0[2], c.b)]);
+    }
+    out
+}
+
+pub fn write_png(path: &Path, image: &RgbImage) -> Result<(), Error> {
+    let mut buf = Vec::new();
+    image
+        .write_to(&mut std::io::Cursor::new(&mut buf), image::ImageFormat::Png)
+        .map_err(|e| Error::Output { path: path.to_owned(), reason: e.to_string() })?;
+    write_atomic(path, &buf)
+}

@@ -1,0 +1,194 @@
+//! The `pami` command line.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use pami::{
+    Baseline, Blur, DeviceChoice, EfficientNetLite0, ExplainConfig, Explainer, Explanation, Padding, PartKind, Score,
+    Strategy, Targets, WindowGrid, io,
+};
+
+#[derive(Parser)]
+#[command(name = "pami", version, about = "Explain what an image classifier looks at (PAMI, on the GPU)")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Importance maps for one image.
+    Explain(ExplainArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum StrategyArg {
+    /// Sliding windows (PAMI Strategy I).
+    Window,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ShapeArg {
+    Circle,
+    Rect,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum BaselineArg {
+    Blur,
+    Black,
+    White,
+    Mean,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum PaddingArg {
+    Zero,
+    Reflect,
+}
+
+#[derive(Args)]
+struct ExplainArgs {
+    /// The image (PNG or JPEG).
+    image: PathBuf,
+    /// Class to explain: an ImageNet id (0–999) or an exact class name. Repeat for several.
+    #[arg(long = "target", value_name = "CLASS", conflicts_with = "top_k")]
+    targets: Vec<String>,
+    /// Explain the K most probable classes (default 1 when no --target is given).
+    #[arg(long, value_name = "K")]
+    top_k: Option<usize>,
+    #[arg(long, value_enum, default_value = "window")]
+    strategy: StrategyArg,
+    /// Window shape.
+    #[arg(long, value_enum, default_value = "circle")]
+    shape: ShapeArg,
+    /// Window radius (or half side) in model-input pixels.
+    #[arg(long, default_value_t = 40)]
+    radius: u32,
+    /// Distance between window centres in model-input pixels.
+    #[arg(long, default_value_t = 6)]
+    stride: u32,
+    /// What replaces the pixels outside the kept part.
+    #[arg(long, value_enum, default_value = "blur")]
+    baseline: BaselineArg,
+    /// Blur kernel: paper (49×49, σ 100), gaussian:SIZE:SIGMA or box:SIZE.
+    #[arg(long, default_value = "paper")]
+    blur: String,
+    /// Blur edge handling.
+    #[arg(long, value_enum, default_value = "zero")]
+    padding: PaddingArg,
+    /// Score of a composite: softmax probability (paper) or logit.
+    #[arg(long, value_enum, default_value = "probability")]
+    score: Score,
+    /// Composites per forward pass.
+    #[arg(long, default_value_t = 16)]
+    batch: usize,
+    /// auto: a real GPU if present, else the CPU; wgpu forces the GPU path.
+    #[arg(long, value_enum, default_value = "auto")]
+    device: DeviceChoice,
+    /// EfficientNet-Lite0 weights as a PyTorch checkpoint instead of the embedded ones.
+    #[arg(long, value_name = "PTH")]
+    weights: Option<PathBuf>,
+    /// Output directory.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+fn config(args: &ExplainArgs, targets: Targets) -> anyhow::Result<ExplainConfig> {
+    let StrategyArg::Window = args.strategy;
+    let shape = match args.shape {
+        ShapeArg::Circle => PartKind::Circle,
+        ShapeArg::Rect => PartKind::Rect,
+    };
+    let padding = match args.padding {
+        PaddingArg::Zero => Padding::Zero,
+        PaddingArg::Reflect => Padding::Reflect,
+    };
+    let baseline = match args.baseline {
+        BaselineArg::Blur => Baseline::Blur(Blur::parse(&args.blur)?.with_padding(padding)),
+        BaselineArg::Black => Baseline::Black,
+        BaselineArg::White => Baseline::White,
+        BaselineArg::Mean => Baseline::Mean,
+    };
+    Ok(ExplainConfig {
+        strategy: Strategy::Window(WindowGrid { shape, radius: args.radius, stride: args.stride }),
+        baseline,
+        targets,
+        score: args.score,
+        batch: args.batch,
+        top: 5,
+    })
+}
+
+/// A file-name-safe form of a class name.
+fn slug(name: &str) -> String {
+    name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect()
+}
+
+fn write_outputs(out: &Path, stem: &str, image: &image::RgbImage, e: &Explanation, json: serde_json::Value) -> anyhow::Result<()> {
+    std::fs::create_dir_all(out).with_context(|| format!("{}: cannot create directory", out.display()))?;
+    for (t, target) in e.targets.iter().enumerate() {
+        let base = format!("{stem}.class{}_{}", target.class, slug(&target.name));
+        io::write_npy(&out.join(format!("{base}.npy")), e.map(t), &e.map_size)?;
+        io::write_npy(&out.join(format!("{base}.full.npy")), e.map_full(t), &e.image_size)?;
+        io::write_png(&out.join(format!("{base}.png")), &io::overlay(image, e.map_full(t)))?;
+    }
+    let text = serde_json::to_string_pretty(&json)?;
+    io::write_atomic(&out.join(format!("{stem}.json")), text.as_bytes())?;
+    Ok(())
+}
+
+fn explain(args: ExplainArgs) -> anyhow::Result<()> {
+    let runtime = pami::device::select(args.device)?;
+    eprintln!("pami: running on {} ({}): {}", runtime.backend, runtime.adapter, runtime.reason);
+    let image = io::load_image(&args.image)?;
+    let model = match &args.weights {
+        Some(path) => EfficientNetLite0::from_pytorch(path, &runtime.device)?,
+        None => EfficientNetLite0::pretrained(&runtime.device)?,
+    };
+    let explainer = Explainer::new(model, runtime.device.clone());
+    let targets = if args.targets.is_empty() {
+        Targets::TopK(args.top_k.unwrap_or(1))
+    } else {
+        Targets::Classes(args.targets.iter().map(|c| explainer.class_id(c)).collect::<Result<_, _>>()?)
+    };
+    let config = config(&args, targets)?;
+    let explanation = explainer.explain(&image, &config)?;
+    let stem = args.image.file_stem().and_then(|s| s.to_str()).unwrap_or("image").to_owned();
+    let json = serde_json::json!({
+        "image": args.image,
+        "backend": runtime.backend,
+        "adapter": runtime.adapter,
+        "model": "efficientnet-lite0",
+        "config": config,
+        "explanation": explanation,
+    });
+    write_outputs(&args.out, &stem, &image, &explanation, json)?;
+    for t in &explanation.targets {
+        eprintln!("pami: class {} ({}), p = {:.3}", t.class, t.name, t.probability);
+    }
+    eprintln!(
+        "pami: {} parts, {} forward passes, {:.1} s; wrote {}",
+        explanation.parts,
+        explanation.forward_passes,
+        explanation.timings.total,
+        args.out.display()
+    );
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Explain(args) => explain(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! `pami explain` end to end, and a one-line error with a non-zero exit for
+//! every kind of bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+fn pami(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pami")).args(args).args(["--device", "cpu"]).output().unwrap()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("pami-cli-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn assert_clean_failure(args: &[&str], expect: &str) {
+    let out = pami(args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{args:?} should fail with exit 1; stderr: {stderr}");
+    assert!(!stderr.contains("panicked"), "{args:?} panicked: {stderr}");
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(errors.len(), 1, "{args:?}: expected one error line, got: {stderr}");
+    assert!(errors[0].contains(expect), "{args:?}: `{}` does not mention `{expect}`", errors[0]);
+}
+
+#[test]
+fn bad_inputs_get_one_line_errors() {
+    let dir = scratch("bad");
+    let out = dir.join("out");
+    let out = out.to_str().unwrap();
+    let text = dir.join("notes.png");
+    std::fs::write(&text, "not an image").unwrap();
+    let coffee = std::fs::read(format!("{ROOT}/assets/coffee.png")).unwrap();
+    let truncated = dir.join("truncated.png");
+    std::fs::write(&truncated, &coffee[..coffee.len() / 3]).unwrap();
+    let tiny = dir.join("tiny.png");
+    image::RgbImage::new(1, 1).save(&tiny).unwrap();
+    let path = |p: &Path| p.to_str().unwrap().to_owned();
+    let coffee = format!("{ROOT}/assets/coffee.png");
+
+    assert_clean_failure(&["explain", "/no/such/image.png", "--out", out], "No such file");
+    assert_clean_failure(&["explain", &path(&text), "--out", out], "not a readable image");
+    assert_clean_failure(&["explain", &path(&truncated), "--out", out], "not a readable image");
+    assert_clean_failure(&["explain", &path(&tiny), "--out", out], "1×1");
+    assert_clean_failure(&["explain", &coffee, "--target", "1000", "--out", out], "unknown class `1000`");
+    assert_clean_failure(&["explain", &coffee, "--target", "flying teapot", "--out", out], "unknown class");
+    assert_clean_failure(&["explain", &coffee, "--radius", "0", "--out", out], "radius");
+    assert_clean_failure(&["explain", &coffee, "--stride", "300", "--out", out], "stride 300");
+    assert_clean_failure(&["explain", &coffee, "--blur", "gaussian:4:2", "--out", out], "odd");
+    assert_clean_failure(&["explain", &coffee, "--weights", "/no/such.pth", "--out", out], "no such file");
+    assert!(!Path::new(out).exists(), "a failed run wrote outputs");
+}
+
+#[test]
+fn explain_writes_maps_overlays_and_summary() {
+    let dir = scratch("ok");
+    let out = dir.join("out");
+    let coffee = format!("{ROOT}/assets/coffee.png");
+    let run = pami(&[
+        "explain", &coffee, "--target", "espresso", "--target", "968", "--stride", "28", "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("coffee.json")).unwrap()).unwrap();
+    let e = &summary["explanation"];
+    assert_eq!(summary["backend"], "cpu");
+    assert_eq!(e["predictions"][0]["name"], "espresso");
+    assert_eq!(e["targets"][1]["class"], 968);
+    assert_eq!(e["parts"], 64);
+    assert!(e["timings"]["model"].as_f64().unwrap() > 0.0);
+    for (class, name) in [(967, "espresso"), (968, "cup")] {
+        let file = |suffix: &str| out.join(format!("coffee.class{class}_{name}.{suffix}"));
+        let (map, shape) = pami::io::read_npy(&file("npy")).unwrap();
+        assert_eq!(shape, [224, 224]);
+        assert!(map.iter().all(|v| v.is_finite() && (0.0..=1.0).contains(v)));
+        let (_, full) = pami::io::read_npy(&file("full.npy")).unwrap();
+        assert_eq!(full, [400, 600]);
+        let overlay = image::open(file("png")).unwrap();
+        assert_eq!((overlay.width(), overlay.height()), (600, 400));
+    }
+}

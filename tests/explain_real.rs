@@ -1,0 +1,41 @@
+//! On a natural image, the sliding-window map for the predicted class peaks
+//! on the annotated object.
+
+use burn::tensor::Device;
+use pami::{EfficientNetLite0, ExplainConfig, Explainer, PartKind, Strategy, Targets, WindowGrid};
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+#[test]
+fn espresso_map_peaks_on_the_cup() {
+    let boxes: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(format!("{ROOT}/assets/boxes.json")).unwrap()).unwrap();
+    let entry = &boxes["coffee.png"];
+    let b: Vec<usize> = entry["box"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
+    let image = pami::io::load_image(format!("{ROOT}/assets/coffee.png").as_ref()).unwrap();
+    let device = Device::flex();
+    let explainer = Explainer::new(EfficientNetLite0::pretrained(&device).unwrap(), device);
+    // The paper's radius with a coarser stride keeps the test to ~400 forward passes.
+    let config = ExplainConfig {
+        strategy: Strategy::Window(WindowGrid { shape: PartKind::Circle, radius: 40, stride: 12 }),
+        targets: Targets::TopK(2),
+        ..ExplainConfig::default()
+    };
+    let e = explainer.explain(&image, &config).unwrap();
+    assert_eq!(e.predictions[0].name, "espresso");
+    assert_eq!(e.targets.len(), 2, "two targets from one set of forward passes");
+    assert_eq!(e.forward_passes, 1 + 361usize.div_ceil(config.batch));
+    let [h, w] = e.image_size;
+    assert_eq!([h, w], [400, 600]);
+    let map = e.map_full(0);
+    let argmax = (0..map.len()).max_by(|&a, &b| map[a].total_cmp(&map[b])).unwrap();
+    let (x, y) = (argmax % w, argmax / w);
+    assert!(b[0] <= x && x <= b[2] && b[1] <= y && y <= b[3], "maximum at ({x}, {y}) is off the cup {b:?}");
+    // The map discriminates: the object's mean importance is above the image's.
+    let inside: Vec<f32> = (0..map.len())
+        .filter(|i| (b[0]..=b[2]).contains(&(i % w)) && (b[1]..=b[3]).contains(&(i / w)))
+        .map(|i| map[i])
+        .collect();
+    let mean = |v: &[f32]| v.iter().sum::<f32>() / v.len() as f32;
+    assert!(mean(&inside) > mean(map), "cup {} vs image {}", mean(&inside), mean(map));
+}

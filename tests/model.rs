@@ -1,0 +1,55 @@
+//! EfficientNet-Lite0 with the embedded weights reproduces PyTorch's logits
+//! (tools/make_model_fixture.py) on both devices.
+
+mod common;
+
+use burn::tensor::{Device, Tensor, TensorData};
+use common::gpu;
+use pami::{EfficientNetLite0, Model, explain::to_chw};
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+struct Fixture {
+    input: Vec<f32>,
+    top5: Vec<usize>,
+    logits: Vec<f32>,
+}
+
+fn fixture() -> Fixture {
+    let text = std::fs::read_to_string(format!("{ROOT}/tests/fixtures/efficientnet_lite0_chelsea.json")).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let image = pami::io::load_image(format!("{ROOT}/tests/fixtures/chelsea_224.png").as_ref()).unwrap();
+    assert_eq!(image.dimensions(), (224, 224));
+    Fixture {
+        input: to_chw(&image),
+        top5: json["top5"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect(),
+        logits: json["logits"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap() as f32).collect(),
+    }
+}
+
+fn check(device: Device) {
+    let f = fixture();
+    let model = EfficientNetLite0::pretrained(&device).unwrap();
+    let x = Tensor::<3>::from_data(TensorData::new(f.input, [3, 224, 224]), &device);
+    let logits = model.forward(model.normalisation().apply(x).unsqueeze::<4>());
+    let logits: Vec<f32> = logits.into_data().convert::<f32>().try_into_vec().unwrap();
+    assert_eq!(logits.len(), 1000);
+    let mut order: Vec<usize> = (0..1000).collect();
+    order.sort_by(|&a, &b| logits[b].total_cmp(&logits[a]));
+    assert_eq!(order[..5], f.top5[..], "top-5 classes differ from PyTorch");
+    let diff = common::max_abs_diff(&logits, &f.logits);
+    assert!(diff <= 1e-3, "logits differ from PyTorch by {diff}");
+    assert_eq!(model.class_names()[order[0]], "Egyptian cat");
+}
+
+#[test]
+fn logits_match_pytorch_on_cpu() {
+    check(Device::flex());
+}
+
+#[test]
+fn logits_match_pytorch_on_gpu() {
+    if let Some(device) = gpu() {
+        check(device);
+    }
+}
