@@ -152,11 +152,18 @@ fn overhead(explainer: &Explainer<EfficientNetLite0>, device: &Device, tag: &str
 fn main() {
     let (device, tag) = device();
     let mut c = Criterion::default().configure_from_args();
-    kernels(&mut c, &device, &tag);
+    // The kernels on both implementations, so their ratio comes from one run.
+    kernels(&mut c, &Device::flex(), "cpu");
+    if let Ok((gpu, _)) = pami::device::wgpu_device() {
+        kernels(&mut c, &gpu, "wgpu");
+    }
     let model = EfficientNetLite0::pretrained(&device).unwrap();
     forward(&mut c, &model, &device, &tag);
     let explainer = Explainer::new(model, device.clone());
     explanation(&mut c, &explainer, &tag);
     c.final_summary();
-    overhead(&explainer, &device, &tag);
+    // A criterion filter (e.g. `-- kernels`) asks for part of the benches: skip the overhead table then.
+    if !std::env::args().skip(1).any(|a| !a.starts_with('-')) {
+        overhead(&explainer, &device, &tag);
+    }
 }
