@@ -4,8 +4,8 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    #[error("{}: {source}", path.display())]
-    Io { path: PathBuf, source: std::io::Error },
+    #[error("{}: {error}", path.display())]
+    Io { path: PathBuf, error: std::io::Error },
     #[error("{}: not a readable image ({reason})", path.display())]
     Decode { path: PathBuf, reason: String },
     #[error("image is {width}×{height} pixels; pami needs at least 2×2")]

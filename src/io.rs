@@ -11,7 +11,7 @@ use crate::Error;
 
 /// Decodes any image `image` reads (format guessed from the bytes) to RGB8.
 pub fn load_image(path: &Path) -> Result<RgbImage, Error> {
-    let bytes = fs::read(path).map_err(|source| Error::Io { path: path.to_owned(), source })?;
+    let bytes = fs::read(path).map_err(|error| Error::Io { path: path.to_owned(), error })?;
     let decoded = image::ImageReader::new(std::io::Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| Error::Decode { path: path.to_owned(), reason: e.to_string() })?
@@ -58,7 +58,7 @@ pub fn write_npy(path: &Path, data: &[f32], shape: &[usize]) -> Result<(), Error
 
 /// Reads an f32 `.npy` file: (values, shape).
 pub fn read_npy(path: &Path) -> Result<(Vec<f32>, Vec<usize>), Error> {
-    let bytes = fs::read(path).map_err(|source| Error::Io { path: path.to_owned(), source })?;
+    let bytes = fs::read(path).map_err(|error| Error::Io { path: path.to_owned(), error })?;
     let bad = |e: std::io::Error| Error::Decode { path: path.to_owned(), reason: e.to_string() };
     let npy = npyz::NpyFile::new(&bytes[..]).map_err(bad)?;
     let shape = npy.shape().iter().map(|&d| d as usize).collect();

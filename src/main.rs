@@ -141,9 +141,9 @@ fn write_outputs(out: &Path, stem: &str, image: &image::RgbImage, e: &Explanatio
 }
 
 fn explain(args: ExplainArgs) -> anyhow::Result<()> {
+    let image = io::load_image(&args.image)?;
     let runtime = pami::device::select(args.device)?;
     eprintln!("pami: running on {} ({}): {}", runtime.backend, runtime.adapter, runtime.reason);
-    let image = io::load_image(&args.image)?;
     let model = match &args.weights {
         Some(path) => EfficientNetLite0::from_pytorch(path, &runtime.device)?,
         None => EfficientNetLite0::pretrained(&runtime.device)?,
@@ -180,6 +180,13 @@ fn explain(args: ExplainArgs) -> anyhow::Result<()> {
 }
 
 fn main() -> ExitCode {
+    // Mesa's Vulkan drivers load libwayland, which prints "error: XDG_RUNTIME_DIR is
+    // invalid or not set" on headless machines while wgpu enumerates adapters. That line
+    // is not pami's error; give libwayland a directory to look in (and find no display).
+    if std::env::var_os("XDG_RUNTIME_DIR").is_none() {
+        // SAFETY: no other thread exists yet.
+        unsafe { std::env::set_var("XDG_RUNTIME_DIR", std::env::temp_dir()) };
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Explain(args) => explain(args),
