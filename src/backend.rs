@@ -10,8 +10,17 @@ use burn::backend::{
 };
 use burn::tensor::{Shape, TensorData};
 
+use burn::backend::fusion::custom::TensorSpec;
+
 use crate::cpu;
-use crate::gpu::{self, aggregate::AggregateParams, blur::BlurParams, compose::ComposeParams};
+use crate::gpu::{
+    self, aggregate::AggregateParams, blur::BlurParams, components::ComponentsParams, compose::ComposeParams,
+};
+
+/// Both outputs of `connected_components` keep the input's int dtype.
+fn components_meta(labels: &TensorSpec) -> (TensorSpec, TensorSpec) {
+    (labels.clone(), TensorSpec::new(Shape::new([labels.shape[0]]), labels.dtype))
+}
 
 /// Operations of the explanation pipeline. Call them through [`crate::ops`],
 /// which works on `burn::Tensor`s of any device.
@@ -44,6 +53,12 @@ pub trait PamiBackend: Backend {
         offsets: IntTensor<Self>,
         params: AggregateParams,
     ) -> FloatTensor<Self>;
+
+    /// Splits every label of `labels [N, H, W]` into its 4-connected regions:
+    /// returns (components numbered 0..n in order of first appearance in
+    /// raster order, n per image `[N]`).
+    #[fusion(meta = components_meta)]
+    fn connected_components(labels: IntTensor<Self>) -> (IntTensor<Self>, IntTensor<Self>);
 }
 
 // ---------------------------------------------------------------- GPU (WGSL)
@@ -99,6 +114,13 @@ impl PamiBackend for CubeBackend {
         launch("aggregate", gpu::aggregate::SOURCE, count, &[&scores, &parts, &labels, &offsets, &maps], &params);
         maps
     }
+
+    fn connected_components(labels: IntTensor<Self>) -> (IntTensor<Self>, IntTensor<Self>) {
+        use gpu::launch::cast;
+        let dtype = labels.dtype;
+        let (components, counts) = gpu::components::connected_components(labels);
+        (cast(components, dtype), cast(counts, dtype))
+    }
 }
 
 fn planes_hw(shape: &Shape) -> (u32, u32, u32) {
@@ -121,6 +143,10 @@ fn i32s(t: FlexTensor) -> Vec<i32> {
 
 fn flex(values: Vec<f32>, shape: Shape) -> FlexTensor {
     FlexTensor::from_data(TensorData::new(values, shape))
+}
+
+fn flex_int(values: Vec<i32>, shape: Shape, dtype: burn::tensor::DType) -> FlexTensor {
+    FlexTensor::from_data(TensorData::new(values, shape).convert_dtype(dtype))
 }
 
 impl PamiBackend for Flex {
@@ -159,5 +185,13 @@ impl PamiBackend for Flex {
         let (scores, _) = f32s(scores);
         let maps = cpu::aggregate::aggregate(&scores, &i32s(parts), &i32s(labels), &i32s(offsets), &params);
         flex(maps, Shape::new([params.targets as usize, params.height as usize, params.width as usize]))
+    }
+
+    fn connected_components(labels: IntTensor<Self>) -> (IntTensor<Self>, IntTensor<Self>) {
+        let dtype = labels.dtype();
+        let shape = labels.layout().shape().clone();
+        let params = ComponentsParams::new(shape[0], shape[1], shape[2]);
+        let (components, counts) = cpu::components::connected_components(&i32s(labels), &params);
+        (flex_int(components, shape.clone(), dtype), flex_int(counts, Shape::new([shape[0]]), dtype))
     }
 }

@@ -23,6 +23,7 @@ pub mod io;
 pub mod model;
 pub mod ops;
 pub mod partition;
+pub mod segment;
 
 pub use blur::{Blur, BlurShape, Padding};
 pub use device::{DeviceChoice, Runtime};

@@ -5,4 +5,5 @@
 
 pub mod aggregate;
 pub mod blur;
+pub mod components;
 pub mod compose;

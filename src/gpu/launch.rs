@@ -5,7 +5,7 @@ use burn::backend::wgpu::{CubeTensor, KernelSource, SourceKernel, SourceTemplate
 use burn::cubecl::{CubeCount, CubeDim, prelude::KernelId, server::KernelArguments};
 use burn::tensor::Shape;
 
-use super::TILE;
+use super::{LINE, TILE};
 
 /// A kernel whose source is a complete WGSL file with a `main` entry point.
 struct Wgsl {
@@ -15,7 +15,7 @@ struct Wgsl {
 
 impl KernelSource for Wgsl {
     fn source(&self) -> SourceTemplate {
-        SourceTemplate::new(self.source)
+        SourceTemplate::new(super::resolve_imports(self.source))
     }
 
     fn id(&self) -> KernelId {
@@ -27,9 +27,23 @@ impl KernelSource for Wgsl {
     }
 }
 
-/// Ceil-divided workgroup count for a `width × height × depth` grid of 16×16×1 tiles.
-pub(crate) fn tiles(width: u32, height: u32, depth: u32) -> CubeCount {
-    CubeCount::Static(width.div_ceil(TILE), height.div_ceil(TILE), depth)
+/// Workgroup shape and count of a launch; the shape must match the kernel's `@workgroup_size`.
+pub(crate) struct Grid {
+    dim: CubeDim,
+    count: CubeCount,
+}
+
+/// A `width × height × depth` grid of 16×16×1 workgroups (`@workgroup_size(16, 16, 1)`).
+pub(crate) fn tiles(width: u32, height: u32, depth: u32) -> Grid {
+    Grid {
+        dim: CubeDim::new_3d(TILE, TILE, 1),
+        count: CubeCount::Static(width.div_ceil(TILE), height.div_ceil(TILE), depth),
+    }
+}
+
+/// `rows` rows of `len` invocations in 64×1×1 workgroups (`@workgroup_size(64, 1, 1)`).
+pub(crate) fn lines(len: u32, rows: u32) -> Grid {
+    Grid { dim: CubeDim::new_3d(LINE, 1, 1), count: CubeCount::Static(len.div_ceil(LINE), rows, 1) }
 }
 
 /// Contiguous f32 view of a float tensor.
@@ -38,21 +52,30 @@ pub(crate) fn float(t: CubeTensor) -> CubeTensor {
     into_contiguous(t)
 }
 
-/// Contiguous i32 view of an int tensor (Burn's int element may be wider).
+/// Contiguous i32 view of an int tensor (Burn's int element may be wider); the second
+/// value is the tensor's own dtype, to cast results back to.
 pub(crate) fn int(t: CubeTensor) -> CubeTensor {
-    use burn::backend::ops::IntTensorOps;
-    let t = if t.dtype == DType::I32 {
-        t
-    } else {
-        burn::backend::wgpu::CubeBackend::int_cast(t, burn::tensor::IntDType::I32)
-    };
-    into_contiguous(t)
+    into_contiguous(cast(t, DType::I32))
 }
 
-/// A new uninitialised f32 tensor on the same client as `like`.
+/// `t` as `dtype` (an int dtype), converting only if needed.
+pub(crate) fn cast(t: CubeTensor, dtype: DType) -> CubeTensor {
+    use burn::backend::ops::IntTensorOps;
+    if t.dtype == dtype {
+        return t;
+    }
+    let target = dtype.try_into().expect("an int dtype");
+    burn::backend::wgpu::CubeBackend::int_cast(t, target)
+}
+
+/// A new uninitialised tensor of `dtype` on the same client as `like`.
+pub(crate) fn empty(like: &CubeTensor, shape: Shape, dtype: DType) -> CubeTensor {
+    let handle = like.client.empty(shape.num_elements() * dtype.size());
+    CubeTensor::new_contiguous(like.client.clone(), like.device.clone(), shape, handle, dtype)
+}
+
 pub(crate) fn empty_f32(like: &CubeTensor, shape: Shape) -> CubeTensor {
-    let handle = like.client.empty(shape.num_elements() * DType::F32.size());
-    CubeTensor::new_contiguous(like.client.clone(), like.device.clone(), shape, handle, DType::F32)
+    empty(like, shape, DType::F32)
 }
 
 /// Enqueue `source` on the tensors' stream with `inputs` (bound in order),
@@ -60,7 +83,7 @@ pub(crate) fn empty_f32(like: &CubeTensor, shape: Shape) -> CubeTensor {
 pub(crate) fn launch<P: bytemuck::Pod>(
     name: &'static str,
     source: &'static str,
-    count: CubeCount,
+    grid: Grid,
     buffers: &[&CubeTensor],
     params: &P,
 ) {
@@ -69,8 +92,8 @@ pub(crate) fn launch<P: bytemuck::Pod>(
     let mut bindings: Vec<_> = buffers.iter().map(|t| t.handle.clone().binding()).collect();
     bindings.push(params.binding());
     client.launch(
-        Box::new(SourceKernel::new(Wgsl { name, source }, CubeDim::new_3d(TILE, TILE, 1))),
-        count,
+        Box::new(SourceKernel::new(Wgsl { name, source }, grid.dim)),
+        grid.count,
         KernelArguments::new().with_buffers(bindings),
     );
 }

@@ -5,9 +5,34 @@
 
 pub mod aggregate;
 pub mod blur;
+pub mod components;
 pub mod compose;
 pub(crate) mod launch;
 
-/// Every kernel here uses 16×16 workgroups over (x, y) and the z grid for
-/// planes, batch items or targets.
+/// Code shared between shaders, pulled in by a line `// import shared/NAME.wgsl`.
+const SHARED: &[(&str, &str)] = &[(
+    "shared/components_params.wgsl",
+    include_str!("../../shaders/shared/components_params.wgsl"),
+)];
+
+/// A shader's complete WGSL: its text with every `// import shared/…` line
+/// replaced by that file. The naga test validates exactly this text.
+pub fn resolve_imports(text: &str) -> String {
+    text.lines()
+        .map(|line| match line.trim().strip_prefix("// import ") {
+            Some(name) => SHARED
+                .iter()
+                .find(|(n, _)| *n == name.trim())
+                .map(|(_, code)| code.to_string())
+                .unwrap_or_else(|| panic!("unknown shared WGSL file {name}")),
+            None => line.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Image kernels use 16×16 workgroups over (x, y) and the z grid for planes,
+/// batch items or targets.
 pub(crate) const TILE: u32 = 16;
+/// Line kernels use 64×1 workgroups over x and the y grid for images.
+pub(crate) const LINE: u32 = 64;

@@ -1,0 +1,27 @@
+// Connected components, stage 3 of 6: every pixel points straight at its root.
+// Concurrent rewrites only ever store an ancestor, so a walk still ends at the root.
+// CPU twin: components_compress in src/cpu/components.rs.
+
+@group(0) @binding(0) var<storage, read_write> parent: array<atomic<i32>>;  // [N, H, W]
+@group(0) @binding(1) var<storage, read_write> params: array<u32>;
+// import shared/components_params.wgsl
+
+@compute @workgroup_size(16, 16, 1)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let width = params[P_WIDTH];
+    let height = params[P_HEIGHT];
+    if gid.x >= width || gid.y >= height || gid.z >= params[P_IMAGES] {
+        return;
+    }
+    let base = gid.z * width * height;
+    let pixel = gid.y * width + gid.x;
+    var r = atomicLoad(&parent[base + pixel]);
+    loop {
+        let p = atomicLoad(&parent[base + u32(r)]);
+        if p == r {
+            break;
+        }
+        r = p;
+    }
+    atomicStore(&parent[base + pixel], r);
+}

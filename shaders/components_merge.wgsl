@@ -1,0 +1,65 @@
+// Connected components, stage 2 of 6: each pixel unites with its right and
+// lower neighbour when their labels are equal (4-connectivity). Union links
+// the larger root under the smaller with atomicMin (Playne & Hawick's
+// equivalence method), so every component's root ends as its first pixel in
+// raster order, whatever the schedule.
+// CPU twin: components_merge in src/cpu/components.rs.
+
+@group(0) @binding(0) var<storage, read_write> labels: array<i32>;          // [N, H, W]
+@group(0) @binding(1) var<storage, read_write> parent: array<atomic<i32>>;  // [N, H, W]
+@group(0) @binding(2) var<storage, read_write> params: array<u32>;
+// import shared/components_params.wgsl
+
+fn find(base: u32, x: i32) -> i32 {
+    var r = x;
+    loop {
+        let p = atomicLoad(&parent[base + u32(r)]);
+        if p == r {
+            break;
+        }
+        r = p;
+    }
+    return r;
+}
+
+fn unite(base: u32, a0: i32, b0: i32) {
+    var a = a0;
+    var b = b0;
+    loop {
+        a = find(base, a);
+        b = find(base, b);
+        if a < b {
+            let old = atomicMin(&parent[base + u32(b)], a);
+            if old == b {
+                break;
+            }
+            b = old;
+        } else if b < a {
+            let old = atomicMin(&parent[base + u32(a)], b);
+            if old == a {
+                break;
+            }
+            a = old;
+        } else {
+            break;
+        }
+    }
+}
+
+@compute @workgroup_size(16, 16, 1)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let width = params[P_WIDTH];
+    let height = params[P_HEIGHT];
+    if gid.x >= width || gid.y >= height || gid.z >= params[P_IMAGES] {
+        return;
+    }
+    let base = gid.z * width * height;
+    let pixel = gid.y * width + gid.x;
+    let label = labels[base + pixel];
+    if gid.x + 1u < width && labels[base + pixel + 1u] == label {
+        unite(base, i32(pixel), i32(pixel + 1u));
+    }
+    if gid.y + 1u < height && labels[base + pixel + width] == label {
+        unite(base, i32(pixel), i32(pixel + width));
+    }
+}
