@@ -105,3 +105,46 @@ fn components_gpu_equals_cpu_twin_exactly() {
         assert!(na.iter().all(|&n| n > 1));
     }
 }
+
+/// The reference label maps of `tests/fixtures/segments` (tools/make_segment_refs.py):
+/// (input, setting, labels, 4-connected pieces the manifest counts).
+fn references() -> Vec<(String, String, Vec<i32>, usize)> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/segments");
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(format!("{dir}/manifest.json")).unwrap()).unwrap();
+    let mut out = Vec::new();
+    for (input, entry) in manifest["inputs"].as_object().unwrap() {
+        let mut npz = npyz::npz::NpzArchive::open(format!("{dir}/{input}.npz")).unwrap();
+        for (setting, result) in entry["results"].as_object().unwrap() {
+            let labels = npz.by_name(setting).unwrap().unwrap().into_vec::<i32>().unwrap();
+            out.push((input.clone(), setting.clone(), labels, result["pieces_4conn"].as_u64().unwrap() as usize));
+        }
+    }
+    out
+}
+
+#[test]
+fn components_split_reference_segmentations_into_their_four_connected_pieces() {
+    // scikit-image's Felzenszwalb (8-connected graph) and OpenCV's SEEDS return labels made of
+    // several 4-connected pieces; pami's parts are single pieces, so these maps get split.
+    let refs = references();
+    assert!(refs.len() >= 8 * 20, "expected 8 inputs × 20 settings, found {}", refs.len());
+    let cpu = Device::flex();
+    let mut split = 0;
+    for (input, setting, labels, pieces) in &refs {
+        let side = (labels.len() as f64).sqrt() as usize;
+        let (out, counts) = run(labels, [1, side, side], &cpu);
+        assert_eq!(counts[0], *pieces, "{input} {setting}");
+        assert!(pami::segment::metrics::is_four_connected(&out, side));
+        // A refinement: pixels that share a piece share the reference label.
+        assert_eq!(pami::segment::metrics::undersegmentation_error(&out, labels), 0.0, "{input} {setting}");
+        split += (*pieces > pami::segment::metrics::segment_count(labels)) as usize;
+    }
+    assert!(split > 40, "the fixtures should include split labels, found {split}");
+    // The twenty maps of one input as one batch on the GPU: exactly the CPU's.
+    let Some(gpu) = gpu() else { return };
+    let batch: Vec<i32> = refs.iter().filter(|r| r.0 == "coffee_224").flat_map(|r| r.2.clone()).collect();
+    let n = batch.len() / (224 * 224);
+    assert_eq!(n, 20);
+    assert!(run(&batch, [n, 224, 224], &cpu) == run(&batch, [n, 224, 224], &gpu));
+}

@@ -1,6 +1,8 @@
 //! Segmentation on the device: label maps `[N, H, W]` (i32, labels 0..n per
 //! image, each label one 4-connected region) and their segment counts.
 
+pub mod metrics;
+
 use burn::backend::Dispatch;
 use burn::tensor::{Int, Tensor};
 
