@@ -8,14 +8,22 @@ use burn::backend::{
     tensor::{FloatTensor, IntTensor},
     wgpu::CubeBackend,
 };
-use burn::tensor::{Shape, TensorData};
+use burn::tensor::{DType, Shape, TensorData};
 
 use burn::backend::fusion::custom::TensorSpec;
 
 use crate::cpu;
 use crate::gpu::{
     self, aggregate::AggregateParams, blur::BlurParams, components::ComponentsParams, compose::ComposeParams,
+    merge::MergeParams, slic::SlicParams,
 };
+
+/// `segment_sizes`' two `[N, H·W]` tables, in the input's int dtype.
+fn sizes_meta(labels: &TensorSpec, _: &MergeParams) -> (TensorSpec, TensorSpec) {
+    let [n, h, w] = [labels.shape[0], labels.shape[1], labels.shape[2]];
+    let spec = TensorSpec::new(Shape::new([n, h * w]), labels.dtype);
+    (spec.clone(), spec)
+}
 
 /// Both outputs of `connected_components` keep the input's int dtype.
 fn components_meta(labels: &TensorSpec) -> (TensorSpec, TensorSpec) {
@@ -59,6 +67,45 @@ pub trait PamiBackend: Backend {
     /// raster order, n per image `[N]`).
     #[fusion(meta = components_meta)]
     fn connected_components(labels: IntTensor<Self>) -> (IntTensor<Self>, IntTensor<Self>);
+
+    /// SLIC's Lab image `[N, 3, H, W]` (1/4 units) of `image [N, 3, H, W]`
+    /// (values 0..255), with the host-built `linear` and `cbrt` tables (see
+    /// `shaders/slic_range.wgsl` and `shaders/slic_lab.wgsl`).
+    #[fusion(dtype = linear, shape = Shape::new([params.images as usize, 3, params.height as usize, params.width as usize]))]
+    fn slic_lab(
+        image: FloatTensor<Self>,
+        linear: IntTensor<Self>,
+        cbrt: IntTensor<Self>,
+        params: SlicParams,
+    ) -> IntTensor<Self>;
+
+    /// SLIC's assignment step: labels `[N, H, W]` of the nearest cluster.
+    #[fusion(dtype = lab, shape = Shape::new([params.images as usize, params.height as usize, params.width as usize]))]
+    fn slic_assign(lab: IntTensor<Self>, clusters: IntTensor<Self>, params: SlicParams) -> IntTensor<Self>;
+
+    /// SLIC's update step: the clusters `[N, K, 8]` moved to their pixels' means.
+    #[fusion(dtype = clusters, shape = clusters)]
+    fn slic_update(
+        lab: IntTensor<Self>,
+        labels: IntTensor<Self>,
+        clusters: IntTensor<Self>,
+        params: SlicParams,
+    ) -> IntTensor<Self>;
+
+    /// Size and first pixel of every segment of connected maps `[N, H, W]`,
+    /// each `[N, H·W]` indexed by label.
+    #[fusion(meta = sizes_meta)]
+    fn segment_sizes(labels: IntTensor<Self>, params: MergeParams) -> (IntTensor<Self>, IntTensor<Self>);
+
+    /// One round of small-segment removal (see `shaders/segment_merge.wgsl`).
+    #[fusion(dtype = labels, shape = labels)]
+    fn segment_merge(
+        labels: IntTensor<Self>,
+        sizes: IntTensor<Self>,
+        first: IntTensor<Self>,
+        counts: IntTensor<Self>,
+        params: MergeParams,
+    ) -> IntTensor<Self>;
 }
 
 // ---------------------------------------------------------------- GPU (WGSL)
@@ -120,6 +167,86 @@ impl PamiBackend for CubeBackend {
         let dtype = labels.dtype;
         let (components, counts) = gpu::components::connected_components(labels);
         (cast(components, dtype), cast(counts, dtype))
+    }
+
+    fn slic_lab(
+        image: FloatTensor<Self>,
+        linear: IntTensor<Self>,
+        cbrt: IntTensor<Self>,
+        params: SlicParams,
+    ) -> IntTensor<Self> {
+        use gpu::launch::{cast, empty, float, int, launch, lines, tiles};
+        let dtype = linear.dtype;
+        let image = float(image);
+        let (linear, cbrt) = (int(linear), int(cbrt));
+        // Burn's min_dim/max_dim gave a wrong row minimum on lavapipe (0.22.1); this is exact.
+        let range = empty(&image, Shape::new([params.images as usize, 2]), DType::I32);
+        launch("slic_range", gpu::slic::RANGE, lines(64, params.images), &[&image, &range], &params);
+        let shape = Shape::new([params.images as usize, 3, params.height as usize, params.width as usize]);
+        let lab = empty(&image, shape, DType::I32);
+        let grid = tiles(params.width, params.height, params.images);
+        launch("slic_lab", gpu::slic::LAB, grid, &[&image, &range, &linear, &cbrt, &lab], &params);
+        cast(lab, dtype)
+    }
+
+    fn slic_assign(lab: IntTensor<Self>, clusters: IntTensor<Self>, params: SlicParams) -> IntTensor<Self> {
+        use gpu::launch::{cast, empty, int, launch, tiles};
+        let dtype = lab.dtype;
+        let (lab, clusters) = (int(lab), int(clusters));
+        let shape = Shape::new([params.images as usize, params.height as usize, params.width as usize]);
+        let labels = empty(&lab, shape, DType::I32);
+        let grid = tiles(params.width, params.height, params.images);
+        launch("slic_assign", gpu::slic::ASSIGN, grid, &[&lab, &clusters, &labels], &params);
+        cast(labels, dtype)
+    }
+
+    fn slic_update(
+        lab: IntTensor<Self>,
+        labels: IntTensor<Self>,
+        clusters: IntTensor<Self>,
+        params: SlicParams,
+    ) -> IntTensor<Self> {
+        use gpu::launch::{cast, int, launch, lines};
+        let dtype = clusters.dtype;
+        let (lab, labels) = (int(lab), int(labels));
+        // The kernel updates in place: work on a copy, the input may be shared.
+        let clusters = int(clusters).copy();
+        let grid = lines(params.clusters, params.images);
+        launch("slic_update", gpu::slic::UPDATE, grid, &[&lab, &labels, &clusters], &params);
+        cast(clusters, dtype)
+    }
+
+    fn segment_sizes(labels: IntTensor<Self>, params: MergeParams) -> (IntTensor<Self>, IntTensor<Self>) {
+        use gpu::launch::{cast, empty, int, launch, lines, tiles};
+        let dtype = labels.dtype;
+        let labels = int(labels);
+        let plane = (params.width * params.height) as usize;
+        let shape = Shape::new([params.images as usize, plane]);
+        let sizes = empty(&labels, shape.clone(), DType::I32);
+        let first = empty(&labels, shape, DType::I32);
+        for (buffer, value) in [(&sizes, 0), (&first, u32::MAX)] {
+            let clear = MergeParams { value, ..params };
+            launch("segment_clear", gpu::merge::CLEAR, lines(plane as u32, params.images), &[buffer], &clear);
+        }
+        let grid = tiles(params.width, params.height, params.images);
+        launch("segment_sizes", gpu::merge::SIZES, grid, &[&labels, &sizes, &first], &params);
+        (cast(sizes, dtype), cast(first, dtype))
+    }
+
+    fn segment_merge(
+        labels: IntTensor<Self>,
+        sizes: IntTensor<Self>,
+        first: IntTensor<Self>,
+        counts: IntTensor<Self>,
+        params: MergeParams,
+    ) -> IntTensor<Self> {
+        use gpu::launch::{cast, empty, int, launch, tiles};
+        let dtype = labels.dtype;
+        let (labels, sizes, first, counts) = (int(labels), int(sizes), int(first), int(counts));
+        let output = empty(&labels, labels.meta.shape().clone(), DType::I32);
+        let grid = tiles(params.width, params.height, params.images);
+        launch("segment_merge", gpu::merge::MERGE, grid, &[&labels, &sizes, &first, &counts, &output], &params);
+        cast(output, dtype)
     }
 }
 
@@ -193,5 +320,68 @@ impl PamiBackend for Flex {
         let params = ComponentsParams::new(shape[0], shape[1], shape[2]);
         let (components, counts) = cpu::components::connected_components(&i32s(labels), &params);
         (flex_int(components, shape.clone(), dtype), flex_int(counts, Shape::new([shape[0]]), dtype))
+    }
+
+    fn slic_lab(
+        image: FloatTensor<Self>,
+        linear: IntTensor<Self>,
+        cbrt: IntTensor<Self>,
+        params: SlicParams,
+    ) -> IntTensor<Self> {
+        let dtype = linear.dtype();
+        let (image, _) = f32s(image);
+        let range = cpu::slic::slic_range(&image, &params);
+        let lab = cpu::slic::slic_lab(&image, &range, &i32s(linear), &i32s(cbrt), &params);
+        let shape = Shape::new([params.images as usize, 3, params.height as usize, params.width as usize]);
+        flex_int(lab, shape, dtype)
+    }
+
+    fn slic_assign(lab: IntTensor<Self>, clusters: IntTensor<Self>, params: SlicParams) -> IntTensor<Self> {
+        let dtype = lab.dtype();
+        let labels = cpu::slic::slic_assign(&i32s(lab), &i32s(clusters), &params);
+        flex_int(labels, Shape::new([params.images as usize, params.height as usize, params.width as usize]), dtype)
+    }
+
+    fn slic_update(
+        lab: IntTensor<Self>,
+        labels: IntTensor<Self>,
+        clusters: IntTensor<Self>,
+        params: SlicParams,
+    ) -> IntTensor<Self> {
+        let dtype = clusters.dtype();
+        let shape = clusters.layout().shape().clone();
+        let mut table = i32s(clusters);
+        cpu::slic::slic_update(&i32s(lab), &i32s(labels), &mut table, &params);
+        flex_int(table, shape, dtype)
+    }
+
+    fn segment_sizes(labels: IntTensor<Self>, params: MergeParams) -> (IntTensor<Self>, IntTensor<Self>) {
+        let dtype = labels.dtype();
+        let plane = (params.width * params.height) as usize;
+        let len = params.images as usize * plane;
+        let (mut sizes, mut first) = (vec![0u32; len], vec![0u32; len]);
+        cpu::merge::segment_clear(&mut sizes, &MergeParams { value: 0, ..params });
+        cpu::merge::segment_clear(&mut first, &MergeParams { value: u32::MAX, ..params });
+        cpu::merge::segment_sizes(&i32s(labels), &mut sizes, &mut first, &params);
+        let shape = Shape::new([params.images as usize, plane]);
+        let as_i32 = |v: Vec<u32>| v.into_iter().map(|x| x as i32).collect();
+        (flex_int(as_i32(sizes), shape.clone(), dtype), flex_int(as_i32(first), shape, dtype))
+    }
+
+    fn segment_merge(
+        labels: IntTensor<Self>,
+        sizes: IntTensor<Self>,
+        first: IntTensor<Self>,
+        counts: IntTensor<Self>,
+        params: MergeParams,
+    ) -> IntTensor<Self> {
+        let dtype = labels.dtype();
+        let shape = labels.layout().shape().clone();
+        let labels = i32s(labels);
+        let as_u32 = |v: Vec<i32>| v.into_iter().map(|x| x as u32).collect::<Vec<_>>();
+        let (sizes, first) = (as_u32(i32s(sizes)), as_u32(i32s(first)));
+        let mut output = vec![0; labels.len()];
+        cpu::merge::segment_merge(&labels, &sizes, &first, &i32s(counts), &mut output, &params);
+        flex_int(output, shape, dtype)
     }
 }

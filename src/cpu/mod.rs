@@ -7,3 +7,5 @@ pub mod aggregate;
 pub mod blur;
 pub mod components;
 pub mod compose;
+pub mod merge;
+pub mod slic;

@@ -8,12 +8,16 @@ pub mod blur;
 pub mod components;
 pub mod compose;
 pub(crate) mod launch;
+pub mod merge;
+pub mod slic;
 
 /// Code shared between shaders, pulled in by a line `// import shared/NAME.wgsl`.
-const SHARED: &[(&str, &str)] = &[(
-    "shared/components_params.wgsl",
-    include_str!("../../shaders/shared/components_params.wgsl"),
-)];
+const SHARED: &[(&str, &str)] = &[
+    ("shared/components_params.wgsl", include_str!("../../shaders/shared/components_params.wgsl")),
+    ("shared/merge_params.wgsl", include_str!("../../shaders/shared/merge_params.wgsl")),
+    ("shared/slic_params.wgsl", include_str!("../../shaders/shared/slic_params.wgsl")),
+    ("shared/wide.wgsl", include_str!("../../shaders/shared/wide.wgsl")),
+];
 
 /// A shader's complete WGSL: its text with every `// import shared/…` line
 /// replaced by that file. The naga test validates exactly this text.

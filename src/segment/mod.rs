@@ -2,12 +2,16 @@
 //! image, each label one 4-connected region) and their segment counts.
 
 pub mod metrics;
+pub mod slic;
+
+pub use slic::Slic;
 
 use burn::backend::Dispatch;
-use burn::tensor::{Int, Tensor};
+use burn::tensor::{Int, Tensor, TensorData};
 
 use crate::Error;
 use crate::backend::PamiBackend;
+use crate::gpu::merge::MergeParams;
 
 /// Label maps of a batch of images on the device, with each map's segment count.
 #[derive(Clone, Debug)]
@@ -32,13 +36,47 @@ pub fn connected_components(labels: Tensor<3, Int>) -> Result<Segmentation, Erro
     let counts = Tensor::<1, Int>::from_dispatch(counts);
     // Tiny readback, named as DESIGN §2 asks: one segment count per map, which
     // sizes the part tables built from these labels.
-    let counts = counts
-        .into_data()
-        .convert::<i64>()
-        .try_into_vec::<i64>()
-        .map_err(|e| Error::Device(format!("{e:?}")))?
-        .into_iter()
-        .map(|c| c as usize)
-        .collect();
+    let counts = read_ints(counts)?.into_iter().map(|c| c as usize).collect();
     Ok(Segmentation { labels: Tensor::from_dispatch(components), counts })
+}
+
+fn read_ints(t: Tensor<1, Int>) -> Result<Vec<i64>, Error> {
+    t.into_data().convert::<i64>().try_into_vec::<i64>().map_err(|e| Error::Device(format!("{e:?}")))
+}
+
+/// Rounds of merging are bounded; each round at least halves nothing less than
+/// one small segment per image, and real maps settle in a few.
+const MAX_MERGE_ROUNDS: usize = 256;
+
+/// Connected components of `labels [N, H, W]`, then segments smaller than
+/// `min_size` pixels merged into a neighbour until none is left (an image
+/// that is one segment stays one segment).
+pub fn enforce_min_size(labels: Tensor<3, Int>, min_size: usize) -> Result<Segmentation, Error> {
+    let [n, h, w] = labels.dims();
+    let mut seg = connected_components(labels)?;
+    if min_size <= 1 {
+        return Ok(seg);
+    }
+    let params = MergeParams { width: w as u32, height: h as u32, images: n as u32, min_size: min_size as u32, value: 0 };
+    for _ in 0..MAX_MERGE_ROUNDS {
+        let (sizes, first) = Dispatch::segment_sizes(seg.labels.clone().into_dispatch(), params);
+        let sizes = Tensor::<2, Int>::from_dispatch(sizes);
+        let small = sizes.clone().greater_elem(0).int() * sizes.clone().lower_elem(min_size as i64).int();
+        // Tiny readback, named as DESIGN §2 asks: how many small segments each map has left.
+        let small = read_ints(small.sum_dim(1).reshape([n]))?;
+        if small.iter().zip(&seg.counts).all(|(&s, &c)| s == 0 || c <= 1) {
+            return Ok(seg);
+        }
+        let counts: Vec<i32> = seg.counts.iter().map(|&c| c as i32).collect();
+        let counts = Tensor::<1, Int>::from_data(TensorData::new(counts, [n]), &sizes.device());
+        let merged = Dispatch::segment_merge(
+            seg.labels.into_dispatch(),
+            sizes.into_dispatch(),
+            first,
+            counts.into_dispatch(),
+            params,
+        );
+        seg = connected_components(Tensor::from_dispatch(merged))?;
+    }
+    Err(Error::Device(format!("small segments left after {MAX_MERGE_ROUNDS} merge rounds")))
 }

@@ -1,0 +1,24 @@
+// Size and first pixel (raster order) of every segment of a label map
+// (labels 0..n per image), with integer atomics: the same on any schedule.
+// `sizes` starts at 0 and `first` at 0xffffffff (segment_clear).
+// CPU twin: segment_sizes in src/cpu/merge.rs.
+
+@group(0) @binding(0) var<storage, read_write> labels: array<i32>;        // [N, H, W]
+@group(0) @binding(1) var<storage, read_write> sizes: array<atomic<u32>>; // [N, H*W], by label
+@group(0) @binding(2) var<storage, read_write> first: array<atomic<u32>>; // [N, H*W], by label
+@group(0) @binding(3) var<storage, read_write> params: array<u32>;
+// import shared/merge_params.wgsl
+
+@compute @workgroup_size(16, 16, 1)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let width = params[P_WIDTH];
+    let height = params[P_HEIGHT];
+    if gid.x >= width || gid.y >= height || gid.z >= params[P_IMAGES] {
+        return;
+    }
+    let plane = width * height;
+    let pixel = gid.y * width + gid.x;
+    let slot = gid.z * plane + u32(labels[gid.z * plane + pixel]);
+    atomicAdd(&sizes[slot], 1u);
+    atomicMin(&first[slot], pixel);
+}

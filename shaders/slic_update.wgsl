@@ -1,0 +1,64 @@
+// SLIC, stage 3: every cluster moves to the mean position and colour of the
+// pixels it took. Each invocation gathers its own cluster over that
+// cluster's window (a pixel can only take a cluster whose window contains
+// it), in raster order with integer sums: no atomics, same result anywhere.
+// CPU twin: slic_update in src/cpu/slic.rs.
+
+@group(0) @binding(0) var<storage, read_write> lab: array<i32>;       // [N, 3, H, W]
+@group(0) @binding(1) var<storage, read_write> labels: array<i32>;    // [N, H, W]
+@group(0) @binding(2) var<storage, read_write> clusters: array<i32>;  // [N, K, 8], updated in place
+@group(0) @binding(3) var<storage, read_write> params: array<u32>;
+// import shared/slic_params.wgsl
+
+// round(sum / count) with halves away from zero, for count > 0.
+fn mean(sum: i32, count: i32) -> i32 {
+    let q = (2 * abs(sum) + count) / (2 * count);
+    return select(q, -q, sum < 0);
+}
+
+@compute @workgroup_size(64, 1, 1)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let k = gid.x;
+    let n = gid.y;
+    let k_count = params[P_CLUSTERS];
+    if k >= k_count || n >= params[P_IMAGES] {
+        return;
+    }
+    let width = params[P_WIDTH];
+    let height = params[P_HEIGHT];
+    let plane = width * height;
+    let row = (n * k_count + k) * C_STRIDE;
+    if clusters[row + C_COUNT] == 0 {
+        return;
+    }
+    let rows = window(clusters[row + C_Y], height);
+    let cols = window(clusters[row + C_X], width);
+    var count = 0u;
+    var sum_y = 0u;
+    var sum_x = 0u;
+    var sum_c = vec3<i32>(0);
+    for (var y = rows.x; y < rows.y; y++) {
+        for (var x = cols.x; x < cols.y; x++) {
+            let pixel = y * width + x;
+            if labels[n * plane + pixel] != i32(k) {
+                continue;
+            }
+            count += 1u;
+            sum_y += y;
+            sum_x += x;
+            let at = n * 3u * plane + pixel;
+            sum_c += vec3<i32>(lab[at], lab[at + plane], lab[at + 2u * plane]);
+        }
+    }
+    clusters[row + C_COUNT] = i32(count);
+    if count == 0u {
+        return;
+    }
+    // Centre in 1/16 px: 16 q + round(16 r / count), without overflowing 16 * sum.
+    let half = count / 2u;
+    clusters[row + C_Y] = i32(16u * (sum_y / count) + (16u * (sum_y % count) + half) / count);
+    clusters[row + C_X] = i32(16u * (sum_x / count) + (16u * (sum_x % count) + half) / count);
+    for (var c = 0u; c < 3u; c++) {
+        clusters[row + C_L + c] = mean(sum_c[c], i32(count));
+    }
+}

@@ -1,0 +1,147 @@
+//! CPU twins of `shaders/slic_{lab,assign,update}.wgsl`.
+
+use crate::gpu::slic::{CLUSTER_STRIDE, SlicParams};
+
+/// XYZ-from-linear-RGB rows divided by the D65 white point, in 2^14 units.
+/// Keep in sync with `XYZ` in `shaders/slic_lab.wgsl`.
+pub const XYZ: [[i32; 3]; 3] = [[7110, 6164, 3110], [3484, 11717, 1182], [291, 1794, 14298]];
+
+const C_Y: usize = 0;
+const C_X: usize = 1;
+const C_L: usize = 2;
+const C_COUNT: usize = 5;
+
+pub fn slic_range(image: &[f32], p: &SlicParams) -> Vec<i32> {
+    let len = 3 * (p.width * p.height) as usize;
+    let mut range = Vec::with_capacity(2 * p.images as usize);
+    for n in 0..p.images as usize {
+        let values = image[n * len..(n + 1) * len].iter().map(|v| v.round() as i32);
+        let (lo, hi) = values.fold((255, 0), |(lo, hi), v| (lo.min(v), hi.max(v)));
+        range.extend([lo, hi]);
+    }
+    range
+}
+
+pub fn slic_lab(image: &[f32], range: &[i32], linear: &[i32], cbrt: &[i32], p: &SlicParams) -> Vec<i32> {
+    let plane = (p.width * p.height) as usize;
+    let f = |t: i32| cbrt[t.clamp(0, 65536) as usize];
+    let mut lab = vec![0; p.images as usize * 3 * plane];
+    for n in 0..p.images as usize {
+        let lo = range[2 * n];
+        let span = range[2 * n + 1] - lo;
+        for pixel in 0..plane {
+            let mut rgb = [0i32; 3];
+            for (c, v) in rgb.iter_mut().enumerate() {
+                let value = image[(n * 3 + c) * plane + pixel].round() as i32 - lo;
+                *v = linear[(span * 256 + value) as usize];
+            }
+            let dot = |row: [i32; 3]| row[0] * rgb[0] + row[1] * rgb[1] + row[2] * rgb[2];
+            let fx = f((dot(XYZ[0]) + 8192) >> 14);
+            let fy = f((dot(XYZ[1]) + 8192) >> 14);
+            let fz = f((dot(XYZ[2]) + 8192) >> 14);
+            let out = n * 3 * plane + pixel;
+            lab[out] = (464 * fy - 64 * 65536 + 32768) >> 16;
+            lab[out + plane] = (2000 * (fx - fy) + 32768) >> 16;
+            lab[out + 2 * plane] = (800 * (fy - fz) + 32768) >> 16;
+        }
+    }
+    lab
+}
+
+/// Rows `[lo, hi)` a cluster centred at `c16` (1/16 px) sees.
+fn window(c16: i32, size: u32, p: &SlicParams) -> (u32, u32) {
+    let s16 = 32 * p.window as i32;
+    let lo = (c16 - s16).max(0) / 16;
+    let hi = (c16 + s16 + 16).min(16 * size as i32) / 16;
+    (lo as u32, hi.max(0) as u32)
+}
+
+pub fn slic_assign(lab: &[i32], clusters: &[i32], p: &SlicParams) -> Vec<i32> {
+    let (w, h) = (p.width as usize, p.height as usize);
+    let plane = w * h;
+    let k_count = p.clusters as usize;
+    let mut labels = vec![-1; p.images as usize * plane];
+    for n in 0..p.images as usize {
+        for y in 0..h {
+            for x in 0..w {
+                let pixel = y * w + x;
+                let at = n * 3 * plane + pixel;
+                let colour = [lab[at], lab[at + plane], lab[at + 2 * plane]];
+                let mut best = u64::MAX;
+                let mut label = -1;
+                for k in 0..k_count {
+                    let row = &clusters[(n * k_count + k) * CLUSTER_STRIDE..][..CLUSTER_STRIDE];
+                    if row[C_COUNT] == 0 {
+                        continue;
+                    }
+                    let rows = window(row[C_Y], p.height, p);
+                    let cols = window(row[C_X], p.width, p);
+                    let (yy, xx) = (y as u32, x as u32);
+                    if yy < rows.0 || yy >= rows.1 || xx < cols.0 || xx >= cols.1 {
+                        continue;
+                    }
+                    let dy = 16 * y as i32 - row[C_Y];
+                    let dx = 16 * x as i32 - row[C_X];
+                    let dc: Vec<i32> = (0..3).map(|c| colour[c] - row[C_L + c]).collect();
+                    let space = (dy * dy + dx * dx) as u32 as u64;
+                    let color = (dc[0] * dc[0] + dc[1] * dc[1] + dc[2] * dc[2]) as u32 as u64;
+                    let d = space * p.w_space as u64 + color * p.w_color as u64;
+                    if d < best {
+                        best = d;
+                        label = k as i32;
+                    }
+                }
+                labels[n * plane + pixel] = label;
+            }
+        }
+    }
+    labels
+}
+
+fn mean(sum: i32, count: i32) -> i32 {
+    let q = (2 * sum.abs() + count) / (2 * count);
+    if sum < 0 { -q } else { q }
+}
+
+pub fn slic_update(lab: &[i32], labels: &[i32], clusters: &mut [i32], p: &SlicParams) {
+    let w = p.width as usize;
+    let plane = w * p.height as usize;
+    let k_count = p.clusters as usize;
+    for n in 0..p.images as usize {
+        for k in 0..k_count {
+            let row = (n * k_count + k) * CLUSTER_STRIDE;
+            if clusters[row + C_COUNT] == 0 {
+                continue;
+            }
+            let rows = window(clusters[row + C_Y], p.height, p);
+            let cols = window(clusters[row + C_X], p.width, p);
+            let (mut count, mut sum_y, mut sum_x) = (0u32, 0u32, 0u32);
+            let mut sum_c = [0i32; 3];
+            for y in rows.0..rows.1 {
+                for x in cols.0..cols.1 {
+                    let pixel = y as usize * w + x as usize;
+                    if labels[n * plane + pixel] != k as i32 {
+                        continue;
+                    }
+                    count += 1;
+                    sum_y += y;
+                    sum_x += x;
+                    let at = n * 3 * plane + pixel;
+                    for (c, s) in sum_c.iter_mut().enumerate() {
+                        *s += lab[at + c * plane];
+                    }
+                }
+            }
+            clusters[row + C_COUNT] = count as i32;
+            if count == 0 {
+                continue;
+            }
+            let half = count / 2;
+            clusters[row + C_Y] = (16 * (sum_y / count) + (16 * (sum_y % count) + half) / count) as i32;
+            clusters[row + C_X] = (16 * (sum_x / count) + (16 * (sum_x % count) + half) / count) as i32;
+            for c in 0..3 {
+                clusters[row + C_L + c] = mean(sum_c[c], count as i32);
+            }
+        }
+    }
+}
