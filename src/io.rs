@@ -37,8 +37,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     fs::rename(&tmp, path).map_err(fail)
 }
 
-/// An f32 `.npy` array of shape `shape`.
-pub fn npy_bytes(data: &[f32], shape: &[usize]) -> Vec<u8> {
+/// An `.npy` array (f32, i32, …) of shape `shape`.
+pub fn npy_bytes<T: npyz::AutoSerialize + Copy>(data: &[T], shape: &[usize]) -> Vec<u8> {
     let mut buf = Vec::new();
     let shape: Vec<u64> = shape.iter().map(|&d| d as u64).collect();
     let mut writer = npyz::WriteOptions::new()
@@ -52,7 +52,7 @@ pub fn npy_bytes(data: &[f32], shape: &[usize]) -> Vec<u8> {
     buf
 }
 
-pub fn write_npy(path: &Path, data: &[f32], shape: &[usize]) -> Result<(), Error> {
+pub fn write_npy<T: npyz::AutoSerialize + Copy>(path: &Path, data: &[T], shape: &[usize]) -> Result<(), Error> {
     write_atomic(path, &npy_bytes(data, shape))
 }
 
@@ -75,6 +75,19 @@ pub fn overlay(image: &RgbImage, map: &[f32]) -> RgbImage {
         let c = colorous::INFERNO.eval_continuous(((v - lo) / span) as f64);
         let blend = |a: u8, b: u8| (0.4 * a as f32 + 0.6 * b as f32).round() as u8;
         *p = Rgb([blend(p.0[0], c.r), blend(p.0[1], c.g), blend(p.0[2], c.b)]);
+    }
+    out
+}
+
+/// `image` with the boundaries between the segments of `labels` (row-major,
+/// the image's size) in yellow, as scikit-image's `mark_boundaries`.
+pub fn mark_boundaries(image: &RgbImage, labels: &[i32]) -> RgbImage {
+    let edge = crate::segment::metrics::boundaries(labels, image.width() as usize);
+    let mut out = image.clone();
+    for (p, &on) in out.pixels_mut().zip(&edge) {
+        if on {
+            *p = Rgb([255, 255, 0]);
+        }
     }
     out
 }

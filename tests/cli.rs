@@ -83,3 +83,30 @@ fn explain_writes_maps_overlays_and_summary() {
         assert_eq!((overlay.width(), overlay.height()), (600, 400));
     }
 }
+
+#[test]
+fn segment_writes_a_connected_label_map_and_rejects_bad_parameters() {
+    let dir = scratch("segment");
+    let (labels, png) = (dir.join("labels.npy"), dir.join("boundaries.png"));
+    let coffee = format!("{ROOT}/assets/coffee.png");
+    let run = pami(&[
+        "segment", &coffee, "--method", "slic", "--resize", "224", "--n-segments", "30", "--compactness", "20",
+        "--out", labels.to_str().unwrap(), "--png", png.to_str().unwrap(),
+    ]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let file = std::fs::read(&labels).unwrap();
+    let npy = npyz::NpyFile::new(&file[..]).unwrap();
+    assert_eq!(npy.shape(), [224, 224]);
+    let map: Vec<i32> = npy.into_vec().unwrap();
+    let n = pami::segment::metrics::segment_count(&map);
+    assert!((15..=35).contains(&n), "{n} segments for n_segments 30");
+    assert_eq!(*map.iter().max().unwrap() as usize, n - 1, "labels are 0..n");
+    assert!(pami::segment::metrics::is_four_connected(&map, 224));
+    assert_eq!(image::open(&png).unwrap().width(), 224);
+
+    let out = labels.to_str().unwrap();
+    assert_clean_failure(&["segment", &coffee, "--n-segments", "0", "--out", out], "n_segments");
+    assert_clean_failure(&["segment", &coffee, "--compactness", "-1", "--out", out], "compactness");
+    assert_clean_failure(&["segment", &coffee, "--sigma", "-1", "--out", out], "sigma");
+    assert_clean_failure(&["segment", &coffee, "--resize", "8", "--n-segments", "65", "--out", out], "exceeds");
+}
