@@ -5,14 +5,15 @@
 @group(0) @binding(0) var<storage, read_write> parent: array<i32>;  // [N, H, W]
 @group(0) @binding(1) var<storage, read_write> params: array<u32>;
 // import shared/components_params.wgsl
+// import shared/grid.wgsl
 
 @compute @workgroup_size(16, 16, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let width = params[P_WIDTH];
-    let height = params[P_HEIGHT];
-    if gid.x >= width || gid.y >= height || gid.z >= params[P_IMAGES] {
+    if outside(gid) {
         return;
     }
+    let width = params[P_WIDTH];
+    let height = params[P_HEIGHT];
     let pixel = gid.y * width + gid.x;
     parent[gid.z * width * height + pixel] = i32(pixel);
 }

@@ -9,6 +9,7 @@
 @group(0) @binding(1) var<storage, read_write> parent: array<atomic<i32>>;  // [N, H, W]
 @group(0) @binding(2) var<storage, read_write> params: array<u32>;
 // import shared/components_params.wgsl
+// import shared/grid.wgsl
 
 fn find(base: u32, x: i32) -> i32 {
     var r = x;
@@ -48,11 +49,11 @@ fn unite(base: u32, a0: i32, b0: i32) {
 
 @compute @workgroup_size(16, 16, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let width = params[P_WIDTH];
-    let height = params[P_HEIGHT];
-    if gid.x >= width || gid.y >= height || gid.z >= params[P_IMAGES] {
+    if outside(gid) {
         return;
     }
+    let width = params[P_WIDTH];
+    let height = params[P_HEIGHT];
     let base = gid.z * width * height;
     let pixel = gid.y * width + gid.x;
     let label = labels[base + pixel];

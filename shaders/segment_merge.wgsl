@@ -13,6 +13,7 @@
 @group(0) @binding(4) var<storage, read_write> output: array<i32>;  // [N, H, W]
 @group(0) @binding(5) var<storage, read_write> params: array<u32>;
 // import shared/merge_params.wgsl
+// import shared/grid.wgsl
 
 // The segment whose label a small segment `s` takes.
 fn target_of(n: u32, s: u32) -> u32 {
@@ -37,12 +38,12 @@ fn small(n: u32, s: u32) -> bool {
 
 @compute @workgroup_size(16, 16, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+    if outside(gid) {
+        return;
+    }
     let width = params[P_WIDTH];
     let height = params[P_HEIGHT];
     let n = gid.z;
-    if gid.x >= width || gid.y >= height || n >= params[P_IMAGES] {
-        return;
-    }
     let at = n * width * height + gid.y * width + gid.x;
     let s = u32(labels[at]);
     var out = s;

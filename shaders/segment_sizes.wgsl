@@ -8,14 +8,15 @@
 @group(0) @binding(2) var<storage, read_write> first: array<atomic<u32>>; // [N, H*W], by label
 @group(0) @binding(3) var<storage, read_write> params: array<u32>;
 // import shared/merge_params.wgsl
+// import shared/grid.wgsl
 
 @compute @workgroup_size(16, 16, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let width = params[P_WIDTH];
-    let height = params[P_HEIGHT];
-    if gid.x >= width || gid.y >= height || gid.z >= params[P_IMAGES] {
+    if outside(gid) {
         return;
     }
+    let width = params[P_WIDTH];
+    let height = params[P_HEIGHT];
     let plane = width * height;
     let pixel = gid.y * width + gid.x;
     let slot = gid.z * plane + u32(labels[gid.z * plane + pixel]);

@@ -10,16 +10,17 @@
 @group(0) @binding(2) var<storage, read_write> labels: array<i32>;    // [N, H, W]
 @group(0) @binding(3) var<storage, read_write> params: array<u32>;
 // import shared/slic_params.wgsl
+// import shared/grid.wgsl
 // import shared/wide.wgsl
 
 @compute @workgroup_size(16, 16, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+    if outside(gid) {
+        return;
+    }
     let width = params[P_WIDTH];
     let height = params[P_HEIGHT];
     let n = gid.z;
-    if gid.x >= width || gid.y >= height || n >= params[P_IMAGES] {
-        return;
-    }
     let plane = width * height;
     let pixel = gid.y * width + gid.x;
     let at = n * 3u * plane + pixel;

@@ -11,6 +11,7 @@
 @group(0) @binding(4) var<storage, read_write> lab: array<i32>;     // [N, 3, H, W]
 @group(0) @binding(5) var<storage, read_write> params: array<u32>;
 // import shared/slic_params.wgsl
+// import shared/grid.wgsl
 
 // XYZ-from-linear-RGB rows divided by the D65 white point, in 2^14 units.
 // Keep in sync with XYZ in src/cpu/slic.rs.
@@ -26,12 +27,12 @@ fn f(t: i32) -> i32 {
 
 @compute @workgroup_size(16, 16, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+    if outside(gid) {
+        return;
+    }
     let width = params[P_WIDTH];
     let height = params[P_HEIGHT];
     let n = gid.z;
-    if gid.x >= width || gid.y >= height || n >= params[P_IMAGES] {
-        return;
-    }
     let plane = width * height;
     let pixel = gid.y * width + gid.x;
     let lo = range[2u * n];

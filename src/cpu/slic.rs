@@ -82,7 +82,7 @@ pub fn slic_assign(lab: &[i32], clusters: &[i32], p: &SlicParams) -> Vec<i32> {
                     }
                     let dy = 16 * y as i32 - row[C_Y];
                     let dx = 16 * x as i32 - row[C_X];
-                    let dc: Vec<i32> = (0..3).map(|c| colour[c] - row[C_L + c]).collect();
+                    let dc: [i32; 3] = std::array::from_fn(|c| colour[c] - row[C_L + c]);
                     let space = (dy * dy + dx * dx) as u32 as u64;
                     let color = (dc[0] * dc[0] + dc[1] * dc[1] + dc[2] * dc[2]) as u32 as u64;
                     let d = space * p.w_space as u64 + color * p.w_color as u64;

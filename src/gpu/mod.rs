@@ -14,6 +14,7 @@ pub mod slic;
 /// Code shared between shaders, pulled in by a line `// import shared/NAME.wgsl`.
 const SHARED: &[(&str, &str)] = &[
     ("shared/components_params.wgsl", include_str!("../../shaders/shared/components_params.wgsl")),
+    ("shared/grid.wgsl", include_str!("../../shaders/shared/grid.wgsl")),
     ("shared/merge_params.wgsl", include_str!("../../shaders/shared/merge_params.wgsl")),
     ("shared/slic_params.wgsl", include_str!("../../shaders/shared/slic_params.wgsl")),
     ("shared/wide.wgsl", include_str!("../../shaders/shared/wide.wgsl")),
