@@ -1,4 +1,5 @@
-//! SLIC at the paper's eight settings (n_segments 10…80, compactness 20) on one
+//! SLIC at the paper's eight settings (n_segments 10…80, compactness 20) and
+//! the watershed at its three (markers 10, 20, 30, compactness 1e-4) on one
 //! 224² image, a batch of 16 and one 1024² image, on Burn's CPU backend (the
 //! CPU twins) and on the wgpu adapter. `tools/bench_segment.sh` runs this and
 //! scikit-image's timing of the same work back to back.
@@ -8,7 +9,7 @@ use std::time::Duration;
 
 use burn::tensor::{Device, Tensor, TensorData};
 use criterion::Criterion;
-use pami::segment::Slic;
+use pami::segment::{Slic, Watershed};
 
 const STEMS: [&str; 7] =
     ["astronaut_224", "chelsea_224", "china_224", "coffee_224", "flower_224", "motorcycle_left_224", "rocket_224"];
@@ -29,10 +30,20 @@ fn batch(images: &[image::RgbImage], device: &Device) -> Tensor<4> {
 }
 
 /// The eight SLIC settings of Table 3, each one batched call, synchronised at the end.
-fn eight_settings(x: &Tensor<4>, device: &Device) {
+fn slic_settings(x: &Tensor<4>, device: &Device) {
     let mut out = Vec::new();
     for n_segments in (10..=80).step_by(10) {
         out.push(Slic { n_segments, compactness: 20.0, ..Slic::default() }.segment(x).unwrap());
+    }
+    device.sync().unwrap();
+    black_box(out);
+}
+
+/// The three watershed settings of Table 3.
+fn watershed_settings(x: &Tensor<4>, device: &Device) {
+    let mut out = Vec::new();
+    for markers in [10, 20, 30] {
+        out.push(Watershed { markers, compactness: 1e-4 }.segment(x).unwrap());
     }
     device.sync().unwrap();
     black_box(out);
@@ -49,13 +60,15 @@ fn main() {
         devices.push(("wgpu", gpu));
     }
     for (tag, device) in devices {
-        let mut g = c.benchmark_group(format!("slic 8 settings/{tag}"));
-        g.sample_size(10).measurement_time(Duration::from_secs(20));
-        for (name, images) in [("1×224²", &one), ("16×224²", &sixteen), ("1×1024²", &large)] {
-            let x = batch(images, &device);
-            g.bench_function(name, |b| b.iter(|| eight_settings(&x, &device)));
+        for (method, run) in [("slic 8 settings", slic_settings as fn(&Tensor<4>, &Device)), ("watershed 3 settings", watershed_settings)] {
+            let mut g = c.benchmark_group(format!("{method}/{tag}"));
+            g.sample_size(10).measurement_time(Duration::from_secs(20));
+            for (name, images) in [("1×224²", &one), ("16×224²", &sixteen), ("1×1024²", &large)] {
+                let x = batch(images, &device);
+                g.bench_function(name, |b| b.iter(|| run(&x, &device)));
+            }
+            g.finish();
         }
-        g.finish();
     }
     c.final_summary();
 }

@@ -15,7 +15,7 @@ use burn::backend::fusion::custom::TensorSpec;
 use crate::cpu;
 use crate::gpu::{
     self, aggregate::AggregateParams, blur::BlurParams, components::ComponentsParams, compose::ComposeParams,
-    merge::MergeParams, slic::SlicParams,
+    merge::MergeParams, slic::SlicParams, watershed::WatershedParams,
 };
 
 /// `segment_sizes`' two `[N, H·W]` tables, in the input's int dtype.
@@ -23,6 +23,21 @@ fn sizes_meta(labels: &TensorSpec, _: &MergeParams) -> (TensorSpec, TensorSpec) 
     let [n, h, w] = [labels.shape[0], labels.shape[1], labels.shape[2]];
     let spec = TensorSpec::new(Shape::new([n, h * w]), labels.dtype);
     (spec.clone(), spec)
+}
+
+fn flood_meta(
+    _: &TensorSpec,
+    _: &TensorSpec,
+    _: &TensorSpec,
+    level: &TensorSpec,
+    _: &u32,
+    _: &WatershedParams,
+) -> (TensorSpec, TensorSpec) {
+    (level.clone(), TensorSpec::new(Shape::new([1]), level.dtype))
+}
+
+fn label_meta(_: &TensorSpec, best: &TensorSpec, labels: &TensorSpec, _: &WatershedParams) -> (TensorSpec, TensorSpec) {
+    (best.clone(), labels.clone())
 }
 
 /// Both outputs of `connected_components` keep the input's int dtype.
@@ -106,6 +121,35 @@ pub trait PamiBackend: Backend {
         counts: IntTensor<Self>,
         params: MergeParams,
     ) -> IntTensor<Self>;
+
+    /// Watershed's integer Sobel gradient `[N, H, W]` of `image [N, 3, H, W]`.
+    #[fusion(dtype = DType::I32, shape = Shape::new([params.batch as usize, params.height as usize, params.width as usize]))]
+    fn watershed_gradient(image: FloatTensor<Self>, params: WatershedParams) -> IntTensor<Self>;
+
+    /// Flooding levels `[N·G, H, W]` of one group of markers, before any sweep.
+    #[fusion(dtype = gradient, shape = Shape::new([params.images as usize, params.height as usize, params.width as usize]))]
+    fn watershed_init(gradient: IntTensor<Self>, markers: IntTensor<Self>, params: WatershedParams) -> IntTensor<Self>;
+
+    /// `sweeps` relaxation sweeps of `level` (updated in place when unshared):
+    /// returns the levels and `[1]`, the updates in the last sweep.
+    #[fusion(meta = flood_meta)]
+    fn watershed_flood(
+        gradient: IntTensor<Self>,
+        markers: IntTensor<Self>,
+        distance: IntTensor<Self>,
+        level: IntTensor<Self>,
+        sweeps: u32,
+        params: WatershedParams,
+    ) -> (IntTensor<Self>, IntTensor<Self>);
+
+    /// Folds a group's levels into the best level and label per pixel.
+    #[fusion(meta = label_meta)]
+    fn watershed_label(
+        level: IntTensor<Self>,
+        best: IntTensor<Self>,
+        labels: IntTensor<Self>,
+        params: WatershedParams,
+    ) -> (IntTensor<Self>, IntTensor<Self>);
 }
 
 // ---------------------------------------------------------------- GPU (WGSL)
@@ -248,6 +292,67 @@ impl PamiBackend for CubeBackend {
         launch("segment_merge", gpu::merge::MERGE, grid, &[&labels, &sizes, &first, &counts, &output], &params);
         cast(output, dtype)
     }
+
+    fn watershed_gradient(image: FloatTensor<Self>, params: WatershedParams) -> IntTensor<Self> {
+        use gpu::launch::{empty, float, launch, tiles};
+        let image = float(image);
+        let shape = Shape::new([params.batch as usize, params.height as usize, params.width as usize]);
+        let gradient = empty(&image, shape, DType::I32);
+        let grid = tiles(params.width, params.height, params.batch);
+        launch("watershed_gradient", gpu::watershed::GRADIENT, grid, &[&image, &gradient], &params);
+        gradient
+    }
+
+    fn watershed_init(gradient: IntTensor<Self>, markers: IntTensor<Self>, params: WatershedParams) -> IntTensor<Self> {
+        use gpu::launch::{cast, empty, int, launch, tiles};
+        let dtype = gradient.dtype;
+        let (gradient, markers) = (int(gradient), int(markers));
+        let shape = Shape::new([params.images as usize, params.height as usize, params.width as usize]);
+        let level = empty(&gradient, shape, DType::I32);
+        let grid = tiles(params.width, params.height, params.images);
+        launch("watershed_init", gpu::watershed::INIT, grid, &[&gradient, &markers, &level], &params);
+        cast(level, dtype)
+    }
+
+    fn watershed_flood(
+        gradient: IntTensor<Self>,
+        markers: IntTensor<Self>,
+        distance: IntTensor<Self>,
+        level: IntTensor<Self>,
+        sweeps: u32,
+        params: WatershedParams,
+    ) -> (IntTensor<Self>, IntTensor<Self>) {
+        use gpu::launch::{cast, empty, int, launch, lines, tiles};
+        let dtype = level.dtype;
+        let (gradient, markers, distance) = (int(gradient), int(markers), int(distance));
+        let level = int(level);
+        let level = if level.can_mut() { level } else { level.copy() };
+        let changed = empty(&level, Shape::new([1]), DType::I32);
+        for sweep in 0..sweeps {
+            if sweep + 1 == sweeps {
+                let clear = MergeParams { width: 1, height: 1, images: 1, min_size: 0, value: 0 };
+                launch("segment_clear", gpu::merge::CLEAR, lines(1, 1), &[&changed], &clear);
+            }
+            let grid = tiles(params.width, params.height, params.images);
+            launch("watershed_flood", gpu::watershed::FLOOD, grid, &[&gradient, &markers, &distance, &level, &changed], &params);
+        }
+        (cast(level, dtype), cast(changed, dtype))
+    }
+
+    fn watershed_label(
+        level: IntTensor<Self>,
+        best: IntTensor<Self>,
+        labels: IntTensor<Self>,
+        params: WatershedParams,
+    ) -> (IntTensor<Self>, IntTensor<Self>) {
+        use gpu::launch::{cast, int, launch, tiles};
+        let dtype = best.dtype;
+        let level = int(level);
+        let (best, labels) = (int(best).copy(), int(labels).copy());
+        let grid = tiles(params.width, params.height, params.batch);
+        launch("watershed_label", gpu::watershed::LABEL, grid, &[&level, &best, &labels], &params);
+        (cast(best, dtype), cast(labels, dtype))
+    }
 }
 
 fn planes_hw(shape: &Shape) -> (u32, u32, u32) {
@@ -266,6 +371,11 @@ fn f32s(t: FlexTensor) -> (Vec<f32>, Shape) {
 
 fn i32s(t: FlexTensor) -> Vec<i32> {
     t.into_data().convert::<i32>().try_into_vec::<i32>().expect("i32 data")
+}
+
+/// The bits of an int tensor as u32 (kernels keep unsigned levels in i32 storage).
+fn u32s(t: FlexTensor) -> Vec<u32> {
+    i32s(t).into_iter().map(|v| v as u32).collect()
 }
 
 fn flex(values: Vec<f32>, shape: Shape) -> FlexTensor {
@@ -383,5 +493,57 @@ impl PamiBackend for Flex {
         let mut output = vec![0; labels.len()];
         cpu::merge::segment_merge(&labels, &sizes, &first, &i32s(counts), &mut output, &params);
         flex_int(output, shape, dtype)
+    }
+
+    fn watershed_gradient(image: FloatTensor<Self>, params: WatershedParams) -> IntTensor<Self> {
+        let (image, _) = f32s(image);
+        let gradient = cpu::watershed::watershed_gradient(&image, &params);
+        let shape = Shape::new([params.batch as usize, params.height as usize, params.width as usize]);
+        flex_int(gradient.into_iter().map(|v| v as i32).collect(), shape, DType::I32)
+    }
+
+    fn watershed_init(gradient: IntTensor<Self>, markers: IntTensor<Self>, params: WatershedParams) -> IntTensor<Self> {
+        let dtype = gradient.dtype();
+        let gradient = u32s(gradient);
+        let level = cpu::watershed::watershed_init(&gradient, &i32s(markers), &params);
+        let shape = Shape::new([params.images as usize, params.height as usize, params.width as usize]);
+        flex_int(level.into_iter().map(|v| v as i32).collect(), shape, dtype)
+    }
+
+    fn watershed_flood(
+        gradient: IntTensor<Self>,
+        markers: IntTensor<Self>,
+        distance: IntTensor<Self>,
+        level: IntTensor<Self>,
+        sweeps: u32,
+        params: WatershedParams,
+    ) -> (IntTensor<Self>, IntTensor<Self>) {
+        let dtype = level.dtype();
+        let shape = level.layout().shape().clone();
+        let mut values = u32s(level);
+        let changed = cpu::watershed::watershed_flood(
+            &u32s(gradient),
+            &i32s(markers),
+            &u32s(distance),
+            &mut values,
+            sweeps,
+            &params,
+        );
+        let values = values.into_iter().map(|v| v as i32).collect();
+        (flex_int(values, shape, dtype), flex_int(vec![changed as i32], Shape::new([1]), dtype))
+    }
+
+    fn watershed_label(
+        level: IntTensor<Self>,
+        best: IntTensor<Self>,
+        labels: IntTensor<Self>,
+        params: WatershedParams,
+    ) -> (IntTensor<Self>, IntTensor<Self>) {
+        let (dtype, shape) = (best.dtype(), best.layout().shape().clone());
+        let mut best_values = u32s(best);
+        let mut label_values = i32s(labels);
+        cpu::watershed::watershed_label(&u32s(level), &mut best_values, &mut label_values, &params);
+        let best_values = best_values.into_iter().map(|v| v as i32).collect();
+        (flex_int(best_values, shape.clone(), dtype), flex_int(label_values, shape, dtype))
     }
 }

@@ -29,6 +29,8 @@ enum Command {
 enum MethodArg {
     /// SLIC (scikit-image's slic semantics).
     Slic,
+    /// Compact watershed on the Sobel gradient from a grid of markers.
+    Watershed,
 }
 
 #[derive(Args)]
@@ -43,9 +45,13 @@ struct SegmentArgs {
     /// SLIC: approximate number of segments.
     #[arg(long, default_value_t = 100)]
     n_segments: usize,
-    /// SLIC: balance of colour and space proximity.
-    #[arg(long, default_value_t = 10.0, allow_negative_numbers = true)]
-    compactness: f32,
+    /// SLIC: balance of colour and space proximity (default 10); watershed: weight of
+    /// the distance to the marker (default 0).
+    #[arg(long, allow_negative_numbers = true)]
+    compactness: Option<f32>,
+    /// Watershed: number of markers on a regular grid.
+    #[arg(long, default_value_t = 100)]
+    markers: usize,
     /// SLIC: k-means iterations.
     #[arg(long, default_value_t = 10)]
     max_num_iter: usize,
@@ -75,15 +81,19 @@ fn segment(args: SegmentArgs) -> anyhow::Result<()> {
         burn::tensor::TensorData::new(pami::explain::to_chw(&image), [1, 3, h, w]),
         &runtime.device,
     );
-    let MethodArg::Slic = args.method;
-    let slic = pami::segment::Slic {
-        n_segments: args.n_segments,
-        compactness: args.compactness,
-        max_num_iter: args.max_num_iter,
-        sigma: args.sigma,
-        ..Default::default()
+    let seg = match args.method {
+        MethodArg::Slic => pami::segment::Slic {
+            n_segments: args.n_segments,
+            compactness: args.compactness.unwrap_or(10.0),
+            max_num_iter: args.max_num_iter,
+            sigma: args.sigma,
+            ..Default::default()
+        }
+        .segment(&x)?,
+        MethodArg::Watershed => {
+            pami::segment::Watershed { markers: args.markers, compactness: args.compactness.unwrap_or(0.0) }.segment(&x)?
+        }
     };
-    let seg = slic.segment(&x)?;
     let labels: Vec<i32> = seg.labels.into_data().convert::<i32>().try_into_vec().map_err(|e| anyhow::anyhow!("{e:?}"))?;
     io::write_npy(&args.out, &labels, &[h, w])?;
     if let Some(png) = &args.png {

@@ -109,4 +109,11 @@ fn segment_writes_a_connected_label_map_and_rejects_bad_parameters() {
     assert_clean_failure(&["segment", &coffee, "--compactness", "-1", "--out", out], "compactness");
     assert_clean_failure(&["segment", &coffee, "--sigma", "-1", "--out", out], "sigma");
     assert_clean_failure(&["segment", &coffee, "--resize", "8", "--n-segments", "65", "--out", out], "exceeds");
+    assert_clean_failure(&["segment", &coffee, "--method", "watershed", "--markers", "0", "--out", out], "markers");
+    assert_clean_failure(&["segment", &coffee, "--method", "watershed", "--compactness", "-1", "--out", out], "compactness");
+    let run = pami(&["segment", &coffee, "--method", "watershed", "--resize", "224", "--markers", "20", "--out", out]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let map: Vec<i32> = npyz::NpyFile::new(&std::fs::read(&labels).unwrap()[..]).unwrap().into_vec().unwrap();
+    assert!(pami::segment::metrics::is_four_connected(&map, 224));
+    assert!((10..=24).contains(&pami::segment::metrics::segment_count(&map)));
 }

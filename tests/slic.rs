@@ -29,10 +29,13 @@ fn reference(stem: &str, setting: &str) -> Vec<i32> {
 #[test]
 fn regular_grid_matches_scikit_image() {
     // skimage.util.regular_grid((1, 224, 224), n) per the fixture manifest.
-    assert_eq!(pami::segment::slic::regular_grid(224, 224, 10), [(35, 71), (35, 71)]);
-    assert_eq!(pami::segment::slic::regular_grid(224, 224, 20), [(25, 50), (25, 50)]);
-    assert_eq!(pami::segment::slic::regular_grid(224, 224, 30), [(20, 41), (20, 41)]);
-    assert_eq!(pami::segment::slic::regular_grid(3, 2, 10), [(0, 1), (0, 1)]);
+    use pami::segment::regular_grid;
+    assert_eq!(regular_grid(&[1, 224, 224], 10), [(0, 1), (35, 71), (35, 71)]);
+    assert_eq!(regular_grid(&[224, 224], 20), [(25, 50), (25, 50)]);
+    assert_eq!(regular_grid(&[224, 224], 30), [(20, 41), (20, 41)]);
+    assert_eq!(regular_grid(&[1, 3, 2], 10), [(0, 1), (0, 1), (0, 1)]);
+    // A thin image: the short axis keeps one seed row.
+    assert_eq!(regular_grid(&[4, 400], 10), [(2, 4), (20, 40)]);
 }
 
 #[test]

@@ -9,3 +9,4 @@ pub mod components;
 pub mod compose;
 pub mod merge;
 pub mod slic;
+pub mod watershed;

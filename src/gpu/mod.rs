@@ -10,6 +10,7 @@ pub mod compose;
 pub(crate) mod launch;
 pub mod merge;
 pub mod slic;
+pub mod watershed;
 
 /// Code shared between shaders, pulled in by a line `// import shared/NAME.wgsl`.
 const SHARED: &[(&str, &str)] = &[
@@ -17,6 +18,7 @@ const SHARED: &[(&str, &str)] = &[
     ("shared/grid.wgsl", include_str!("../../shaders/shared/grid.wgsl")),
     ("shared/merge_params.wgsl", include_str!("../../shaders/shared/merge_params.wgsl")),
     ("shared/slic_params.wgsl", include_str!("../../shaders/shared/slic_params.wgsl")),
+    ("shared/watershed_params.wgsl", include_str!("../../shaders/shared/watershed_params.wgsl")),
     ("shared/wide.wgsl", include_str!("../../shaders/shared/wide.wgsl")),
 ];
 

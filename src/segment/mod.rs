@@ -3,8 +3,10 @@
 
 pub mod metrics;
 pub mod slic;
+pub mod watershed;
 
 pub use slic::Slic;
+pub use watershed::Watershed;
 
 use burn::backend::Dispatch;
 use burn::tensor::{Int, Tensor, TensorData};
@@ -40,7 +42,7 @@ pub fn connected_components(labels: Tensor<3, Int>) -> Result<Segmentation, Erro
     Ok(Segmentation { labels: Tensor::from_dispatch(components), counts })
 }
 
-fn read_ints(t: Tensor<1, Int>) -> Result<Vec<i64>, Error> {
+pub(crate) fn read_ints(t: Tensor<1, Int>) -> Result<Vec<i64>, Error> {
     t.into_data().convert::<i64>().try_into_vec::<i64>().map_err(|e| Error::Device(format!("{e:?}")))
 }
 
@@ -79,4 +81,36 @@ pub fn enforce_min_size(labels: Tensor<3, Int>, min_size: usize) -> Result<Segme
         seg = connected_components(Tensor::from_dispatch(merged))?;
     }
     Err(Error::Device(format!("small segments left after {MAX_MERGE_ROUNDS} merge rounds")))
+}
+
+/// scikit-image's `util.regular_grid(shape, n_points)`: per axis (start, step)
+/// of a grid of about `n_points` seeds spread evenly over `shape`.
+pub fn regular_grid(shape: &[usize], n_points: usize) -> Vec<(usize, usize)> {
+    let ndim = shape.len();
+    let dims: Vec<f64> = shape.iter().map(|&d| d as f64).collect();
+    let space: f64 = dims.iter().product();
+    if space <= n_points as f64 {
+        return vec![(0, 1); ndim];
+    }
+    let mut order: Vec<usize> = (0..ndim).collect();
+    order.sort_by(|&a, &b| dims[a].total_cmp(&dims[b]));
+    let sorted: Vec<f64> = order.iter().map(|&i| dims[i]).collect();
+    let mut steps = vec![(space / n_points as f64).powf(1.0 / ndim as f64); ndim];
+    if sorted.iter().zip(&steps).any(|(d, s)| d < s) {
+        for dim in 0..ndim {
+            steps[dim] = sorted[dim];
+            let rest: f64 = sorted[dim + 1..].iter().product();
+            for s in steps.iter_mut().skip(dim + 1) {
+                *s = (rest / n_points as f64).powf(1.0 / (ndim - dim - 1) as f64);
+            }
+            if sorted.iter().zip(&steps).all(|(d, s)| d >= s) {
+                break;
+            }
+        }
+    }
+    let mut out = vec![(0usize, 1usize); ndim];
+    for (k, &axis) in order.iter().enumerate() {
+        out[axis] = ((steps[k] / 2.0).floor() as usize, steps[k].round_ties_even() as usize);
+    }
+    out
 }

@@ -19,7 +19,7 @@
 use burn::backend::Dispatch;
 use burn::tensor::{Int, Tensor, TensorData};
 
-use super::{Segmentation, enforce_min_size};
+use super::{Segmentation, enforce_min_size, regular_grid};
 use crate::Error;
 use crate::backend::PamiBackend;
 use crate::gpu::slic::{CLUSTER_STRIDE, SlicParams};
@@ -52,37 +52,6 @@ impl Default for Slic {
 
 /// Largest image SLIC takes: position and colour sums stay within 32 bits.
 pub const MAX_PIXELS: usize = 1 << 20;
-
-/// scikit-image's `regular_grid` for a 2-D image seen as `(1, H, W)`:
-/// per axis (start, step) of the seed grid.
-pub fn regular_grid(height: usize, width: usize, n_points: usize) -> [(usize, usize); 2] {
-    let shape = [1.0f64, height as f64, width as f64];
-    let space: f64 = shape.iter().product();
-    if space <= n_points as f64 {
-        return [(0, 1), (0, 1)];
-    }
-    let mut order = [0usize, 1, 2];
-    order.sort_by(|&a, &b| shape[a].total_cmp(&shape[b]));
-    let sorted: Vec<f64> = order.iter().map(|&i| shape[i]).collect();
-    let mut steps = [(space / n_points as f64).powf(1.0 / 3.0); 3];
-    if sorted.iter().zip(&steps).any(|(d, s)| d < s) {
-        for dim in 0..3 {
-            steps[dim] = sorted[dim];
-            let rest: f64 = sorted[dim + 1..].iter().product();
-            for s in steps.iter_mut().skip(dim + 1) {
-                *s = (rest / n_points as f64).powf(1.0 / (3 - dim - 1) as f64);
-            }
-            if sorted.iter().zip(&steps).all(|(d, s)| d >= s) {
-                break;
-            }
-        }
-    }
-    let mut out = [(0usize, 1usize); 3];
-    for (k, &axis) in order.iter().enumerate() {
-        out[axis] = ((steps[k] / 2.0).floor() as usize, steps[k].round_ties_even() as usize);
-    }
-    [out[1], out[2]]
-}
 
 /// `[2^16 · 256]` table: `(max − min) · 256 + (v − min)` → sRGB-linearised
 /// `(v − min) / (max − min)` in 2^16 units.
@@ -156,14 +125,15 @@ impl Slic {
         self.validate(dims)?;
         let [n, _, h, w] = dims;
         let device = images.device();
-        let [(y0, sy), (x0, sx)] = regular_grid(h, w, self.n_segments);
+        // As a 3-D (1, H, W) volume, as slic does.
+        let [_, (y0, sy), (x0, sx)] = regular_grid(&[1, h, w], self.n_segments)[..] else { unreachable!("3-D grid") };
         let centres: Vec<(usize, usize)> =
             (y0..h).step_by(sy).flat_map(|y| (x0..w).step_by(sx).map(move |x| (y, x))).collect();
         let k = centres.len();
         // The distance normalises by the first grid's step; the window uses the
         // step of a grid with as many seeds as there are centres (as _slic_cython does).
         let step = sy.max(sx).max(1) as u64;
-        let [(_, wy), (_, wx)] = regular_grid(h, w, k);
+        let [_, (_, wy), (_, wx)] = regular_grid(&[1, h, w], k)[..] else { unreachable!("3-D grid") };
         let params = SlicParams {
             width: w as u32,
             height: h as u32,

@@ -1,0 +1,124 @@
+//! CPU twins of `shaders/watershed_{gradient,init,flood,label}.wgsl`.
+
+use crate::gpu::watershed::{UNREACHED, WatershedParams};
+
+fn grey(image: &[f32], n: usize, y: i64, x: i64, p: &WatershedParams) -> i64 {
+    let (w, h) = (p.width as i64, p.height as i64);
+    let (yy, xx) = (y.clamp(0, h - 1), x.clamp(0, w - 1));
+    let plane = (w * h) as usize;
+    let at = n * 3 * plane + (yy * w + xx) as usize;
+    let [r, g, b] = [image[at], image[at + plane], image[at + 2 * plane]].map(|v| v.round() as i64);
+    (2125 * r + 7154 * g + 721 * b + 50) / 100
+}
+
+fn isqrt(v: u64) -> u32 {
+    let mut root = 0u32;
+    for bit in (0..=20).rev() {
+        let candidate = root | (1 << bit);
+        if candidate as u64 * candidate as u64 <= v {
+            root = candidate;
+        }
+    }
+    root
+}
+
+pub fn watershed_gradient(image: &[f32], p: &WatershedParams) -> Vec<u32> {
+    let (w, h) = (p.width as usize, p.height as usize);
+    let mut gradient = vec![0; p.batch as usize * w * h];
+    for n in 0..p.batch as usize {
+        for y in 0..h as i64 {
+            for x in 0..w as i64 {
+                let (mut gx, mut gy) = (0i64, 0i64);
+                for d in -1..=1i64 {
+                    let weight = 2 - d.abs();
+                    gx += weight * (grey(image, n, y + d, x + 1, p) - grey(image, n, y + d, x - 1, p));
+                    gy += weight * (grey(image, n, y + 1, x + d, p) - grey(image, n, y - 1, x + d, p));
+                }
+                gradient[n * w * h + y as usize * w + x as usize] = isqrt((gx * gx + gy * gy) as u64);
+            }
+        }
+    }
+    gradient
+}
+
+pub fn watershed_init(gradient: &[u32], markers: &[i32], p: &WatershedParams) -> Vec<u32> {
+    let (w, h) = (p.width as usize, p.height as usize);
+    let plane = w * h;
+    let mut level = vec![UNREACHED; p.images as usize * plane];
+    for z in 0..p.images as usize {
+        let (n, m) = (z / p.group as usize, p.first as usize + z % p.group as usize);
+        let (my, mx) = (markers[2 * m] as usize, markers[2 * m + 1] as usize);
+        level[z * plane + my * w + mx] = gradient[n * plane + my * w + mx];
+    }
+    level
+}
+
+/// One relaxation of pixel (x, y) of map z; true if its level dropped.
+fn relax(gradient: &[u32], markers: &[i32], distance: &[u32], level: &mut [u32], z: usize, y: usize, x: usize, p: &WatershedParams) -> bool {
+    let (w, h) = (p.width as usize, p.height as usize);
+    let plane = w * h;
+    let (n, m) = (z / p.group as usize, p.first as usize + z % p.group as usize);
+    let (dy, dx) = (y as i64 - markers[2 * m] as i64, x as i64 - markers[2 * m + 1] as i64);
+    if dy == 0 && dx == 0 {
+        return false;
+    }
+    let (base, pixel) = (z * plane, y * w + x);
+    let mut best = UNREACHED;
+    if x > 0 {
+        best = best.min(level[base + pixel - 1]);
+    }
+    if x + 1 < w {
+        best = best.min(level[base + pixel + 1]);
+    }
+    if y > 0 {
+        best = best.min(level[base + pixel - w]);
+    }
+    if y + 1 < h {
+        best = best.min(level[base + pixel + w]);
+    }
+    if best == UNREACHED {
+        return false;
+    }
+    let cost = gradient[n * plane + pixel] + distance[(dy * dy + dx * dx) as usize];
+    let candidate = cost.max(best);
+    if candidate < level[base + pixel] {
+        level[base + pixel] = candidate;
+        return true;
+    }
+    false
+}
+
+/// `sweeps` in-place sweeps, alternately in raster and reverse raster order
+/// (the levels they converge to do not depend on the order); returns the
+/// number of updates in the last sweep.
+pub fn watershed_flood(gradient: &[u32], markers: &[i32], distance: &[u32], level: &mut [u32], sweeps: u32, p: &WatershedParams) -> u32 {
+    let (w, h) = (p.width as usize, p.height as usize);
+    let mut changed = 0;
+    for sweep in 0..sweeps {
+        changed = 0;
+        for z in 0..p.images as usize {
+            for i in 0..w * h {
+                let i = if sweep % 2 == 0 { i } else { w * h - 1 - i };
+                changed += relax(gradient, markers, distance, level, z, i / w, i % w, p) as u32;
+            }
+        }
+    }
+    changed
+}
+
+pub fn watershed_label(level: &[u32], best: &mut [u32], labels: &mut [i32], p: &WatershedParams) {
+    let plane = (p.width * p.height) as usize;
+    let group = p.group as usize;
+    for n in 0..p.batch as usize {
+        for pixel in 0..plane {
+            let at = n * plane + pixel;
+            for g in 0..group {
+                let t = level[(n * group + g) * plane + pixel];
+                if t < best[at] {
+                    best[at] = t;
+                    labels[at] = (p.first as usize + g) as i32;
+                }
+            }
+        }
+    }
+}
