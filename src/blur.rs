@@ -53,7 +53,7 @@ impl Blur {
     /// Checks that the kernel has an odd, positive size and a positive, finite sigma.
     pub fn validated(self) -> Result<Self, Error> {
         let size = self.size();
-        if size == 0 || size % 2 == 0 {
+        if size == 0 || size.is_multiple_of(2) {
             return Err(Error::InvalidParameter(format!("blur size must be odd and positive, got {size}")));
         }
         if let BlurShape::Gaussian { sigma, .. } = self.shape

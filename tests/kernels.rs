@@ -73,15 +73,15 @@ fn windows(kind: PartKind, device: &Device) -> Parts {
 
 fn segments(device: &Device) -> Parts {
     // Two label maps over 40×30: vertical stripes (4 labels) and a 3×3 grid (9 labels).
-    let mut labels = Vec::new();
+    let mut labels: Vec<i32> = Vec::new();
     for _ in 0..30 {
         for x in 0..40 {
-            labels.push((x / 10) as i32);
+            labels.push(x / 10);
         }
     }
     for y in 0..30 {
         for x in 0..40 {
-            labels.push(((y / 10) * 3 + (x * 3 / 40)) as i32);
+            labels.push((y / 10) * 3 + (x * 3 / 40));
         }
     }
     let labels = Tensor::<3, Int>::from_data(TensorData::new(labels, [2, 30, 40]), device);

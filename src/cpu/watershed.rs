@@ -53,8 +53,16 @@ pub fn watershed_init(gradient: &[u32], markers: &[i32], p: &WatershedParams) ->
     level
 }
 
+/// The read-only inputs of a flooding sweep.
+struct Terrain<'a> {
+    gradient: &'a [u32],
+    markers: &'a [i32],
+    distance: &'a [u32],
+}
+
 /// One relaxation of pixel (x, y) of map z; true if its level dropped.
-fn relax(gradient: &[u32], markers: &[i32], distance: &[u32], level: &mut [u32], z: usize, y: usize, x: usize, p: &WatershedParams) -> bool {
+fn relax(t: &Terrain, level: &mut [u32], (z, y, x): (usize, usize, usize), p: &WatershedParams) -> bool {
+    let Terrain { gradient, markers, distance } = *t;
     let (w, h) = (p.width as usize, p.height as usize);
     let plane = w * h;
     let (n, m) = (z / p.group as usize, p.first as usize + z % p.group as usize);
@@ -93,13 +101,14 @@ fn relax(gradient: &[u32], markers: &[i32], distance: &[u32], level: &mut [u32],
 /// number of updates in the last sweep.
 pub fn watershed_flood(gradient: &[u32], markers: &[i32], distance: &[u32], level: &mut [u32], sweeps: u32, p: &WatershedParams) -> u32 {
     let (w, h) = (p.width as usize, p.height as usize);
+    let terrain = Terrain { gradient, markers, distance };
     let mut changed = 0;
     for sweep in 0..sweeps {
         changed = 0;
         for z in 0..p.images as usize {
             for i in 0..w * h {
                 let i = if sweep % 2 == 0 { i } else { w * h - 1 - i };
-                changed += relax(gradient, markers, distance, level, z, i / w, i % w, p) as u32;
+                changed += relax(&terrain, level, (z, i / w, i % w), p) as u32;
             }
         }
     }

@@ -64,8 +64,7 @@ pub(crate) fn cast(t: CubeTensor, dtype: DType) -> CubeTensor {
     if t.dtype == dtype {
         return t;
     }
-    let target = dtype.try_into().expect("an int dtype");
-    burn::backend::wgpu::CubeBackend::int_cast(t, target)
+    burn::backend::wgpu::CubeBackend::int_cast(t, dtype.into())
 }
 
 /// A new uninitialised tensor of `dtype` on the same client as `like`.

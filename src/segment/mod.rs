@@ -46,8 +46,8 @@ pub(crate) fn read_ints(t: Tensor<1, Int>) -> Result<Vec<i64>, Error> {
     t.into_data().convert::<i64>().try_into_vec::<i64>().map_err(|e| Error::Device(format!("{e:?}")))
 }
 
-/// Rounds of merging are bounded; each round at least halves nothing less than
-/// one small segment per image, and real maps settle in a few.
+/// Every round merges each small segment into a neighbour, so the segment count
+/// falls with each round; real maps settle in a few. This bound catches a bug.
 const MAX_MERGE_ROUNDS: usize = 256;
 
 /// Connected components of `labels [N, H, W]`, then segments smaller than
