@@ -4,12 +4,8 @@
 mod common;
 
 use burn::tensor::{Device, Int, Tensor, TensorData};
-use common::{gpu, noise};
+use common::{SEGMENTS, gpu, ints, noise};
 use pami::segment::connected_components;
-
-fn ints(t: Tensor<3, Int>) -> Vec<i32> {
-    t.into_data().convert::<i32>().try_into_vec::<i32>().unwrap()
-}
 
 /// `images` label maps of `h × w`: blocks of `cell` pixels with `values` random labels.
 fn maps(images: usize, h: usize, w: usize, cell: usize, values: usize, seed: u64) -> Vec<i32> {
@@ -109,7 +105,7 @@ fn components_gpu_equals_cpu_twin_exactly() {
 /// The reference label maps of `tests/fixtures/segments` (tools/make_segment_refs.py):
 /// (input, setting, labels, 4-connected pieces the manifest counts).
 fn references() -> Vec<(String, String, Vec<i32>, usize)> {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/segments");
+    let dir = SEGMENTS;
     let manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(format!("{dir}/manifest.json")).unwrap()).unwrap();
     let mut out = Vec::new();

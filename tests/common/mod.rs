@@ -39,3 +39,66 @@ pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
 pub fn floats<const D: usize>(t: burn::tensor::Tensor<D>) -> Vec<f32> {
     t.into_data().convert::<f32>().try_into_vec::<f32>().unwrap()
 }
+
+/// The segmentation reference fixtures (tools/make_segment_refs.py).
+pub const SEGMENTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/segments");
+
+/// The seven 224² fixture inputs.
+pub const STEMS: [&str; 7] =
+    ["astronaut_224", "chelsea_224", "china_224", "coffee_224", "flower_224", "motorcycle_left_224", "rocket_224"];
+
+/// A fixture input as a `[1, 3, H, W]` batch of values 0..255.
+pub fn fixture_input(stem: &str, device: &burn::tensor::Device) -> burn::tensor::Tensor<4> {
+    let image = pami::io::load_image(format!("{SEGMENTS}/{stem}.png").as_ref()).unwrap();
+    let (w, h) = image.dimensions();
+    let chw = pami::explain::to_chw(&image);
+    burn::tensor::Tensor::from_data(burn::tensor::TensorData::new(chw, [1, 3, h as usize, w as usize]), device)
+}
+
+pub fn ints(t: burn::tensor::Tensor<3, burn::tensor::Int>) -> Vec<i32> {
+    t.into_data().convert::<i32>().try_into_vec::<i32>().unwrap()
+}
+
+/// A reference label map: `setting` (e.g. `slic_n10`) of fixture `stem`.
+pub fn reference(stem: &str, setting: &str) -> Vec<i32> {
+    let mut npz = npyz::npz::NpzArchive::open(format!("{SEGMENTS}/{stem}.npz")).unwrap();
+    npz.by_name(setting).unwrap().unwrap().into_vec::<i32>().unwrap()
+}
+
+/// Agreement of pami's label maps with the references, printed as a markdown table.
+#[derive(Default)]
+pub struct Agreement {
+    pub worst_ari: f64,
+    sum_ari: f64,
+    sum_recall: f64,
+    runs: f64,
+}
+
+impl Agreement {
+    pub fn new(parameter: &str) -> Self {
+        println!("| input | {parameter} | segments (reference) | ARI | boundary recall 2px | UE |");
+        Agreement { worst_ari: f64::MAX, ..Default::default() }
+    }
+
+    /// Records one map pair (both `width` wide) and checks that ours is 4-connected.
+    pub fn add(&mut self, stem: &str, value: usize, ours: &[i32], theirs: &[i32], width: usize) {
+        use pami::segment::metrics;
+        assert!(metrics::is_four_connected(ours, width), "{stem} {value}: a segment is not 4-connected");
+        let ari = metrics::adjusted_rand_index(ours, theirs);
+        let recall = metrics::boundary_recall(ours, theirs, width, 2);
+        let ue = metrics::undersegmentation_error(ours, theirs);
+        let (a, b) = (metrics::segment_count(ours), metrics::segment_count(theirs));
+        println!("| {stem} | {value} | {a} ({b}) | {ari:.3} | {recall:.3} | {ue:.3} |");
+        self.worst_ari = self.worst_ari.min(ari);
+        self.sum_ari += ari;
+        self.sum_recall += recall;
+        self.runs += 1.0;
+    }
+
+    /// (mean ARI, mean boundary recall), after printing them with the worst ARI.
+    pub fn summary(&self) -> (f64, f64) {
+        let (ari, recall) = (self.sum_ari / self.runs, self.sum_recall / self.runs);
+        println!("ARI worst {:.3} mean {ari:.3}; boundary recall mean {recall:.3}", self.worst_ari);
+        (ari, recall)
+    }
+}
