@@ -156,7 +156,7 @@ pub trait PamiBackend: Backend {
 
 impl PamiBackend for CubeBackend {
     fn blur(image: FloatTensor<Self>, weights: FloatTensor<Self>, padding: u32) -> FloatTensor<Self> {
-        use gpu::launch::{empty_f32, float, launch, tiles};
+        use gpu::launch::{empty, float, launch, tiles};
         let image = float(image);
         let weights = float(weights);
         let shape = image.meta.shape().clone();
@@ -164,7 +164,7 @@ impl PamiBackend for CubeBackend {
         let radius = (weights.meta.shape().num_elements() / 2) as u32;
         let mut src = image;
         for axis in 0..2 {
-            let dst = empty_f32(&src, shape.clone());
+            let dst = empty(&src, shape.clone(), DType::F32);
             let params = BlurParams { width, height, planes, radius, axis, padding };
             launch("blur", gpu::blur::SOURCE, tiles(width, height, planes), &[&src, &weights, &dst], &params);
             src = dst;
@@ -179,14 +179,13 @@ impl PamiBackend for CubeBackend {
         labels: IntTensor<Self>,
         params: ComposeParams,
     ) -> FloatTensor<Self> {
-        use gpu::launch::{empty_f32, float, int, launch, tiles};
+        use gpu::launch::{float, int, launch_into, tiles};
         let (image, baseline) = (float(image), float(baseline));
         let (parts, labels) = (int(parts), int(labels));
         let shape = Shape::new([params.batch as usize, 3, params.height as usize, params.width as usize]);
-        let out = empty_f32(&image, shape);
-        let count = tiles(params.width, params.height, params.batch);
-        launch("compose", gpu::compose::SOURCE, count, &[&image, &baseline, &parts, &labels, &out], &params);
-        out
+        let grid = tiles(params.width, params.height, params.batch);
+        let inputs = [&image, &baseline, &parts, &labels];
+        launch_into("compose", gpu::compose::SOURCE, grid, &inputs, (shape, DType::F32), &params)
     }
 
     fn aggregate(
@@ -196,14 +195,13 @@ impl PamiBackend for CubeBackend {
         offsets: IntTensor<Self>,
         params: AggregateParams,
     ) -> FloatTensor<Self> {
-        use gpu::launch::{empty_f32, float, int, launch, tiles};
+        use gpu::launch::{float, int, launch_into, tiles};
         let scores = float(scores);
         let (parts, labels, offsets) = (int(parts), int(labels), int(offsets));
         let shape = Shape::new([params.targets as usize, params.height as usize, params.width as usize]);
-        let maps = empty_f32(&scores, shape);
-        let count = tiles(params.width, params.height, params.targets);
-        launch("aggregate", gpu::aggregate::SOURCE, count, &[&scores, &parts, &labels, &offsets, &maps], &params);
-        maps
+        let grid = tiles(params.width, params.height, params.targets);
+        let inputs = [&scores, &parts, &labels, &offsets];
+        launch_into("aggregate", gpu::aggregate::SOURCE, grid, &inputs, (shape, DType::F32), &params)
     }
 
     fn connected_components(labels: IntTensor<Self>) -> (IntTensor<Self>, IntTensor<Self>) {
@@ -219,29 +217,26 @@ impl PamiBackend for CubeBackend {
         cbrt: IntTensor<Self>,
         params: SlicParams,
     ) -> IntTensor<Self> {
-        use gpu::launch::{cast, empty, float, int, launch, lines, tiles};
+        use gpu::launch::{cast, float, int, launch_into, lines, tiles};
         let dtype = linear.dtype;
         let image = float(image);
         let (linear, cbrt) = (int(linear), int(cbrt));
         // Burn's min_dim/max_dim gave a wrong row minimum on lavapipe (0.22.1); this is exact.
-        let range = empty(&image, Shape::new([params.images as usize, 2]), DType::I32);
-        launch("slic_range", gpu::slic::RANGE, lines(64, params.images), &[&image, &range], &params);
+        let range_shape = (Shape::new([params.images as usize, 2]), DType::I32);
+        let range = launch_into("slic_range", gpu::slic::RANGE, lines(64, params.images), &[&image], range_shape, &params);
         let shape = Shape::new([params.images as usize, 3, params.height as usize, params.width as usize]);
-        let lab = empty(&image, shape, DType::I32);
         let grid = tiles(params.width, params.height, params.images);
-        launch("slic_lab", gpu::slic::LAB, grid, &[&image, &range, &linear, &cbrt, &lab], &params);
-        cast(lab, dtype)
+        let inputs = [&image, &range, &linear, &cbrt];
+        cast(launch_into("slic_lab", gpu::slic::LAB, grid, &inputs, (shape, DType::I32), &params), dtype)
     }
 
     fn slic_assign(lab: IntTensor<Self>, clusters: IntTensor<Self>, params: SlicParams) -> IntTensor<Self> {
-        use gpu::launch::{cast, empty, int, launch, tiles};
+        use gpu::launch::{cast, int, launch_into, tiles};
         let dtype = lab.dtype;
         let (lab, clusters) = (int(lab), int(clusters));
         let shape = Shape::new([params.images as usize, params.height as usize, params.width as usize]);
-        let labels = empty(&lab, shape, DType::I32);
         let grid = tiles(params.width, params.height, params.images);
-        launch("slic_assign", gpu::slic::ASSIGN, grid, &[&lab, &clusters, &labels], &params);
-        cast(labels, dtype)
+        cast(launch_into("slic_assign", gpu::slic::ASSIGN, grid, &[&lab, &clusters], (shape, DType::I32), &params), dtype)
     }
 
     fn slic_update(
@@ -284,34 +279,31 @@ impl PamiBackend for CubeBackend {
         counts: IntTensor<Self>,
         params: MergeParams,
     ) -> IntTensor<Self> {
-        use gpu::launch::{cast, empty, int, launch, tiles};
+        use gpu::launch::{cast, int, launch_into, tiles};
         let dtype = labels.dtype;
         let (labels, sizes, first, counts) = (int(labels), int(sizes), int(first), int(counts));
-        let output = empty(&labels, labels.meta.shape().clone(), DType::I32);
+        let shape = labels.meta.shape().clone();
         let grid = tiles(params.width, params.height, params.images);
-        launch("segment_merge", gpu::merge::MERGE, grid, &[&labels, &sizes, &first, &counts, &output], &params);
-        cast(output, dtype)
+        let inputs = [&labels, &sizes, &first, &counts];
+        cast(launch_into("segment_merge", gpu::merge::MERGE, grid, &inputs, (shape, DType::I32), &params), dtype)
     }
 
     fn watershed_gradient(image: FloatTensor<Self>, params: WatershedParams) -> IntTensor<Self> {
-        use gpu::launch::{empty, float, launch, tiles};
+        use gpu::launch::{float, launch_into, tiles};
         let image = float(image);
         let shape = Shape::new([params.batch as usize, params.height as usize, params.width as usize]);
-        let gradient = empty(&image, shape, DType::I32);
         let grid = tiles(params.width, params.height, params.batch);
-        launch("watershed_gradient", gpu::watershed::GRADIENT, grid, &[&image, &gradient], &params);
-        gradient
+        launch_into("watershed_gradient", gpu::watershed::GRADIENT, grid, &[&image], (shape, DType::I32), &params)
     }
 
     fn watershed_init(gradient: IntTensor<Self>, markers: IntTensor<Self>, params: WatershedParams) -> IntTensor<Self> {
-        use gpu::launch::{cast, empty, int, launch, tiles};
+        use gpu::launch::{cast, int, launch_into, tiles};
         let dtype = gradient.dtype;
         let (gradient, markers) = (int(gradient), int(markers));
         let shape = Shape::new([params.images as usize, params.height as usize, params.width as usize]);
-        let level = empty(&gradient, shape, DType::I32);
         let grid = tiles(params.width, params.height, params.images);
-        launch("watershed_init", gpu::watershed::INIT, grid, &[&gradient, &markers, &level], &params);
-        cast(level, dtype)
+        let inputs = [&gradient, &markers];
+        cast(launch_into("watershed_init", gpu::watershed::INIT, grid, &inputs, (shape, DType::I32), &params), dtype)
     }
 
     fn watershed_flood(

@@ -73,9 +73,6 @@ pub(crate) fn empty(like: &CubeTensor, shape: Shape, dtype: DType) -> CubeTensor
     CubeTensor::new_contiguous(like.client.clone(), like.device.clone(), shape, handle, dtype)
 }
 
-pub(crate) fn empty_f32(like: &CubeTensor, shape: Shape) -> CubeTensor {
-    empty(like, shape, DType::F32)
-}
 
 /// Enqueue `source` on the tensors' stream with `inputs` (bound in order),
 /// then the parameter block as the last binding.
@@ -95,4 +92,21 @@ pub(crate) fn launch<P: bytemuck::Pod>(
         grid.count,
         KernelArguments::new().with_buffers(bindings),
     );
+}
+
+/// Launches `source` on `inputs` followed by a new tensor of `shape` and
+/// `dtype` (the kernel's output binding), and returns that tensor.
+pub(crate) fn launch_into<P: bytemuck::Pod>(
+    name: &'static str,
+    source: &'static str,
+    grid: Grid,
+    inputs: &[&CubeTensor],
+    (shape, dtype): (Shape, DType),
+    params: &P,
+) -> CubeTensor {
+    let output = empty(inputs[0], shape, dtype);
+    let mut buffers = inputs.to_vec();
+    buffers.push(&output);
+    launch(name, source, grid, &buffers, params);
+    output
 }
