@@ -259,9 +259,11 @@ impl<M: Model> Explainer<M> {
         };
         lap(&mut clock, device, &mut timings.baseline)?;
 
+        // A batch is the z axis of the compose dispatch, which WebGPU caps at 65,535.
+        let batch = config.batch.min(crate::segment::MAX_BATCH);
         let mut chunks = Vec::new();
-        for first in (0..parts.len()).step_by(config.batch) {
-            let count = config.batch.min(parts.len() - first);
+        for first in (0..parts.len()).step_by(batch) {
+            let count = batch.min(parts.len() - first);
             let batch = ops::compose(&x, &baseline, &parts, first, count, false, &norm);
             lap(&mut clock, device, &mut timings.compose)?;
             let logits = self.model.forward(batch);

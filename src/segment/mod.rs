@@ -15,6 +15,10 @@ use crate::Error;
 use crate::backend::PamiBackend;
 use crate::gpu::merge::MergeParams;
 
+/// Images per batch: the kernels put images on the z axis of the dispatch grid,
+/// which WebGPU caps at 65,535 workgroups.
+pub const MAX_BATCH: usize = 65_535;
+
 /// Label maps of a batch of images on the device, with each map's segment count.
 #[derive(Clone, Debug)]
 pub struct Segmentation {
@@ -33,6 +37,9 @@ pub fn connected_components(labels: Tensor<3, Int>) -> Result<Segmentation, Erro
     }
     if h * w > i32::MAX as usize {
         return Err(Error::InvalidParameter(format!("a {w}×{h} label map has too many pixels")));
+    }
+    if n > MAX_BATCH {
+        return Err(Error::InvalidParameter(format!("{n} label maps in one batch; at most {MAX_BATCH}")));
     }
     let (components, counts) = Dispatch::connected_components(labels.into_dispatch());
     let counts = Tensor::<1, Int>::from_dispatch(counts);

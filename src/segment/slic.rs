@@ -95,6 +95,9 @@ impl Slic {
         if h * w > MAX_PIXELS {
             return bad(format!("{w}×{h} has more than {MAX_PIXELS} pixels"));
         }
+        if n > super::MAX_BATCH {
+            return bad(format!("{n} images in one batch; at most {}", super::MAX_BATCH));
+        }
         if self.n_segments == 0 {
             return bad("n_segments must be at least 1".into());
         }

@@ -49,6 +49,12 @@ impl Watershed {
         if n == 0 || h == 0 || w == 0 {
             return bad(format!("empty image batch [{n}, {c}, {h}, {w}]"));
         }
+        if n > super::MAX_BATCH {
+            return bad(format!("{n} images in one batch; at most {}", super::MAX_BATCH));
+        }
+        if (h - 1).pow(2) + (w - 1).pow(2) >= 1 << 24 {
+            return bad(format!("{w}×{h} is too large (the distance table must stay under 64 MiB)"));
+        }
         if self.markers == 0 || self.markers > h * w {
             return bad(format!("markers must be between 1 and the {} pixels, got {}", h * w, self.markers));
         }
@@ -91,7 +97,7 @@ impl Watershed {
         let mut best = Tensor::<3, Int>::from_data(TensorData::new(vec![-1i32; n * h * w], [n, h, w]), &device);
         let mut labels = best.clone();
         // Markers per group: levels of at most 64 MiB at a time.
-        let group = ((64 << 20) / (4 * n * h * w)).clamp(1, 8);
+        let group = ((64 << 20) / (4 * n * h * w)).clamp(1, 8).min(super::MAX_BATCH / n);
         for first in (0..count).step_by(group) {
             let g = group.min(count - first);
             params = WatershedParams { images: (n * g) as u32, group: g as u32, first: first as u32, ..params };
