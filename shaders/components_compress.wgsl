@@ -6,6 +6,7 @@
 @group(0) @binding(1) var<storage, read_write> params: array<u32>;
 // import shared/components_params.wgsl
 // import shared/grid.wgsl
+// import shared/find.wgsl
 
 @compute @workgroup_size(16, 16, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -16,13 +17,5 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let height = params[P_HEIGHT];
     let base = gid.z * width * height;
     let pixel = gid.y * width + gid.x;
-    var r = atomicLoad(&parent[base + pixel]);
-    loop {
-        let p = atomicLoad(&parent[base + u32(r)]);
-        if p == r {
-            break;
-        }
-        r = p;
-    }
-    atomicStore(&parent[base + pixel], r);
+    atomicStore(&parent[base + pixel], find(base, i32(pixel)));
 }

@@ -10,18 +10,7 @@
 @group(0) @binding(2) var<storage, read_write> params: array<u32>;
 // import shared/components_params.wgsl
 // import shared/grid.wgsl
-
-fn find(base: u32, x: i32) -> i32 {
-    var r = x;
-    loop {
-        let p = atomicLoad(&parent[base + u32(r)]);
-        if p == r {
-            break;
-        }
-        r = p;
-    }
-    return r;
-}
+// import shared/find.wgsl
 
 fn unite(base: u32, a0: i32, b0: i32) {
     var a = a0;

@@ -378,6 +378,11 @@ fn flex_int(values: Vec<i32>, shape: Shape, dtype: burn::tensor::DType) -> FlexT
     FlexTensor::from_data(TensorData::new(values, shape).convert_dtype(dtype))
 }
 
+/// `flex_int` for unsigned values kept as their i32 bits (the inverse of `u32s`).
+fn flex_u32(values: Vec<u32>, shape: Shape, dtype: burn::tensor::DType) -> FlexTensor {
+    flex_int(values.into_iter().map(|v| v as i32).collect(), shape, dtype)
+}
+
 impl PamiBackend for Flex {
     fn blur(image: FloatTensor<Self>, weights: FloatTensor<Self>, padding: u32) -> FloatTensor<Self> {
         let (mut values, shape) = f32s(image);
@@ -466,8 +471,7 @@ impl PamiBackend for Flex {
         cpu::merge::segment_clear(&mut first, &MergeParams { value: u32::MAX, ..params });
         cpu::merge::segment_sizes(&i32s(labels), &mut sizes, &mut first, &params);
         let shape = Shape::new([params.images as usize, plane]);
-        let as_i32 = |v: Vec<u32>| v.into_iter().map(|x| x as i32).collect();
-        (flex_int(as_i32(sizes), shape.clone(), dtype), flex_int(as_i32(first), shape, dtype))
+        (flex_u32(sizes, shape.clone(), dtype), flex_u32(first, shape, dtype))
     }
 
     fn segment_merge(
@@ -480,8 +484,7 @@ impl PamiBackend for Flex {
         let dtype = labels.dtype();
         let shape = labels.layout().shape().clone();
         let labels = i32s(labels);
-        let as_u32 = |v: Vec<i32>| v.into_iter().map(|x| x as u32).collect::<Vec<_>>();
-        let (sizes, first) = (as_u32(i32s(sizes)), as_u32(i32s(first)));
+        let (sizes, first) = (u32s(sizes), u32s(first));
         let mut output = vec![0; labels.len()];
         cpu::merge::segment_merge(&labels, &sizes, &first, &i32s(counts), &mut output, &params);
         flex_int(output, shape, dtype)
@@ -491,7 +494,7 @@ impl PamiBackend for Flex {
         let (image, _) = f32s(image);
         let gradient = cpu::watershed::watershed_gradient(&image, &params);
         let shape = Shape::new([params.batch as usize, params.height as usize, params.width as usize]);
-        flex_int(gradient.into_iter().map(|v| v as i32).collect(), shape, DType::I32)
+        flex_u32(gradient, shape, DType::I32)
     }
 
     fn watershed_init(gradient: IntTensor<Self>, markers: IntTensor<Self>, params: WatershedParams) -> IntTensor<Self> {
@@ -499,7 +502,7 @@ impl PamiBackend for Flex {
         let gradient = u32s(gradient);
         let level = cpu::watershed::watershed_init(&gradient, &i32s(markers), &params);
         let shape = Shape::new([params.images as usize, params.height as usize, params.width as usize]);
-        flex_int(level.into_iter().map(|v| v as i32).collect(), shape, dtype)
+        flex_u32(level, shape, dtype)
     }
 
     fn watershed_flood(
@@ -521,8 +524,7 @@ impl PamiBackend for Flex {
             sweeps,
             &params,
         );
-        let values = values.into_iter().map(|v| v as i32).collect();
-        (flex_int(values, shape, dtype), flex_int(vec![changed as i32], Shape::new([1]), dtype))
+        (flex_u32(values, shape, dtype), flex_int(vec![changed as i32], Shape::new([1]), dtype))
     }
 
     fn watershed_label(
@@ -535,7 +537,6 @@ impl PamiBackend for Flex {
         let mut best_values = u32s(best);
         let mut label_values = i32s(labels);
         cpu::watershed::watershed_label(&u32s(level), &mut best_values, &mut label_values, &params);
-        let best_values = best_values.into_iter().map(|v| v as i32).collect();
-        (flex_int(best_values, shape.clone(), dtype), flex_int(label_values, shape, dtype))
+        (flex_u32(best_values, shape.clone(), dtype), flex_int(label_values, shape, dtype))
     }
 }

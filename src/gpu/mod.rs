@@ -15,6 +15,7 @@ pub mod watershed;
 /// Code shared between shaders, pulled in by a line `// import shared/NAME.wgsl`.
 const SHARED: &[(&str, &str)] = &[
     ("shared/components_params.wgsl", include_str!("../../shaders/shared/components_params.wgsl")),
+    ("shared/find.wgsl", include_str!("../../shaders/shared/find.wgsl")),
     ("shared/grid.wgsl", include_str!("../../shaders/shared/grid.wgsl")),
     ("shared/merge_params.wgsl", include_str!("../../shaders/shared/merge_params.wgsl")),
     ("shared/slic_params.wgsl", include_str!("../../shaders/shared/slic_params.wgsl")),
