@@ -24,17 +24,6 @@ fn grey(n: u32, y: i32, x: i32) -> i32 {
     return (2125 * r + 7154 * g + 721 * b + 50) / 100;
 }
 
-fn isqrt(v: vec2<u32>) -> u32 {
-    var root = 0u;
-    for (var bit = 20; bit >= 0; bit--) {
-        let candidate = root | (1u << u32(bit));
-        if !wide_less(v, wide_mul(candidate, candidate)) {
-            root = candidate;
-        }
-    }
-    return root;
-}
-
 @compute @workgroup_size(16, 16, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     if gid.x >= params[P_WIDTH] || gid.y >= params[P_HEIGHT] || gid.z >= params[P_BATCH] {
@@ -51,5 +40,5 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         gy += w * (grey(n, y + 1, x + d) - grey(n, y - 1, x + d));
     }
     let sq = wide_add(wide_mul(u32(abs(gx)), u32(abs(gx))), wide_mul(u32(abs(gy)), u32(abs(gy))));
-    gradient[n * params[P_WIDTH] * params[P_HEIGHT] + gid.y * params[P_WIDTH] + gid.x] = isqrt(sq);
+    gradient[n * params[P_WIDTH] * params[P_HEIGHT] + gid.y * params[P_WIDTH] + gid.x] = wide_sqrt(sq);
 }

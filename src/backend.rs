@@ -15,7 +15,7 @@ use burn::backend::fusion::custom::TensorSpec;
 use crate::cpu;
 use crate::gpu::{
     self, aggregate::AggregateParams, blur::BlurParams, components::ComponentsParams, compose::ComposeParams,
-    merge::MergeParams, slic::SlicParams, watershed::WatershedParams,
+    felzenszwalb::FelzenszwalbParams, merge::MergeParams, slic::SlicParams, watershed::WatershedParams,
 };
 
 /// `segment_sizes`' two `[N, H·W]` tables, in the input's int dtype.
@@ -121,6 +121,12 @@ pub trait PamiBackend: Backend {
         counts: IntTensor<Self>,
         params: MergeParams,
     ) -> IntTensor<Self>;
+
+    /// Felzenszwalb's segments of `image [N, 3, H, W]` (values 0..255) as
+    /// roots `[N, H, W]`: each pixel's least pixel index in its segment. The
+    /// smoothing `weights [2r + 1]` sum to `WEIGHT_SUM`.
+    #[fusion(dtype = weights, shape = Shape::new([params.images as usize, params.height as usize, params.width as usize]))]
+    fn felzenszwalb(image: FloatTensor<Self>, weights: IntTensor<Self>, params: FelzenszwalbParams) -> IntTensor<Self>;
 
     /// Watershed's integer Sobel gradient `[N, H, W]` of `image [N, 3, H, W]`.
     #[fusion(dtype = DType::I32, shape = Shape::new([params.batch as usize, params.height as usize, params.width as usize]))]
@@ -286,6 +292,32 @@ impl PamiBackend for CubeBackend {
         let grid = tiles(params.width, params.height, params.images);
         let inputs = [&labels, &sizes, &first, &counts];
         cast(launch_into("segment_merge", gpu::merge::MERGE, grid, &inputs, (shape, DType::I32), &params), dtype)
+    }
+
+    fn felzenszwalb(image: FloatTensor<Self>, weights: IntTensor<Self>, params: FelzenszwalbParams) -> IntTensor<Self> {
+        use gpu::felzenszwalb::{COUNTS, EDGE_COSTS, LABEL, MERGE, SMOOTH, SORT};
+        use gpu::launch::{cast, empty, float, int, launch, launch_into, lines, singles, tiles};
+        let dtype = weights.dtype;
+        let (image, weights) = (float(image), int(weights));
+        let [n, h, w] = [params.images, params.height, params.width].map(|v| v as usize);
+        let grid = || tiles(params.width, params.height, params.images);
+        let table = |rows: usize| empty(&weights, Shape::new([n, rows]), DType::I32);
+        let smooth_shape = (Shape::new([n, 3, h, w]), DType::I32);
+        let smooth = launch_into("felzenszwalb_smooth", SMOOTH, grid(), &[&image, &weights], smooth_shape, &params);
+        let counts = table(COUNTS as usize);
+        let clear = MergeParams { width: COUNTS, height: 1, images: params.images, min_size: 0, value: 0 };
+        launch("segment_clear", gpu::merge::CLEAR, lines(COUNTS, params.images), &[&counts], &clear);
+        let (costs, forest) = (table(4 * h * w), table(3 * h * w));
+        launch("felzenszwalb_costs", EDGE_COSTS, grid(), &[&smooth, &costs, &counts, &forest], &params);
+        let (spare, order) = (table(4 * h * w), table(4 * h * w));
+        for chunk in gpu::felzenszwalb::sort_chunks(&params) {
+            launch("felzenszwalb_sort", SORT, singles(params.images), &[&costs, &counts, &spare, &order], &chunk);
+        }
+        for chunk in gpu::felzenszwalb::merge_chunks(&params) {
+            launch("felzenszwalb_merge", MERGE, singles(params.images), &[&costs, &order, &counts, &forest], &chunk);
+        }
+        let labels_shape = (Shape::new([n, h, w]), DType::I32);
+        cast(launch_into("felzenszwalb_label", LABEL, grid(), &[&forest], labels_shape, &params), dtype)
     }
 
     fn watershed_gradient(image: FloatTensor<Self>, params: WatershedParams) -> IntTensor<Self> {
@@ -488,6 +520,25 @@ impl PamiBackend for Flex {
         let mut output = vec![0; labels.len()];
         cpu::merge::segment_merge(&labels, &sizes, &first, &i32s(counts), &mut output, &params);
         flex_int(output, shape, dtype)
+    }
+
+    fn felzenszwalb(image: FloatTensor<Self>, weights: IntTensor<Self>, params: FelzenszwalbParams) -> IntTensor<Self> {
+        use crate::gpu::felzenszwalb::{merge_chunks, sort_chunks};
+        use cpu::felzenszwalb::*;
+        let dtype = weights.dtype();
+        let (image, _) = f32s(image);
+        let [n, h, w] = [params.images, params.height, params.width].map(|v| v as usize);
+        let smooth = felzenszwalb_smooth(&image, &i32s(weights), &params);
+        let mut forest = vec![0; n * 3 * h * w];
+        let (costs, mut counts) = felzenszwalb_costs(&smooth, &mut forest, &params);
+        let (mut spare, mut order) = (vec![0; n * 4 * h * w], vec![0; n * 4 * h * w]);
+        for chunk in sort_chunks(&params) {
+            felzenszwalb_sort(&costs, &mut counts, &mut spare, &mut order, &chunk);
+        }
+        for chunk in merge_chunks(&params) {
+            felzenszwalb_merge(&costs, &order, &counts, &mut forest, &chunk);
+        }
+        flex_int(felzenszwalb_label(&forest, &params), Shape::new([n, h, w]), dtype)
     }
 
     fn watershed_gradient(image: FloatTensor<Self>, params: WatershedParams) -> IntTensor<Self> {

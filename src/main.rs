@@ -29,6 +29,8 @@ enum Command {
 enum MethodArg {
     /// SLIC (scikit-image's slic semantics).
     Slic,
+    /// Felzenszwalb–Huttenlocher graph segmentation (scikit-image's felzenszwalb).
+    Felzenszwalb,
     /// Compact watershed on the Sobel gradient from a grid of markers.
     Watershed,
 }
@@ -55,9 +57,15 @@ struct SegmentArgs {
     /// SLIC: k-means iterations.
     #[arg(long, default_value_t = 10)]
     max_num_iter: usize,
-    /// SLIC: Gaussian pre-smoothing (only 0 is supported).
-    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
-    sigma: f32,
+    /// Gaussian pre-smoothing: SLIC only supports 0 (its default); Felzenszwalb default 0.8.
+    #[arg(long, allow_negative_numbers = true)]
+    sigma: Option<f32>,
+    /// Felzenszwalb: observation scale, higher for larger segments.
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+    scale: f32,
+    /// Felzenszwalb: segments under this many pixels join a neighbour.
+    #[arg(long, default_value_t = 20)]
+    min_size: usize,
     #[arg(long, value_enum, default_value = "auto")]
     device: DeviceChoice,
     /// Label map output: int32 `.npy` of shape [H, W], labels 0..n.
@@ -86,10 +94,14 @@ fn segment(args: SegmentArgs) -> anyhow::Result<()> {
             n_segments: args.n_segments,
             compactness: args.compactness.unwrap_or(10.0),
             max_num_iter: args.max_num_iter,
-            sigma: args.sigma,
+            sigma: args.sigma.unwrap_or(0.0),
             ..Default::default()
         }
         .segment(&x)?,
+        MethodArg::Felzenszwalb => {
+            pami::segment::Felzenszwalb { scale: args.scale, sigma: args.sigma.unwrap_or(0.8), min_size: args.min_size }
+                .segment(&x)?
+        }
         MethodArg::Watershed => {
             pami::segment::Watershed { markers: args.markers, compactness: args.compactness.unwrap_or(0.0) }.segment(&x)?
         }

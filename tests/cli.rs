@@ -116,4 +116,14 @@ fn segment_writes_a_connected_label_map_and_rejects_bad_parameters() {
     let map: Vec<i32> = npyz::NpyFile::new(&std::fs::read(&labels).unwrap()[..]).unwrap().into_vec().unwrap();
     assert!(pami::segment::metrics::is_four_connected(&map, 224));
     assert!((10..=24).contains(&pami::segment::metrics::segment_count(&map)));
+    assert_clean_failure(&["segment", &coffee, "--method", "felzenszwalb", "--scale", "-1", "--out", out], "scale");
+    assert_clean_failure(&["segment", &coffee, "--method", "felzenszwalb", "--sigma", "-0.5", "--out", out], "sigma");
+    let args = ["--method", "felzenszwalb", "--resize", "224", "--scale", "100", "--min-size", "784", "--out", out];
+    let run = pami(&[&["segment", &coffee][..], &args].concat());
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let map: Vec<i32> = npyz::NpyFile::new(&std::fs::read(&labels).unwrap()[..]).unwrap().into_vec().unwrap();
+    assert!(pami::segment::metrics::is_four_connected(&map, 224));
+    let mut sizes = vec![0; pami::segment::metrics::segment_count(&map)];
+    map.iter().for_each(|&l| sizes[l as usize] += 1);
+    assert!(sizes.len() >= 5 && sizes.iter().all(|&s| s >= 784), "{sizes:?}");
 }

@@ -26,3 +26,15 @@ fn wide_add(a: vec2<u32>, b: vec2<u32>) -> vec2<u32> {
 fn wide_less(a: vec2<u32>, b: vec2<u32>) -> bool {
     return a.y < b.y || (a.y == b.y && a.x < b.x);
 }
+
+// floor(sqrt(v)) for v < 2^42, bit by bit.
+fn wide_sqrt(v: vec2<u32>) -> u32 {
+    var root = 0u;
+    for (var bit = 20; bit >= 0; bit--) {
+        let candidate = root | (1u << u32(bit));
+        if !wide_less(v, wide_mul(candidate, candidate)) {
+            root = candidate;
+        }
+    }
+    return root;
+}

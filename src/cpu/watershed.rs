@@ -1,5 +1,6 @@
 //! CPU twins of `shaders/watershed_{gradient,init,flood,label}.wgsl`.
 
+use super::isqrt;
 use crate::gpu::watershed::{UNREACHED, WatershedParams};
 
 fn grey(image: &[f32], n: usize, y: i64, x: i64, p: &WatershedParams) -> i64 {
@@ -11,16 +12,6 @@ fn grey(image: &[f32], n: usize, y: i64, x: i64, p: &WatershedParams) -> i64 {
     (2125 * r + 7154 * g + 721 * b + 50) / 100
 }
 
-fn isqrt(v: u64) -> u32 {
-    let mut root = 0u32;
-    for bit in (0..=20).rev() {
-        let candidate = root | (1 << bit);
-        if candidate as u64 * candidate as u64 <= v {
-            root = candidate;
-        }
-    }
-    root
-}
 
 pub fn watershed_gradient(image: &[f32], p: &WatershedParams) -> Vec<u32> {
     let (w, h) = (p.width as usize, p.height as usize);

@@ -46,6 +46,12 @@ pub(crate) fn lines(len: u32, rows: u32) -> Grid {
     Grid { dim: CubeDim::new_3d(LINE, 1, 1), count: CubeCount::Static(len.div_ceil(LINE), rows, 1) }
 }
 
+/// One single-invocation workgroup per image (`@workgroup_size(1, 1, 1)`), for
+/// the sequential parts of an algorithm: images run in parallel.
+pub(crate) fn singles(images: u32) -> Grid {
+    Grid { dim: CubeDim::new_3d(1, 1, 1), count: CubeCount::Static(images, 1, 1) }
+}
+
 /// Contiguous f32 view of a float tensor.
 pub(crate) fn float(t: CubeTensor) -> CubeTensor {
     assert_eq!(t.dtype, DType::F32, "pami kernels take f32 tensors");

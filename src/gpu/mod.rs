@@ -7,6 +7,7 @@ pub mod aggregate;
 pub mod blur;
 pub mod components;
 pub mod compose;
+pub mod felzenszwalb;
 pub(crate) mod launch;
 pub mod merge;
 pub mod slic;
@@ -15,6 +16,7 @@ pub mod watershed;
 /// Code shared between shaders, pulled in by a line `// import shared/NAME.wgsl`.
 const SHARED: &[(&str, &str)] = &[
     ("shared/components_params.wgsl", include_str!("../../shaders/shared/components_params.wgsl")),
+    ("shared/felzenszwalb_params.wgsl", include_str!("../../shaders/shared/felzenszwalb_params.wgsl")),
     ("shared/find.wgsl", include_str!("../../shaders/shared/find.wgsl")),
     ("shared/grid.wgsl", include_str!("../../shaders/shared/grid.wgsl")),
     ("shared/merge_params.wgsl", include_str!("../../shaders/shared/merge_params.wgsl")),

@@ -1,10 +1,12 @@
 //! Segmentation on the device: label maps `[N, H, W]` (i32, labels 0..n per
 //! image, each label one 4-connected region) and their segment counts.
 
+pub mod felzenszwalb;
 pub mod metrics;
 pub mod slic;
 pub mod watershed;
 
+pub use felzenszwalb::Felzenszwalb;
 pub use slic::Slic;
 pub use watershed::Watershed;
 

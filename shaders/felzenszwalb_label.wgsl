@@ -1,0 +1,27 @@
+// Felzenszwalb, stage 5: every pixel's root in the merged forest (any id of
+// its segment; connected components renumber them afterwards).
+// CPU twin: felzenszwalb_label in src/cpu/felzenszwalb.rs.
+
+@group(0) @binding(0) var<storage, read_write> forest: array<u32>;   // [N, 3, HW]
+@group(0) @binding(1) var<storage, read_write> labels: array<i32>;   // [N, H, W]
+@group(0) @binding(2) var<storage, read_write> params: array<u32>;
+// import shared/felzenszwalb_params.wgsl
+// import shared/grid.wgsl
+
+@compute @workgroup_size(16, 16, 1)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+    if outside(gid) {
+        return;
+    }
+    let plane = params[P_WIDTH] * params[P_HEIGHT];
+    let tree = gid.z * 3u * plane;
+    var r = gid.y * params[P_WIDTH] + gid.x;
+    loop {
+        let up = forest[tree + r];
+        if up == r {
+            break;
+        }
+        r = up;
+    }
+    labels[gid.z * plane + gid.y * params[P_WIDTH] + gid.x] = i32(r);
+}

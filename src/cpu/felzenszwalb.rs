@@ -1,0 +1,198 @@
+//! CPU twins of `shaders/felzenszwalb_{smooth,costs,sort,merge,label}.wgsl`,
+//! chunked as the kernels are.
+
+use super::isqrt;
+use crate::gpu::felzenszwalb::{COUNTS, DIGITS, FelzenszwalbParams, MERGE_CHUNK, NO_EDGE, SORT_CHUNK};
+
+/// scipy's 'reflect' (d c b a | a b c d | d c b a) for any offset.
+fn reflect(i: i64, n: i64) -> usize {
+    let m = i.rem_euclid(2 * n);
+    (if m >= n { 2 * n - 1 - m } else { m }) as usize
+}
+
+pub fn felzenszwalb_smooth(image: &[f32], weights: &[i32], p: &FelzenszwalbParams) -> Vec<u32> {
+    let (w, h, r) = (p.width as usize, p.height as usize, p.radius as i64);
+    let plane = w * h;
+    let mut smooth = vec![0u32; image.len()];
+    for base in (0..p.images as usize * 3).map(|plane_index| plane_index * plane) {
+        for y in 0..h {
+            for x in 0..w {
+                let mut sum = 0u32;
+                for dy in -r..=r {
+                    let yy = reflect(y as i64 + dy, h as i64);
+                    let mut row = 0u32;
+                    for dx in -r..=r {
+                        let xx = reflect(x as i64 + dx, w as i64);
+                        let v = image[base + yy * w + xx].round().clamp(0.0, 255.0) as u32;
+                        row += weights[(dx + r) as usize] as u32 * v;
+                    }
+                    sum += weights[(dy + r) as usize] as u32 * row;
+                }
+                smooth[base + y * w + x] = (sum + 128) >> 8;
+            }
+        }
+    }
+    smooth
+}
+
+/// The two pixels of edge `e` (see `edge_ends` in `shaders/shared/felzenszwalb_params.wgsl`).
+pub fn edge_ends(e: usize, width: usize, plane: usize) -> (usize, usize) {
+    let p = e % plane;
+    match e / plane {
+        0 => (p, p + 1),
+        1 => (p, p + width),
+        2 => (p, p + width + 1),
+        _ => (p + 1, p + width),
+    }
+}
+
+/// Returns (costs `[N, 4, H, W]`, digit histograms `[N, COUNTS]`); every
+/// pixel of `forest [N, 3, H, W]` becomes its own segment.
+pub fn felzenszwalb_costs(smooth: &[u32], forest: &mut [u32], p: &FelzenszwalbParams) -> (Vec<u32>, Vec<u32>) {
+    let (w, h) = (p.width as usize, p.height as usize);
+    let plane = w * h;
+    let images = p.images as usize;
+    let mut costs = vec![NO_EDGE; images * 4 * plane];
+    let mut counts = vec![0u32; images * COUNTS as usize];
+    for n in 0..images {
+        let tree = &mut forest[n * 3 * plane..(n + 1) * 3 * plane];
+        for q in 0..plane {
+            tree[q] = q as u32;
+            tree[plane + q] = 1;
+            tree[2 * plane + q] = 0;
+        }
+        for y in 0..h {
+            for x in 0..w {
+                let (right, down) = (x + 1 < w, y + 1 < h);
+                for (kind, exists) in [right, down, right && down, right && down].into_iter().enumerate() {
+                    if !exists {
+                        continue;
+                    }
+                    let e = kind * plane + y * w + x;
+                    let (a, b) = edge_ends(e, w, plane);
+                    let d2: u64 = (0..3)
+                        .map(|c| {
+                            let base = (n * 3 + c) * plane;
+                            let d = smooth[base + a] as i64 - smooth[base + b] as i64;
+                            (d * d) as u64
+                        })
+                        .sum();
+                    let cost = isqrt(d2);
+                    costs[n * 4 * plane + e] = cost;
+                    counts[n * COUNTS as usize + (cost % DIGITS) as usize] += 1;
+                    counts[n * COUNTS as usize + (DIGITS + cost / DIGITS) as usize] += 1;
+                }
+            }
+        }
+    }
+    (costs, counts)
+}
+
+/// Step 0 turns both digit histograms of `counts [N, COUNTS]` into cursors
+/// and stores the edge count; step 1 places the chunk of edges from
+/// `p.first` into `spare [N, 4HW]` by low digit; step 2 moves the chunk of
+/// `spare` from `p.first` into `order [N, 4HW]` by high digit.
+pub fn felzenszwalb_sort(
+    costs: &[u32],
+    counts: &mut [u32],
+    spare: &mut [u32],
+    order: &mut [u32],
+    p: &FelzenszwalbParams,
+) {
+    let edges = 4 * (p.width * p.height) as usize;
+    let digits = DIGITS as usize;
+    for n in 0..p.images as usize {
+        let counts = &mut counts[n * COUNTS as usize..(n + 1) * COUNTS as usize];
+        let (costs, spare, order) =
+            (&costs[n * edges..(n + 1) * edges], &mut spare[n * edges..(n + 1) * edges], &mut order[n * edges..(n + 1) * edges]);
+        let chunk = |len: usize| p.first as usize..(p.first + SORT_CHUNK).min(len as u32) as usize;
+        match p.step {
+            0 => {
+                for digit in 0..2 {
+                    let mut run = 0;
+                    for cursor in &mut counts[digit * digits..(digit + 1) * digits] {
+                        (*cursor, run) = (run, run + *cursor);
+                    }
+                    counts[2 * digits] = run;
+                }
+            }
+            1 => {
+                for e in chunk(edges) {
+                    if costs[e] != NO_EDGE {
+                        let cursor = &mut counts[costs[e] as usize % digits];
+                        spare[*cursor as usize] = e as u32;
+                        *cursor += 1;
+                    }
+                }
+            }
+            _ => {
+                for i in chunk(counts[2 * digits] as usize) {
+                    let e = spare[i];
+                    let cursor = &mut counts[digits + costs[e as usize] as usize / digits];
+                    order[*cursor as usize] = e;
+                    *cursor += 1;
+                }
+            }
+        }
+    }
+}
+
+/// Root of `x` in one image's parent table, halving the path.
+fn root(parent: &mut [u32], x: u32) -> u32 {
+    let mut r = x;
+    while parent[r as usize] != r {
+        let grand = parent[parent[r as usize] as usize];
+        parent[r as usize] = grand;
+        r = grand;
+    }
+    r
+}
+
+/// One chunk (from sorted position `p.first`) of scikit-image's pass `p.step`
+/// over the sorted edges, on `forest [N, 3, H, W]`.
+pub fn felzenszwalb_merge(costs: &[u32], order: &[u32], counts: &[u32], forest: &mut [u32], p: &FelzenszwalbParams) {
+    let (w, plane) = (p.width as usize, (p.width * p.height) as usize);
+    let edges = 4 * plane;
+    for n in 0..p.images as usize {
+        let (parent, rest) = forest[n * 3 * plane..(n + 1) * 3 * plane].split_at_mut(plane);
+        let (size, inner) = rest.split_at_mut(plane);
+        let total = counts[(n + 1) * COUNTS as usize - 1];
+        for i in p.first..(p.first + MERGE_CHUNK).min(total) {
+            let e = order[n * edges + i as usize] as usize;
+            let (x, y) = edge_ends(e, w, plane);
+            let (a, b) = (root(parent, x as u32) as usize, root(parent, y as u32) as usize);
+            if a == b {
+                continue;
+            }
+            let cost = costs[n * edges + e];
+            let joins = |r: usize| p.limit > 0 && (cost <= inner[r] || cost - inner[r] <= (p.limit - 1) / size[r]);
+            let join = if p.step == 0 { joins(a) && joins(b) } else { size[a] < p.min_size || size[b] < p.min_size };
+            if join {
+                let keep = if size[a] == size[b] { a.min(b) } else if size[a] > size[b] { a } else { b };
+                let gone = if keep == a { b } else { a };
+                size[keep] = size[a] + size[b];
+                if p.step == 0 {
+                    inner[keep] = cost;
+                }
+                parent[gone] = keep as u32;
+            }
+        }
+    }
+}
+
+/// Every pixel's root in `forest [N, 3, H, W]`.
+pub fn felzenszwalb_label(forest: &[u32], p: &FelzenszwalbParams) -> Vec<i32> {
+    let plane = (p.width * p.height) as usize;
+    let mut labels = vec![0i32; p.images as usize * plane];
+    for n in 0..p.images as usize {
+        let parent = &forest[n * 3 * plane..n * 3 * plane + plane];
+        for q in 0..plane {
+            let mut r = q;
+            while parent[r] as usize != r {
+                r = parent[r] as usize;
+            }
+            labels[n * plane + q] = r as i32;
+        }
+    }
+    labels
+}

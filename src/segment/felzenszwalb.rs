@@ -1,0 +1,117 @@
+//! Felzenszwalb–Huttenlocher segmentation with scikit-image's semantics:
+//! `felzenszwalb(image, scale, sigma, min_size)` — Gaussian smoothing
+//! (truncate 4, mode 'reflect'), the 8-connected RGB edge graph, Kruskal's
+//! pass with the `scale / size` predicate, then a pass joining segments under
+//! `min_size`.
+//!
+//! The GPU runs the same sequential passes in the same order (one invocation
+//! per image, images in parallel; `shaders/felzenszwalb_merge.wgsl`), so the
+//! wgpu label maps equal the CPU twin's. Against scikit-image two things differ: arithmetic
+//! is in integers (smoothed colours and costs in 1/4096 of a grey level, so
+//! near-equal costs can tie or swap), and edges of equal cost are taken in
+//! edge-index order where scikit-image's `np.argsort` (quicksort) leaves them
+//! in an unspecified order. scikit-image's segments are 8-connected; pami
+//! splits them into 4-connected pieces and joins pieces under `min_size` to
+//! a neighbour, so every label is one 4-connected region of at least
+//! `min_size` pixels (unless the image is smaller).
+
+use burn::backend::Dispatch;
+use burn::tensor::{Int, Tensor, TensorData};
+
+use super::{Segmentation, enforce_min_size};
+use crate::Error;
+use crate::backend::PamiBackend;
+use crate::gpu::felzenszwalb::{COST_UNIT, FelzenszwalbParams, WEIGHT_SUM};
+
+/// Largest image: the merge's trees stay 21 levels deep (see `gpu::felzenszwalb::MERGE_CHUNK`).
+pub const MAX_PIXELS: usize = 1 << 20;
+/// Largest smoothing radius (`int(4·sigma + 0.5)`): 65² taps per pixel and channel.
+const MAX_RADIUS: usize = 32;
+
+/// `skimage.segmentation.felzenszwalb(image, scale, sigma, min_size)`.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+pub struct Felzenszwalb {
+    /// Higher means larger segments (the paper's k, in grey levels).
+    pub scale: f32,
+    /// Standard deviation of the Gaussian pre-smoothing; 0 for none.
+    pub sigma: f32,
+    /// Segments under this many pixels join a neighbour.
+    pub min_size: usize,
+}
+
+impl Default for Felzenszwalb {
+    /// scikit-image's defaults.
+    fn default() -> Self {
+        Felzenszwalb { scale: 1.0, sigma: 0.8, min_size: 20 }
+    }
+}
+
+impl Felzenszwalb {
+    fn radius(&self) -> usize {
+        (4.0 * self.sigma as f64 + 0.5) as usize
+    }
+
+    fn validate(&self, shape: [usize; 4]) -> Result<(), Error> {
+        let bad = |m: String| Err(Error::InvalidParameter(format!("felzenszwalb: {m}")));
+        let [n, c, h, w] = shape;
+        if c != 3 {
+            return bad(format!("expected RGB images [N, 3, H, W], got {c} channels"));
+        }
+        if n == 0 || h == 0 || w == 0 {
+            return bad(format!("empty image batch [{n}, {c}, {h}, {w}]"));
+        }
+        if n > super::MAX_BATCH {
+            return bad(format!("{n} images in one batch; at most {}", super::MAX_BATCH));
+        }
+        if h * w > MAX_PIXELS {
+            return bad(format!("{w}×{h} has more than {MAX_PIXELS} pixels"));
+        }
+        if !(self.scale.is_finite() && self.scale >= 0.0) || self.scale as f64 * COST_UNIT as f64 >= u32::MAX as f64 {
+            return bad(format!("scale must be non-negative and below 1,048,576, got {}", self.scale));
+        }
+        if !(self.sigma.is_finite() && self.sigma >= 0.0) || self.radius() > MAX_RADIUS {
+            return bad(format!("sigma must be between 0 and 7.9, got {}", self.sigma));
+        }
+        if self.min_size > u32::MAX as usize {
+            return bad(format!("min_size {} is too large", self.min_size));
+        }
+        Ok(())
+    }
+
+    /// scipy's Gaussian kernel (truncate 4) in integers summing to `WEIGHT_SUM`:
+    /// rounded, the remainder on the centre tap.
+    pub fn weights(&self) -> Vec<i32> {
+        let r = self.radius() as i64;
+        let sigma = self.sigma as f64;
+        let g: Vec<f64> = (-r..=r).map(|x| if r == 0 { 1.0 } else { (-0.5 * (x * x) as f64 / (sigma * sigma)).exp() }).collect();
+        let total: f64 = g.iter().sum();
+        let mut weights: Vec<i32> = g.iter().map(|v| (v / total * WEIGHT_SUM as f64).round() as i32).collect();
+        let sum: i32 = weights.iter().sum();
+        weights[r as usize] += WEIGHT_SUM as i32 - sum;
+        weights
+    }
+
+    pub(crate) fn params(&self, [n, _, h, w]: [usize; 4]) -> FelzenszwalbParams {
+        FelzenszwalbParams {
+            width: w as u32,
+            height: h as u32,
+            images: n as u32,
+            radius: self.radius() as u32,
+            limit: (self.scale as f64 * COST_UNIT as f64).ceil() as u32,
+            min_size: self.min_size as u32,
+            step: 0,
+            first: 0,
+        }
+    }
+
+    /// Segments `images [N, 3, H, W]` (RGB values 0..255) in one batch.
+    pub fn segment(&self, images: &Tensor<4>) -> Result<Segmentation, Error> {
+        let dims = images.dims();
+        self.validate(dims)?;
+        let weights = self.weights();
+        let taps = weights.len();
+        let weights = Tensor::<1, Int>::from_data(TensorData::new(weights, [taps]), &images.device());
+        let roots = Dispatch::felzenszwalb(images.clone().into_dispatch(), weights.into_dispatch(), self.params(dims));
+        enforce_min_size(Tensor::from_dispatch(roots), self.min_size)
+    }
+}
