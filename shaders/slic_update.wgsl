@@ -2,12 +2,15 @@
 // pixels it took. Each invocation gathers its own cluster over that
 // cluster's window (a pixel can only take a cluster whose window contains
 // it), in raster order with integer sums: no atomics, same result anywhere.
+// A dispatch adds up one band of window rows into `sums` (bounded loops, see
+// band_rows in src/gpu/slic.rs); the FINISH dispatch writes the means.
 // CPU twin: slic_update in src/cpu/slic.rs.
 
 @group(0) @binding(0) var<storage, read_write> lab: array<i32>;       // [N, 3, H, W]
 @group(0) @binding(1) var<storage, read_write> labels: array<i32>;    // [N, H, W]
 @group(0) @binding(2) var<storage, read_write> clusters: array<i32>;  // [N, K, 8], updated in place
-@group(0) @binding(3) var<storage, read_write> params: array<u32>;
+@group(0) @binding(3) var<storage, read_write> sums: array<u32>;      // [N, K, 8]: count, y, x, L, a, b; zeroed
+@group(0) @binding(4) var<storage, read_write> params: array<u32>;
 // import shared/slic_params.wgsl
 
 // round(sum / count) with halves away from zero, for count > 0.
@@ -31,25 +34,35 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     if clusters[row + C_COUNT] == 0 {
         return;
     }
-    let rows = window(clusters[row + C_Y], height);
-    let cols = window(clusters[row + C_X], width);
-    var count = 0u;
-    var sum_y = 0u;
-    var sum_x = 0u;
-    var sum_c = vec3<i32>(0);
-    for (var y = rows.x; y < rows.y; y++) {
-        for (var x = cols.x; x < cols.y; x++) {
-            let pixel = y * width + x;
-            if labels[n * plane + pixel] != i32(k) {
-                continue;
+    if params[P_BAND] != FINISH {
+        let rows = window(clusters[row + C_Y], height);
+        let cols = window(clusters[row + C_X], width);
+        let band = band_rows(params[P_WINDOW]);
+        var sum = vec3<u32>(sums[row], sums[row + 1u], sums[row + 2u]);
+        var sum_c = vec3<i32>(i32(sums[row + 3u]), i32(sums[row + 4u]), i32(sums[row + 5u]));
+        let first = rows.x + params[P_BAND] * band;
+        for (var y = first; y < min(first + band, rows.y); y++) {
+            for (var x = cols.x; x < cols.y; x++) {
+                let pixel = y * width + x;
+                if labels[n * plane + pixel] != i32(k) {
+                    continue;
+                }
+                sum += vec3<u32>(1u, y, x);
+                let at = n * 3u * plane + pixel;
+                sum_c += vec3<i32>(lab[at], lab[at + plane], lab[at + 2u * plane]);
             }
-            count += 1u;
-            sum_y += y;
-            sum_x += x;
-            let at = n * 3u * plane + pixel;
-            sum_c += vec3<i32>(lab[at], lab[at + plane], lab[at + 2u * plane]);
         }
+        sums[row] = sum.x;
+        sums[row + 1u] = sum.y;
+        sums[row + 2u] = sum.z;
+        sums[row + 3u] = u32(sum_c.x);
+        sums[row + 4u] = u32(sum_c.y);
+        sums[row + 5u] = u32(sum_c.z);
+        return;
     }
+    let count = sums[row];
+    let sum_y = sums[row + 1u];
+    let sum_x = sums[row + 2u];
     clusters[row + C_COUNT] = i32(count);
     if count == 0u {
         return;
@@ -59,6 +72,6 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     clusters[row + C_Y] = i32(16u * (sum_y / count) + (16u * (sum_y % count) + half) / count);
     clusters[row + C_X] = i32(16u * (sum_x / count) + (16u * (sum_x % count) + half) / count);
     for (var c = 0u; c < 3u; c++) {
-        clusters[row + C_L + c] = mean(sum_c[c], i32(count));
+        clusters[row + C_L + c] = mean(i32(sums[row + 3u + c]), i32(count));
     }
 }

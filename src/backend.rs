@@ -251,13 +251,19 @@ impl PamiBackend for CubeBackend {
         clusters: IntTensor<Self>,
         params: SlicParams,
     ) -> IntTensor<Self> {
-        use gpu::launch::{cast, int, launch, lines};
+        use gpu::launch::{cast, empty, int, launch, lines};
         let dtype = clusters.dtype;
         let (lab, labels) = (int(lab), int(labels));
         // The kernel updates in place: work on a copy, the input may be shared.
         let clusters = int(clusters).copy();
-        let grid = lines(params.clusters, params.images);
-        launch("slic_update", gpu::slic::UPDATE, grid, &[&lab, &labels, &clusters], &params);
+        let sums = empty(&clusters, clusters.meta.shape().clone(), DType::I32);
+        let rows = params.clusters * gpu::slic::CLUSTER_STRIDE as u32;
+        let clear = MergeParams { width: rows, height: 1, images: params.images, min_size: 0, value: 0 };
+        launch("segment_clear", gpu::merge::CLEAR, lines(rows, params.images), &[&sums], &clear);
+        for band in gpu::slic::update_bands(&params) {
+            let grid = lines(params.clusters, params.images);
+            launch("slic_update", gpu::slic::UPDATE, grid, &[&lab, &labels, &clusters, &sums], &band);
+        }
         cast(clusters, dtype)
     }
 
@@ -490,7 +496,11 @@ impl PamiBackend for Flex {
         let dtype = clusters.dtype();
         let shape = clusters.layout().shape().clone();
         let mut table = i32s(clusters);
-        cpu::slic::slic_update(&i32s(lab), &i32s(labels), &mut table, &params);
+        let (lab, labels) = (i32s(lab), i32s(labels));
+        let mut sums = vec![0; table.len()];
+        for band in gpu::slic::update_bands(&params) {
+            cpu::slic::slic_update(&lab, &labels, &mut table, &mut sums, &band);
+        }
         flex_int(table, shape, dtype)
     }
 

@@ -95,6 +95,17 @@ fn four_connected(labels: Vec<i32>, min_size: usize) -> Vec<i32> {
 }
 
 #[test]
+fn felzenszwalb_gpu_equals_cpu_twin_on_a_large_image() {
+    // 512²: a million edges, sorted and merged over many bounded dispatches.
+    let Some(gpu) = gpu() else { return };
+    let setting = paper(100.0);
+    let a = setting.segment(&input("astronaut_512", &Device::flex())).unwrap();
+    let b = setting.segment(&input("astronaut_512", &gpu)).unwrap();
+    assert_eq!(a.counts, b.counts);
+    assert!(ints(a.labels) == ints(b.labels), "labels differ");
+}
+
+#[test]
 fn felzenszwalb_agrees_with_scikit_image() {
     let device = Device::flex();
     let mut agreement = Agreement::new("scale");

@@ -49,6 +49,18 @@ fn slic_gpu_equals_cpu_twin_exactly() {
 }
 
 #[test]
+fn slic_gpu_equals_cpu_twin_on_a_large_image() {
+    // 512² with 10 segments: each cluster's window (about 650² pixels) takes
+    // several update dispatches (lavapipe's per-invocation loop limit).
+    let Some(gpu) = gpu() else { return };
+    let slic = Slic { n_segments: 10, compactness: 20.0, ..Slic::default() };
+    let a = slic.segment(&input("astronaut_512", &Device::flex())).unwrap();
+    let b = slic.segment(&input("astronaut_512", &gpu)).unwrap();
+    assert_eq!(a.counts, b.counts);
+    assert!(ints(a.labels) == ints(b.labels), "labels differ");
+}
+
+#[test]
 fn slic_agrees_with_scikit_image() {
     let device = Device::flex();
     let mut agreement = Agreement::new("n_segments");

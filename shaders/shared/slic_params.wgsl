@@ -6,6 +6,8 @@ const P_CLUSTERS: u32 = 3u;   // clusters per image
 const P_WINDOW: u32 = 4u;     // a cluster sees pixels within 2 * P_WINDOW of its centre
 const P_W_SPACE: u32 = 5u;    // weight of the squared distance in 1/16 px
 const P_W_COLOR: u32 = 6u;    // weight of the squared Lab distance in 1/4 units
+const P_BAND: u32 = 7u;       // update: band of window rows to add up, or FINISH
+const FINISH: u32 = 0xffffffffu;
 
 // Cluster table rows [N, K, 8] (i32): centre y, x in 1/16 px, L, a, b in 1/4
 // Lab units, pixel count (0: the cluster is empty and takes no pixels).
@@ -22,4 +24,9 @@ fn window(c16: i32, size: u32) -> vec2<u32> {
     let lo = max(c16 - s16, 0) / 16;
     let hi = min(c16 + s16 + 16, 16 * i32(size)) / 16;
     return vec2<u32>(u32(lo), u32(max(hi, 0)));
+}
+
+// Window rows one update dispatch adds up (keep in sync with band_rows in src/gpu/slic.rs).
+fn band_rows(window: u32) -> u32 {
+    return max(60000u / (4u * window + 2u), 1u);
 }

@@ -1,6 +1,6 @@
 //! CPU twins of `shaders/slic_{lab,assign,update}.wgsl`.
 
-use crate::gpu::slic::{CLUSTER_STRIDE, SlicParams};
+use crate::gpu::slic::{CLUSTER_STRIDE, FINISH, SlicParams, band_rows};
 
 /// XYZ-from-linear-RGB rows divided by the D65 white point, in 2^14 units.
 /// Keep in sync with `XYZ` in `shaders/slic_lab.wgsl`.
@@ -103,7 +103,9 @@ fn mean(sum: i32, count: i32) -> i32 {
     if sum < 0 { -q } else { q }
 }
 
-pub fn slic_update(lab: &[i32], labels: &[i32], clusters: &mut [i32], p: &SlicParams) {
+/// One band of window rows added into `sums [N, K, 8]` (count, y, x, L, a, b),
+/// or with `p.band == FINISH` the means written into `clusters`.
+pub fn slic_update(lab: &[i32], labels: &[i32], clusters: &mut [i32], sums: &mut [u32], p: &SlicParams) {
     let w = p.width as usize;
     let plane = w * p.height as usize;
     let k_count = p.clusters as usize;
@@ -113,25 +115,29 @@ pub fn slic_update(lab: &[i32], labels: &[i32], clusters: &mut [i32], p: &SlicPa
             if clusters[row + C_COUNT] == 0 {
                 continue;
             }
-            let rows = window(clusters[row + C_Y], p.height, p);
-            let cols = window(clusters[row + C_X], p.width, p);
-            let (mut count, mut sum_y, mut sum_x) = (0u32, 0u32, 0u32);
-            let mut sum_c = [0i32; 3];
-            for y in rows.0..rows.1 {
-                for x in cols.0..cols.1 {
-                    let pixel = y as usize * w + x as usize;
-                    if labels[n * plane + pixel] != k as i32 {
-                        continue;
-                    }
-                    count += 1;
-                    sum_y += y;
-                    sum_x += x;
-                    let at = n * 3 * plane + pixel;
-                    for (c, s) in sum_c.iter_mut().enumerate() {
-                        *s += lab[at + c * plane];
+            let sum = &mut sums[row..row + 6];
+            if p.band != FINISH {
+                let rows = window(clusters[row + C_Y], p.height, p);
+                let cols = window(clusters[row + C_X], p.width, p);
+                let first = rows.0 + p.band * band_rows(p.window);
+                for y in first..(first + band_rows(p.window)).min(rows.1) {
+                    for x in cols.0..cols.1 {
+                        let pixel = y as usize * w + x as usize;
+                        if labels[n * plane + pixel] != k as i32 {
+                            continue;
+                        }
+                        sum[0] += 1;
+                        sum[1] += y;
+                        sum[2] += x;
+                        let at = n * 3 * plane + pixel;
+                        for c in 0..3 {
+                            sum[3 + c] = (sum[3 + c] as i32 + lab[at + c * plane]) as u32;
+                        }
                     }
                 }
+                continue;
             }
+            let (count, sum_y, sum_x) = (sum[0], sum[1], sum[2]);
             clusters[row + C_COUNT] = count as i32;
             if count == 0 {
                 continue;
@@ -140,7 +146,7 @@ pub fn slic_update(lab: &[i32], labels: &[i32], clusters: &mut [i32], p: &SlicPa
             clusters[row + C_Y] = (16 * (sum_y / count) + (16 * (sum_y % count) + half) / count) as i32;
             clusters[row + C_X] = (16 * (sum_x / count) + (16 * (sum_x % count) + half) / count) as i32;
             for c in 0..3 {
-                clusters[row + C_L + c] = mean(sum_c[c], count as i32);
+                clusters[row + C_L + c] = mean(sum[3 + c] as i32, count as i32);
             }
         }
     }

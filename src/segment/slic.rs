@@ -145,6 +145,7 @@ impl Slic {
             window: wy.max(wx) as u32,
             w_space: (self.compactness as f64 * self.compactness as f64 * 256.0).round() as u32,
             w_color: (4096 * step * step) as u32,
+            band: 0,
         };
         let mut table = Vec::with_capacity(n * k * CLUSTER_STRIDE);
         for _ in 0..n {
