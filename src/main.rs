@@ -35,6 +35,12 @@ enum MethodArg {
     Watershed,
 }
 
+#[derive(Clone, Copy, ValueEnum)]
+enum PresetArg {
+    /// The paper's twenty settings (Table 3); `--out` is a directory.
+    Paper,
+}
+
 #[derive(Args)]
 struct SegmentArgs {
     /// The image (PNG or JPEG).
@@ -66,9 +72,13 @@ struct SegmentArgs {
     /// Felzenszwalb: segments under this many pixels join a neighbour.
     #[arg(long, default_value_t = 20)]
     min_size: usize,
+    /// Run a preset ensemble instead of one method: writes DIR/<setting>.npy,
+    /// DIR/<setting>.png (boundaries) and DIR/segments.json.
+    #[arg(long, value_enum, conflicts_with_all = ["method", "png"])]
+    preset: Option<PresetArg>,
     #[arg(long, value_enum, default_value = "auto")]
     device: DeviceChoice,
-    /// Label map output: int32 `.npy` of shape [H, W], labels 0..n.
+    /// Label map output: int32 `.npy` of shape [H, W], labels 0..n (a directory with --preset).
     #[arg(long)]
     out: PathBuf,
     /// Also write the image with the segment boundaries drawn.
@@ -89,6 +99,9 @@ fn segment(args: SegmentArgs) -> anyhow::Result<()> {
         burn::tensor::TensorData::new(pami::explain::to_chw(&image), [1, 3, h, w]),
         &runtime.device,
     );
+    if args.preset.is_some() {
+        return segment_preset(&image, &x, &args.out);
+    }
     let seg = match args.method {
         MethodArg::Slic => pami::segment::Slic {
             n_segments: args.n_segments,
@@ -112,6 +125,30 @@ fn segment(args: SegmentArgs) -> anyhow::Result<()> {
         io::write_png(png, &io::mark_boundaries(&image, &labels))?;
     }
     eprintln!("pami: {} segments; wrote {}", seg.counts[0], args.out.display());
+    Ok(())
+}
+
+/// Every setting of the paper's preset on one image, one label map per setting.
+fn segment_preset(image: &image::RgbImage, x: &burn::tensor::Tensor<4>, dir: &std::path::Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+    let (w, h) = (image.width() as usize, image.height() as usize);
+    let mut summary = Vec::new();
+    for segmenter in pami::segment::paper() {
+        let start = std::time::Instant::now();
+        let seg = segmenter.segment(x)?;
+        let labels: Vec<i32> = seg.labels.into_data().convert::<i32>().try_into_vec().map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let seconds = start.elapsed().as_secs_f64();
+        let name = segmenter.name();
+        io::write_npy(&dir.join(format!("{name}.npy")), &labels, &[h, w])?;
+        io::write_png(&dir.join(format!("{name}.png")), &io::mark_boundaries(image, &labels))?;
+        eprintln!("pami: {name}: {} segments ({seconds:.2} s)", seg.counts[0]);
+        summary.push(serde_json::json!({
+            "setting": name, "segmenter": segmenter, "segments": seg.counts[0], "seconds": seconds,
+        }));
+    }
+    let json = serde_json::to_vec_pretty(&serde_json::json!({ "preset": "paper", "width": w, "height": h, "settings": summary }))?;
+    io::write_atomic(&dir.join("segments.json"), &json)?;
+    eprintln!("pami: wrote {} label maps to {}", summary.len(), dir.display());
     Ok(())
 }
 

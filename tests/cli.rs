@@ -127,3 +127,31 @@ fn segment_writes_a_connected_label_map_and_rejects_bad_parameters() {
     map.iter().for_each(|&l| sizes[l as usize] += 1);
     assert!(sizes.len() >= 5 && sizes.iter().all(|&s| s >= 784), "{sizes:?}");
 }
+
+#[test]
+fn segment_preset_paper_writes_every_setting() {
+    let dir = scratch("preset");
+    let coffee = format!("{ROOT}/assets/coffee.png");
+    let out = dir.join("paper");
+    let run = pami(&["segment", &coffee, "--resize", "224", "--preset", "paper", "--out", out.to_str().unwrap()]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("segments.json")).unwrap()).unwrap();
+    let settings = summary["settings"].as_array().unwrap();
+    let names: Vec<String> = pami::segment::paper().iter().map(|s| s.name()).collect();
+    assert_eq!(settings.len(), names.len());
+    for (entry, name) in settings.iter().zip(&names) {
+        assert_eq!(entry["setting"], name.as_str());
+        let map: Vec<i32> = npyz::NpyFile::new(&std::fs::read(out.join(format!("{name}.npy"))).unwrap()[..])
+            .unwrap()
+            .into_vec()
+            .unwrap();
+        assert!(pami::segment::metrics::is_four_connected(&map, 224), "{name}");
+        assert_eq!(pami::segment::metrics::segment_count(&map) as u64, entry["segments"].as_u64().unwrap(), "{name}");
+        assert!(out.join(format!("{name}.png")).exists(), "{name}");
+    }
+    // --preset writes a directory; one-map flags do not apply (clap's usage error, exit 2).
+    let run = pami(&["segment", &coffee, "--preset", "paper", "--method", "slic", "--out", "x"]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    assert!(stderr.lines().next().unwrap().contains("cannot be used with"), "{stderr}");
+}

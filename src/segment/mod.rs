@@ -3,10 +3,12 @@
 
 pub mod felzenszwalb;
 pub mod metrics;
+pub mod preset;
 pub mod slic;
 pub mod watershed;
 
 pub use felzenszwalb::Felzenszwalb;
+pub use preset::{Segmenter, paper};
 pub use slic::Slic;
 pub use watershed::Watershed;
 

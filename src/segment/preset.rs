@@ -1,0 +1,46 @@
+//! The paper's ensemble of segmentations (DESIGN §1, Table 3) and one type
+//! for "any segmenter with its settings".
+
+use burn::tensor::Tensor;
+
+use super::{Felzenszwalb, Segmentation, Slic, Watershed};
+use crate::Error;
+
+/// One segmentation algorithm with its settings.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+#[serde(tag = "method", rename_all = "lowercase")]
+pub enum Segmenter {
+    Felzenszwalb(Felzenszwalb),
+    Slic(Slic),
+    Watershed(Watershed),
+}
+
+impl Segmenter {
+    /// Segments `images [N, 3, H, W]` (RGB values 0..255) in one batch.
+    pub fn segment(&self, images: &Tensor<4>) -> Result<Segmentation, Error> {
+        match self {
+            Segmenter::Felzenszwalb(s) => s.segment(images),
+            Segmenter::Slic(s) => s.segment(images),
+            Segmenter::Watershed(s) => s.segment(images),
+        }
+    }
+
+    /// A short name for files and tables, e.g. `felzenszwalb_scale250`, `slic_n10`.
+    pub fn name(&self) -> String {
+        match self {
+            Segmenter::Felzenszwalb(s) => format!("felzenszwalb_scale{}", s.scale),
+            Segmenter::Slic(s) => format!("slic_n{}", s.n_segments),
+            Segmenter::Watershed(s) => format!("watershed_n{}", s.markers),
+        }
+    }
+}
+
+/// Table 3 of the paper: Felzenszwalb at six scales, SLIC at eight segment
+/// counts, compact watershed from 10, 20 and 30 grid markers.
+pub fn paper() -> Vec<Segmenter> {
+    let felzenszwalb = [250.0, 200.0, 150.0, 100.0, 70.0, 50.0]
+        .map(|scale| Segmenter::Felzenszwalb(Felzenszwalb { scale, sigma: 0.8, min_size: 784 }));
+    let slic = (1..=8).map(|k| Segmenter::Slic(Slic { n_segments: 10 * k, compactness: 20.0, ..Slic::default() }));
+    let watershed = [10, 20, 30].map(|markers| Segmenter::Watershed(Watershed { markers, compactness: 1e-4 }));
+    felzenszwalb.into_iter().chain(slic).chain(watershed).collect()
+}
