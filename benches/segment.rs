@@ -1,7 +1,7 @@
-//! SLIC at the paper's eight settings (n_segments 10…80, compactness 20) and
-//! the watershed at its three (markers 10, 20, 30, compactness 1e-4) on one
-//! 224² image, a batch of 16 and one 1024² image, on Burn's CPU backend (the
-//! CPU twins) and on the wgpu adapter. `tools/bench_segment.sh` runs this and
+//! The paper's preset (`pami::segment::paper()`), method by method —
+//! Felzenszwalb at six scales, SLIC at eight segment counts, the watershed at
+//! three marker counts — on one 224² image, a batch of 16 and one 1024² image,
+//! on Burn's CPU backend (the CPU twins) and on the wgpu adapter. `tools/bench_segment.sh` runs this and
 //! scikit-image's timing of the same work back to back.
 
 use std::hint::black_box;
@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use burn::tensor::{Device, Tensor, TensorData};
 use criterion::Criterion;
-use pami::segment::{Slic, Watershed};
+use pami::segment::{Segmenter, paper};
 
 const STEMS: [&str; 7] =
     ["astronaut_224", "chelsea_224", "china_224", "coffee_224", "flower_224", "motorcycle_left_224", "rocket_224"];
@@ -29,22 +29,14 @@ fn batch(images: &[image::RgbImage], device: &Device) -> Tensor<4> {
     Tensor::from_data(TensorData::new(values, [images.len(), 3, h as usize, w as usize]), device)
 }
 
-/// The eight SLIC settings of Table 3, each one batched call, synchronised at the end.
-fn slic_settings(x: &Tensor<4>, device: &Device) {
-    let mut out = Vec::new();
-    for n_segments in (10..=80).step_by(10) {
-        out.push(Slic { n_segments, compactness: 20.0, ..Slic::default() }.segment(x).unwrap());
-    }
-    device.sync().unwrap();
-    black_box(out);
+/// Every setting of one method in the paper's preset, each one batched call,
+/// synchronised at the end.
+fn settings(method: &str) -> Vec<Segmenter> {
+    paper().into_iter().filter(|s| s.name().starts_with(method)).collect()
 }
 
-/// The three watershed settings of Table 3.
-fn watershed_settings(x: &Tensor<4>, device: &Device) {
-    let mut out = Vec::new();
-    for markers in [10, 20, 30] {
-        out.push(Watershed { markers, compactness: 1e-4 }.segment(x).unwrap());
-    }
+fn run(settings: &[Segmenter], x: &Tensor<4>, device: &Device) {
+    let out: Vec<_> = settings.iter().map(|s| s.segment(x).unwrap()).collect();
     device.sync().unwrap();
     black_box(out);
 }
@@ -59,20 +51,23 @@ fn main() {
     if let Ok((gpu, _)) = pami::device::wgpu_device() {
         devices.push(("wgpu", gpu));
     }
-    // lavapipe runs the watershed's flooding sweeps slowly: its larger cases would take an hour.
+    // On lavapipe the watershed's flooding sweeps and Felzenszwalb's sequential chunks are
+    // slow: their larger cases would take an hour.
     let cases = |tag: &str, method: &str| -> Vec<(&str, &Vec<image::RgbImage>)> {
         match (tag, method) {
-            ("cpu", _) | (_, "slic 8 settings") => vec![("1×224²", &one), ("16×224²", &sixteen), ("1×1024²", &large)],
+            ("cpu", _) | (_, "slic") => vec![("1×224²", &one), ("16×224²", &sixteen), ("1×1024²", &large)],
+            (_, "felzenszwalb") => vec![("1×224²", &one), ("16×224²", &sixteen)],
             _ => vec![("1×224²", &one)],
         }
     };
     for (tag, device) in &devices {
-        for (method, run) in [("slic 8 settings", slic_settings as fn(&Tensor<4>, &Device)), ("watershed 3 settings", watershed_settings)] {
-            let mut g = c.benchmark_group(format!("{method}/{tag}"));
+        for method in ["felzenszwalb", "slic", "watershed"] {
+            let list = settings(method);
+            let mut g = c.benchmark_group(format!("{method} {} settings/{tag}", list.len()));
             g.sample_size(10).measurement_time(Duration::from_secs(20));
             for (name, images) in cases(tag, method) {
                 let x = batch(images, device);
-                g.bench_function(name, |b| b.iter(|| run(&x, device)));
+                g.bench_function(name, |b| b.iter(|| run(&list, &x, device)));
             }
             g.finish();
         }
