@@ -1,6 +1,6 @@
 //! The paper's preset (`pami::segment::paper()`), method by method —
-//! Felzenszwalb at six scales, SLIC at eight segment counts, the watershed at
-//! three marker counts — on one 224² image, a batch of 16 and one 1024² image,
+//! Felzenszwalb at six scales, SLIC at eight segment counts, SEEDS at three
+//! superpixel counts, the watershed at three marker counts — on one 224² image, a batch of 16 and one 1024² image,
 //! on Burn's CPU backend (the CPU twins) and on the wgpu adapter. `tools/bench_segment.sh` runs this and
 //! scikit-image's timing of the same work back to back.
 
@@ -56,12 +56,12 @@ fn main() {
     let cases = |tag: &str, method: &str| -> Vec<(&str, &Vec<image::RgbImage>)> {
         match (tag, method) {
             ("cpu", _) | (_, "slic") => vec![("1×224²", &one), ("16×224²", &sixteen), ("1×1024²", &large)],
-            (_, "felzenszwalb") => vec![("1×224²", &one), ("16×224²", &sixteen)],
+            (_, "felzenszwalb" | "seeds") => vec![("1×224²", &one), ("16×224²", &sixteen)],
             _ => vec![("1×224²", &one)],
         }
     };
     for (tag, device) in &devices {
-        for method in ["felzenszwalb", "slic", "watershed"] {
+        for method in ["felzenszwalb", "slic", "seeds", "watershed"] {
             let list = settings(method);
             let mut g = c.benchmark_group(format!("{method} {} settings/{tag}", list.len()));
             g.sample_size(10).measurement_time(Duration::from_secs(20));

@@ -15,7 +15,7 @@ use burn::backend::fusion::custom::TensorSpec;
 use crate::cpu;
 use crate::gpu::{
     self, aggregate::AggregateParams, blur::BlurParams, components::ComponentsParams, compose::ComposeParams,
-    felzenszwalb::FelzenszwalbParams, merge::MergeParams, slic::SlicParams, watershed::WatershedParams,
+    felzenszwalb::FelzenszwalbParams, merge::MergeParams, seeds::SeedsParams, slic::SlicParams, watershed::WatershedParams,
 };
 
 /// `segment_sizes`' two `[N, H·W]` tables, in the input's int dtype.
@@ -127,6 +127,18 @@ pub trait PamiBackend: Backend {
     /// smoothing `weights [2r + 1]` sum to `WEIGHT_SUM`.
     #[fusion(dtype = weights, shape = Shape::new([params.images as usize, params.height as usize, params.width as usize]))]
     fn felzenszwalb(image: FloatTensor<Self>, weights: IntTensor<Self>, params: FelzenszwalbParams) -> IntTensor<Self>;
+
+    /// One SEEDS stage on the per-image state rows `state [N, S]` (see
+    /// `gpu::seeds`): `kernel` 0 histograms, 1 block updates, 2 descend a
+    /// level, 3 labels, 4 pixel updates. `image [N, 3, H, W]` is read by stage 0.
+    #[fusion(dtype = state, shape = state)]
+    fn seeds(
+        image: FloatTensor<Self>,
+        table: IntTensor<Self>,
+        state: IntTensor<Self>,
+        kernel: u32,
+        params: SeedsParams,
+    ) -> IntTensor<Self>;
 
     /// Watershed's integer Sobel gradient `[N, H, W]` of `image [N, 3, H, W]`.
     #[fusion(dtype = DType::I32, shape = Shape::new([params.batch as usize, params.height as usize, params.width as usize]))]
@@ -324,6 +336,35 @@ impl PamiBackend for CubeBackend {
         }
         let labels_shape = (Shape::new([n, h, w]), DType::I32);
         cast(launch_into("felzenszwalb_label", LABEL, grid(), &[&forest], labels_shape, &params), dtype)
+    }
+
+    fn seeds(
+        image: FloatTensor<Self>,
+        table: IntTensor<Self>,
+        state: IntTensor<Self>,
+        kernel: u32,
+        params: SeedsParams,
+    ) -> IntTensor<Self> {
+        use gpu::launch::{cast, float, int, launch, lines, singles};
+        use gpu::seeds::{BLOCKS, DESCEND, HISTOGRAMS, LABELS, PIXELS};
+        let dtype = state.dtype;
+        let (image, table) = (float(image), int(table));
+        // The stages update the state in place: work on a copy if it is shared.
+        let state = int(state);
+        let state = if state.can_mut() { state } else { state.copy() };
+        let (name, source, grid) = match kernel {
+            0 => ("seeds_histograms", HISTOGRAMS, lines(params.count, params.images)),
+            1 => ("seeds_blocks", BLOCKS, singles(params.images)),
+            2 => ("seeds_descend", DESCEND, singles(params.images)),
+            3 => ("seeds_labels", LABELS, lines(params.width * params.height, params.images)),
+            _ => ("seeds_pixels", PIXELS, singles(params.images)),
+        };
+        if kernel == 0 {
+            launch(name, source, grid, &[&image, &table, &state], &params);
+        } else {
+            launch(name, source, grid, &[&table, &state], &params);
+        }
+        cast(state, dtype)
     }
 
     fn watershed_gradient(image: FloatTensor<Self>, params: WatershedParams) -> IntTensor<Self> {
@@ -549,6 +590,26 @@ impl PamiBackend for Flex {
             felzenszwalb_merge(&costs, &order, &counts, &mut forest, &chunk);
         }
         flex_int(felzenszwalb_label(&forest, &params), Shape::new([n, h, w]), dtype)
+    }
+
+    fn seeds(
+        image: FloatTensor<Self>,
+        table: IntTensor<Self>,
+        state: IntTensor<Self>,
+        kernel: u32,
+        params: SeedsParams,
+    ) -> IntTensor<Self> {
+        use cpu::seeds::*;
+        let (dtype, shape) = (state.dtype(), state.layout().shape().clone());
+        let (table, mut values) = (u32s(table), u32s(state));
+        match kernel {
+            0 => seeds_histograms(&f32s(image).0, &table, &mut values, &params),
+            1 => seeds_blocks(&table, &mut values, &params),
+            2 => seeds_descend(&table, &mut values, &params),
+            3 => seeds_labels(&table, &mut values, &params),
+            _ => seeds_pixels(&table, &mut values, &params),
+        }
+        flex_u32(values, shape, dtype)
     }
 
     fn watershed_gradient(image: FloatTensor<Self>, params: WatershedParams) -> IntTensor<Self> {

@@ -31,6 +31,8 @@ enum MethodArg {
     Slic,
     /// Felzenszwalb–Huttenlocher graph segmentation (scikit-image's felzenszwalb).
     Felzenszwalb,
+    /// SEEDS (OpenCV ximgproc's createSuperpixelSEEDS + iterate).
+    Seeds,
     /// Compact watershed on the Sobel gradient from a grid of markers.
     Watershed,
 }
@@ -72,6 +74,21 @@ struct SegmentArgs {
     /// Felzenszwalb: segments under this many pixels join a neighbour.
     #[arg(long, default_value_t = 20)]
     min_size: usize,
+    /// SEEDS: requested superpixels (OpenCV's block grid gives fewer).
+    #[arg(long, default_value_t = 100)]
+    num_superpixels: usize,
+    /// SEEDS: block levels.
+    #[arg(long, default_value_t = 4)]
+    num_levels: usize,
+    /// SEEDS: pixel-update iterations.
+    #[arg(long, default_value_t = 4)]
+    iterations: usize,
+    /// SEEDS: shape prior, 0..=5.
+    #[arg(long, default_value_t = 2)]
+    prior: u32,
+    /// SEEDS: two block-update rounds per level.
+    #[arg(long)]
+    double_step: bool,
     /// Run a preset ensemble instead of one method: writes DIR/<setting>.npy,
     /// DIR/<setting>.png (boundaries) and DIR/segments.json.
     #[arg(long, value_enum, conflicts_with_all = ["method", "png"])]
@@ -115,6 +132,15 @@ fn segment(args: SegmentArgs) -> anyhow::Result<()> {
             pami::segment::Felzenszwalb { scale: args.scale, sigma: args.sigma.unwrap_or(0.8), min_size: args.min_size }
                 .segment(&x)?
         }
+        MethodArg::Seeds => pami::segment::Seeds {
+            num_superpixels: args.num_superpixels,
+            num_levels: args.num_levels,
+            iterations: args.iterations,
+            prior: args.prior,
+            double_step: args.double_step,
+            ..Default::default()
+        }
+        .segment(&x)?,
         MethodArg::Watershed => {
             pami::segment::Watershed { markers: args.markers, compactness: args.compactness.unwrap_or(0.0) }.segment(&x)?
         }

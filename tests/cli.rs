@@ -126,6 +126,12 @@ fn segment_writes_a_connected_label_map_and_rejects_bad_parameters() {
     let mut sizes = vec![0; pami::segment::metrics::segment_count(&map)];
     map.iter().for_each(|&l| sizes[l as usize] += 1);
     assert!(sizes.len() >= 5 && sizes.iter().all(|&s| s >= 784), "{sizes:?}");
+    let run = pami(&["segment", &coffee, "--method", "seeds", "--resize", "224", "--num-superpixels", "30", "--num-levels", "5", "--iterations", "10", "--out", out]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let map: Vec<i32> = npyz::NpyFile::new(&std::fs::read(&labels).unwrap()[..]).unwrap().into_vec().unwrap();
+    assert!(pami::segment::metrics::is_four_connected(&map, 224));
+    assert!((16..=24).contains(&pami::segment::metrics::segment_count(&map)), "OpenCV's 4×4 grid, split into pieces");
+    assert_clean_failure(&["segment", &coffee, "--method", "seeds", "--resize", "8", "--num-superpixels", "30", "--out", out], "seeds");
 }
 
 #[test]

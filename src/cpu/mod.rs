@@ -9,6 +9,7 @@ pub mod components;
 pub mod compose;
 pub mod felzenszwalb;
 pub mod merge;
+pub mod seeds;
 pub mod slic;
 pub mod watershed;
 

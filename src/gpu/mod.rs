@@ -10,6 +10,7 @@ pub mod compose;
 pub mod felzenszwalb;
 pub(crate) mod launch;
 pub mod merge;
+pub mod seeds;
 pub mod slic;
 pub mod watershed;
 
@@ -20,6 +21,7 @@ const SHARED: &[(&str, &str)] = &[
     ("shared/find.wgsl", include_str!("../../shaders/shared/find.wgsl")),
     ("shared/grid.wgsl", include_str!("../../shaders/shared/grid.wgsl")),
     ("shared/merge_params.wgsl", include_str!("../../shaders/shared/merge_params.wgsl")),
+    ("shared/seeds.wgsl", include_str!("../../shaders/shared/seeds.wgsl")),
     ("shared/slic_params.wgsl", include_str!("../../shaders/shared/slic_params.wgsl")),
     ("shared/watershed_params.wgsl", include_str!("../../shaders/shared/watershed_params.wgsl")),
     ("shared/wide.wgsl", include_str!("../../shaders/shared/wide.wgsl")),

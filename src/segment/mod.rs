@@ -4,11 +4,13 @@
 pub mod felzenszwalb;
 pub mod metrics;
 pub mod preset;
+pub mod seeds;
 pub mod slic;
 pub mod watershed;
 
 pub use felzenszwalb::Felzenszwalb;
 pub use preset::{Segmenter, paper};
+pub use seeds::Seeds;
 pub use slic::Slic;
 pub use watershed::Watershed;
 

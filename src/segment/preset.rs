@@ -3,7 +3,7 @@
 
 use burn::tensor::Tensor;
 
-use super::{Felzenszwalb, Segmentation, Slic, Watershed};
+use super::{Felzenszwalb, Seeds, Segmentation, Slic, Watershed};
 use crate::Error;
 
 /// One segmentation algorithm with its settings.
@@ -12,6 +12,7 @@ use crate::Error;
 pub enum Segmenter {
     Felzenszwalb(Felzenszwalb),
     Slic(Slic),
+    Seeds(Seeds),
     Watershed(Watershed),
 }
 
@@ -21,6 +22,7 @@ impl Segmenter {
         match self {
             Segmenter::Felzenszwalb(s) => s.segment(images),
             Segmenter::Slic(s) => s.segment(images),
+            Segmenter::Seeds(s) => s.segment(images),
             Segmenter::Watershed(s) => s.segment(images),
         }
     }
@@ -30,17 +32,22 @@ impl Segmenter {
         match self {
             Segmenter::Felzenszwalb(s) => format!("felzenszwalb_scale{}", s.scale),
             Segmenter::Slic(s) => format!("slic_n{}", s.n_segments),
+            Segmenter::Seeds(s) => format!("seeds_n{}", s.num_superpixels),
             Segmenter::Watershed(s) => format!("watershed_n{}", s.markers),
         }
     }
 }
 
 /// Table 3 of the paper: Felzenszwalb at six scales, SLIC at eight segment
-/// counts, compact watershed from 10, 20 and 30 grid markers.
+/// counts, SEEDS at 10, 20 and 30 requested superpixels, compact watershed
+/// from 10, 20 and 30 grid markers.
 pub fn paper() -> Vec<Segmenter> {
     let felzenszwalb = [250.0, 200.0, 150.0, 100.0, 70.0, 50.0]
         .map(|scale| Segmenter::Felzenszwalb(Felzenszwalb { scale, sigma: 0.8, min_size: 784 }));
     let slic = (1..=8).map(|k| Segmenter::Slic(Slic { n_segments: 10 * k, compactness: 20.0, ..Slic::default() }));
+    let seeds = [10, 20, 30].map(|num_superpixels| {
+        Segmenter::Seeds(Seeds { num_superpixels, num_levels: 5, iterations: 10, ..Seeds::default() })
+    });
     let watershed = [10, 20, 30].map(|markers| Segmenter::Watershed(Watershed { markers, compactness: 1e-4 }));
-    felzenszwalb.into_iter().chain(slic).chain(watershed).collect()
+    felzenszwalb.into_iter().chain(slic).chain(seeds).chain(watershed).collect()
 }

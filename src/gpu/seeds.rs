@@ -1,0 +1,106 @@
+//! SEEDS superpixels (Van den Bergh et al.) with OpenCV ximgproc's semantics
+//! (`createSuperpixelSEEDS` + `iterate`), in five stages (see
+//! `shaders/seeds_*.wgsl`). OpenCV's algorithm is sequential: every block
+//! or pixel move changes the histograms the next decision reads. The GPU runs
+//! it as OpenCV does, one invocation per image (images in parallel), in
+//! bounded chunks per dispatch (lavapipe ends an invocation's loops after
+//! 65,535 iterations); the histogram set-up and relabelling are parallel.
+//!
+//! Per-image state lives in one u32 table `[N, S]` laid out by [`Layout`].
+
+use bytemuck::{Pod, Zeroable};
+
+/// Keep in sync with the `P_*` constants in `shaders/shared/seeds_params.wgsl`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Pod, Zeroable, PartialEq, Eq)]
+pub struct SeedsParams {
+    pub width: u32,
+    pub height: u32,
+    pub images: u32,
+    /// The level a stage works on (histograms: built from the level below).
+    pub level: u32,
+    /// Blocks and pixels: 0 horizontal sweep, 1 vertical sweep (pixels: 2 border fix-up).
+    pub pass: u32,
+    /// First loop position of this chunk.
+    pub first: u32,
+    /// Loop positions in this chunk.
+    pub count: u32,
+    /// Blocks: the required confidence as f32 bits; pixels: 1 for the forward order.
+    pub mode: u32,
+    /// OpenCV's prior (0..=5).
+    pub prior: u32,
+}
+
+/// Histogram bins per channel (OpenCV's default, the paper's setting).
+pub const BINS: u32 = 5;
+/// Colour histogram cells: BINS³.
+pub const CELLS: u32 = BINS * BINS * BINS;
+/// Block positions one block-update dispatch takes: each reads or changes at
+/// most four histograms of CELLS cells.
+pub const BLOCK_CHUNK: u32 = 120;
+/// Pixel positions one pixel-update dispatch takes.
+pub const PIXEL_CHUNK: u32 = 50_000;
+
+/// Header of the layout table; then per level `LEVEL_FIELDS` words.
+pub const HEADER: usize = 8;
+pub const LEVEL_FIELDS: usize = 6;
+
+/// Where everything of one image lives in its state row, and OpenCV's grid.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Layout {
+    pub width: usize,
+    pub height: usize,
+    /// Grid size per level, `nr_w`, `nr_h` (level 0 = the smallest blocks).
+    pub grid: Vec<(usize, usize)>,
+    /// Per level below the top: each block's parent on the next level.
+    pub parents: Vec<Vec<u32>>,
+}
+
+impl Layout {
+    pub fn levels(&self) -> usize {
+        self.grid.len()
+    }
+
+    pub fn labels(&self, level: usize) -> usize {
+        self.grid[level].0 * self.grid[level].1
+    }
+
+    /// The table the kernels read: header, per-level fields, static parents.
+    /// Header: levels, width, height, state words, partitions, bins, labels, skip.
+    /// Level fields: nr_w, nr_h, histogram, pixel counts, parents (state), parents (table).
+    pub fn table(&self) -> Vec<u32> {
+        let levels = self.levels();
+        let mut state = 0usize;
+        let mut take = |words: usize| {
+            let at = state;
+            state += words;
+            at as u32
+        };
+        let mut fields = Vec::new();
+        for l in 0..levels {
+            let k = self.labels(l);
+            fields.push([self.grid[l].0 as u32, self.grid[l].1 as u32, take(k * CELLS as usize), take(k), take(k), 0]);
+        }
+        let plane = self.width * self.height;
+        let (partitions, bins, labels, skip) = (take(self.labels(levels - 1)), take(plane), take(plane), take(1));
+        let mut table = vec![levels as u32, self.width as u32, self.height as u32, state as u32, partitions, bins, labels, skip];
+        let mut at = HEADER + LEVEL_FIELDS * levels;
+        for (l, f) in fields.iter_mut().enumerate() {
+            if l + 1 < levels {
+                f[5] = at as u32;
+                at += self.parents[l].len();
+            }
+            table.extend(*f);
+        }
+        for p in &self.parents {
+            table.extend(p);
+        }
+        table
+    }
+}
+
+pub(crate) const HISTOGRAMS: &str = include_str!("../../shaders/seeds_histograms.wgsl");
+pub(crate) const BLOCKS: &str = include_str!("../../shaders/seeds_blocks.wgsl");
+pub(crate) const DESCEND: &str = include_str!("../../shaders/seeds_descend.wgsl");
+pub(crate) const LABELS: &str = include_str!("../../shaders/seeds_labels.wgsl");
+pub(crate) const PIXELS: &str = include_str!("../../shaders/seeds_pixels.wgsl");

@@ -1,0 +1,67 @@
+//! SEEDS: OpenCV's grid arithmetic, the WGSL stages equal the CPU twin
+//! exactly, and the label maps are OpenCV's (tools/make_segment_refs.py)
+//! after the same split into 4-connected pieces.
+
+mod common;
+
+use burn::tensor::{Device, Int, Tensor, TensorData};
+use common::{Agreement, STEMS, fixture_input as input, gpu, ints, reference};
+use pami::segment::Seeds;
+
+/// Table 3: 10, 20, 30 superpixels, 5 levels, 10 iterations (prior 2, 5 bins).
+fn paper(num_superpixels: usize) -> Seeds {
+    Seeds { num_superpixels, num_levels: 5, iterations: 10, ..Seeds::default() }
+}
+
+#[test]
+fn grid_follows_opencvs_integer_arithmetic() {
+    let grid = |n: usize, size: usize| paper(n).layout(size, size).unwrap().grid;
+    let square = |v: &[usize]| v.iter().map(|&g| (g, g)).collect::<Vec<_>>();
+    assert_eq!(grid(10, 224), square(&[44, 22, 11, 5, 2]));
+    assert_eq!(grid(20, 224), square(&[56, 28, 14, 7, 3]));
+    assert_eq!(grid(30, 224), square(&[74, 37, 18, 9, 4]));
+    // The manifest's 512² superpixel counts: 4, 16, 16.
+    let top = |n: usize| *paper(n).layout(512, 512).unwrap().grid.last().unwrap();
+    assert_eq!([top(10), top(20), top(30)], [(2, 2), (4, 4), (4, 4)]);
+}
+
+/// OpenCV's map as pami's parts must be: split into 4-connected pieces,
+/// pieces under a tenth of the mean superpixel joined to a neighbour.
+fn four_connected(labels: Vec<i32>, superpixels: usize) -> Vec<i32> {
+    let labels = Tensor::<3, Int>::from_data(TensorData::new(labels, [1, 224, 224]), &Device::flex());
+    ints(pami::segment::enforce_min_size(labels, 224 * 224 / superpixels / 10).unwrap().labels)
+}
+
+#[test]
+fn seeds_is_opencvs() {
+    let device = Device::flex();
+    let mut agreement = Agreement::new("num_superpixels");
+    for stem in STEMS {
+        let image = input(stem, &device);
+        for (n, k) in [(10, 4), (20, 9), (30, 16)] {
+            let ours = ints(paper(n).segment(&image).unwrap().labels);
+            let theirs = four_connected(reference(stem, &format!("seeds_n{n}")), k);
+            agreement.add(stem, n, &ours, &theirs, 224);
+        }
+    }
+    agreement.summary();
+    // The same algorithm in the same float32 steps: the partitions are OpenCV's.
+    assert!(agreement.worst_ari > 0.9999, "worst ARI {}", agreement.worst_ari);
+}
+
+#[test]
+fn seeds_gpu_equals_cpu_twin_exactly() {
+    let Some(gpu) = gpu() else { return };
+    let cpu = Device::flex();
+    let batch = |d: &Device| Tensor::cat(vec![input("coffee_224", d), input("china_224", d)], 0);
+    for n in [10, 30] {
+        let a = paper(n).segment(&batch(&cpu)).unwrap();
+        let b = paper(n).segment(&batch(&gpu)).unwrap();
+        assert_eq!(a.counts, b.counts, "n {n}");
+        assert!(ints(a.labels) == ints(b.labels), "labels differ for n {n}");
+    }
+    // 512²: the pixel sweeps take several bounded dispatches each.
+    let a = paper(20).segment(&input("astronaut_512", &cpu)).unwrap();
+    let b = paper(20).segment(&input("astronaut_512", &gpu)).unwrap();
+    assert!(ints(a.labels) == ints(b.labels), "labels differ on 512²");
+}
