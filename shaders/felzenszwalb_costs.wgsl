@@ -1,13 +1,13 @@
 // Felzenszwalb, stage 2: the cost of every edge of the 8-connected grid (the
 // Euclidean colour distance of the smoothed pixels, floor of the square root
 // in 1/4096 grey level), the histograms of the costs' two radix digits per
-// image, and each pixel as its own segment in the merge's forest.
+// image, and each pixel as its own segment in every setting's forest.
 // CPU twin: felzenszwalb_costs in src/cpu/felzenszwalb.rs.
 
 @group(0) @binding(0) var<storage, read_write> smoothed: array<u32>;           // [N, 3, H, W]
 @group(0) @binding(1) var<storage, read_write> costs: array<u32>;              // [N, 4, H, W]
 @group(0) @binding(2) var<storage, read_write> counts: array<atomic<u32>>;     // [N, COUNTS], zeroed
-@group(0) @binding(3) var<storage, read_write> forest: array<u32>;             // [N, 3, H, W]
+@group(0) @binding(3) var<storage, read_write> forest: array<u32>;             // [N·settings, 3, H, W]
 @group(0) @binding(4) var<storage, read_write> params: array<u32>;
 // import shared/felzenszwalb_params.wgsl
 // import shared/grid.wgsl
@@ -21,10 +21,12 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let width = params[P_WIDTH];
     let plane = width * params[P_HEIGHT];
     let p = gid.y * width + gid.x;
-    let tree = gid.z * 3u * plane;
-    forest[tree + FIELD_PARENT * plane + p] = p;
-    forest[tree + FIELD_SIZE * plane + p] = 1u;
-    forest[tree + FIELD_INNER * plane + p] = 0u;
+    for (var setting = 0u; setting < params[P_SETTINGS]; setting++) {
+        let tree = (gid.z * params[P_SETTINGS] + setting) * 3u * plane;
+        forest[tree + FIELD_PARENT * plane + p] = p;
+        forest[tree + FIELD_SIZE * plane + p] = 1u;
+        forest[tree + FIELD_INNER * plane + p] = 0u;
+    }
     let right = gid.x + 1u < width;
     let down = gid.y + 1u < params[P_HEIGHT];
     var exists = array<bool, 4>(right, down, right && down, right && down);

@@ -2,15 +2,14 @@
 // its segment; connected components renumber them afterwards).
 // CPU twin: felzenszwalb_label in src/cpu/felzenszwalb.rs.
 
-@group(0) @binding(0) var<storage, read_write> forest: array<u32>;   // [N, 3, HW]
-@group(0) @binding(1) var<storage, read_write> labels: array<i32>;   // [N, H, W]
+@group(0) @binding(0) var<storage, read_write> forest: array<u32>;   // [N·settings, 3, HW]
+@group(0) @binding(1) var<storage, read_write> labels: array<i32>;   // [N·settings, H, W]
 @group(0) @binding(2) var<storage, read_write> params: array<u32>;
 // import shared/felzenszwalb_params.wgsl
-// import shared/grid.wgsl
 
 @compute @workgroup_size(16, 16, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-    if outside(gid) {
+    if gid.x >= params[P_WIDTH] || gid.y >= params[P_HEIGHT] || gid.z >= params[P_IMAGES] * params[P_SETTINGS] {
         return;
     }
     let plane = params[P_WIDTH] * params[P_HEIGHT];

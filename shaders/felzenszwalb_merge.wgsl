@@ -1,6 +1,7 @@
 // Felzenszwalb, stage 4: scikit-image's two passes over the edges in order of
-// (cost, edge index), one invocation per image (images in parallel), one
-// chunk of sorted positions per dispatch. Pass 0 joins two segments when the
+// (cost, edge index), one invocation per image and setting (all in
+// parallel, sharing the image's sorted edges), one chunk of sorted
+// positions per dispatch. Pass 0 joins two segments when the
 // edge costs less than both segments' internal difference plus scale/size;
 // pass 1 joins any two segments of which one is under min_size. Trees are
 // joined by size (ties: the lesser root stays root) and walked with path
@@ -10,12 +11,14 @@
 @group(0) @binding(0) var<storage, read_write> costs: array<u32>;    // [N, 4HW]
 @group(0) @binding(1) var<storage, read_write> order: array<u32>;    // [N, 4HW]
 @group(0) @binding(2) var<storage, read_write> counts: array<u32>;   // [N, COUNTS]: TOTAL edges
-@group(0) @binding(3) var<storage, read_write> forest: array<u32>;   // [N, 3, HW]
-@group(0) @binding(4) var<storage, read_write> params: array<u32>;
+@group(0) @binding(3) var<storage, read_write> forest: array<u32>;   // [N·settings, 3, HW]
+@group(0) @binding(4) var<storage, read_write> settings: array<u32>; // [settings, 2]: limit, min_size
+@group(0) @binding(5) var<storage, read_write> params: array<u32>;
 // import shared/felzenszwalb_params.wgsl
 
-var<private> tree: u32;   // this image's forest
+var<private> tree: u32;   // this item's forest
 var<private> plane: u32;
+var<private> limit: u32;
 
 fn root(x: u32) -> u32 {
     var r = x;
@@ -33,20 +36,22 @@ fn root(x: u32) -> u32 {
 
 // scikit-image's `cost < internal + scale / size`, in integers.
 fn joins(cost: u32, r: u32) -> bool {
-    let limit = params[P_LIMIT];
     let inner = forest[tree + FIELD_INNER * plane + r];
     return limit > 0u && (cost <= inner || cost - inner <= (limit - 1u) / forest[tree + FIELD_SIZE * plane + r]);
 }
 
 @compute @workgroup_size(1, 1, 1)
 fn main(@builtin(workgroup_id) wg: vec3<u32>) {
-    let n = wg.x;
+    let item = wg.x;
+    let n = item / params[P_SETTINGS];
+    let setting = item % params[P_SETTINGS];
     let width = params[P_WIDTH];
     plane = width * params[P_HEIGHT];
-    tree = n * 3u * plane;
+    tree = item * 3u * plane;
     let e0 = n * 4u * plane;
     let pass_ = params[P_STEP];
-    let min_size = params[P_MIN_SIZE];
+    limit = settings[2u * setting];
+    let min_size = settings[2u * setting + 1u];
     let last = min(params[P_FIRST] + MERGE_CHUNK, counts[n * COUNTS + TOTAL]);
     for (var i = params[P_FIRST]; i < last; i++) {
         let e = order[e0 + i];

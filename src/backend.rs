@@ -122,11 +122,18 @@ pub trait PamiBackend: Backend {
         params: MergeParams,
     ) -> IntTensor<Self>;
 
-    /// Felzenszwalb's segments of `image [N, 3, H, W]` (values 0..255) as
-    /// roots `[N, H, W]`: each pixel's least pixel index in its segment. The
+    /// Felzenszwalb's segments of `image [N, 3, H, W]` (values 0..255) for
+    /// every row of `settings [S, 2]` (limit, min_size; see
+    /// `gpu::felzenszwalb::setting_row`), as roots `[N·S, H, W]` (item
+    /// `n·S + s`): each pixel's segment is named by one of its pixels. The
     /// smoothing `weights [2r + 1]` sum to `WEIGHT_SUM`.
-    #[fusion(dtype = weights, shape = Shape::new([params.images as usize, params.height as usize, params.width as usize]))]
-    fn felzenszwalb(image: FloatTensor<Self>, weights: IntTensor<Self>, params: FelzenszwalbParams) -> IntTensor<Self>;
+    #[fusion(dtype = weights, shape = Shape::new([(params.images * params.settings) as usize, params.height as usize, params.width as usize]))]
+    fn felzenszwalb(
+        image: FloatTensor<Self>,
+        weights: IntTensor<Self>,
+        settings: IntTensor<Self>,
+        params: FelzenszwalbParams,
+    ) -> IntTensor<Self>;
 
     /// One SEEDS stage on the per-image state rows `state [N, S]` (see
     /// `gpu::seeds`): `kernel` 0 histograms, 1 block updates, 2 descend a
@@ -312,11 +319,17 @@ impl PamiBackend for CubeBackend {
         cast(launch_into("segment_merge", gpu::merge::MERGE, grid, &inputs, (shape, DType::I32), &params), dtype)
     }
 
-    fn felzenszwalb(image: FloatTensor<Self>, weights: IntTensor<Self>, params: FelzenszwalbParams) -> IntTensor<Self> {
+    fn felzenszwalb(
+        image: FloatTensor<Self>,
+        weights: IntTensor<Self>,
+        settings: IntTensor<Self>,
+        params: FelzenszwalbParams,
+    ) -> IntTensor<Self> {
         use gpu::felzenszwalb::{COUNTS, EDGE_COSTS, LABEL, MERGE, SMOOTH, SORT};
         use gpu::launch::{cast, empty, float, int, launch, launch_into, lines, singles, tiles};
         let dtype = weights.dtype;
-        let (image, weights) = (float(image), int(weights));
+        let (image, weights, settings) = (float(image), int(weights), int(settings));
+        let items = params.images * params.settings;
         let [n, h, w] = [params.images, params.height, params.width].map(|v| v as usize);
         let grid = || tiles(params.width, params.height, params.images);
         let table = |rows: usize| empty(&weights, Shape::new([n, rows]), DType::I32);
@@ -325,17 +338,19 @@ impl PamiBackend for CubeBackend {
         let counts = table(COUNTS as usize);
         let clear = MergeParams { width: COUNTS, height: 1, images: params.images, min_size: 0, value: 0 };
         launch("segment_clear", gpu::merge::CLEAR, lines(COUNTS, params.images), &[&counts], &clear);
-        let (costs, forest) = (table(4 * h * w), table(3 * h * w));
+        let (costs, forest) = (table(4 * h * w), table(params.settings as usize * 3 * h * w));
         launch("felzenszwalb_costs", EDGE_COSTS, grid(), &[&smooth, &costs, &counts, &forest], &params);
         let (spare, order) = (table(4 * h * w), table(4 * h * w));
         for chunk in gpu::felzenszwalb::sort_chunks(&params) {
             launch("felzenszwalb_sort", SORT, singles(params.images), &[&costs, &counts, &spare, &order], &chunk);
         }
         for chunk in gpu::felzenszwalb::merge_chunks(&params) {
-            launch("felzenszwalb_merge", MERGE, singles(params.images), &[&costs, &order, &counts, &forest], &chunk);
+            let buffers = [&costs, &order, &counts, &forest, &settings];
+            launch("felzenszwalb_merge", MERGE, singles(items), &buffers, &chunk);
         }
-        let labels_shape = (Shape::new([n, h, w]), DType::I32);
-        cast(launch_into("felzenszwalb_label", LABEL, grid(), &[&forest], labels_shape, &params), dtype)
+        let labels_shape = (Shape::new([items as usize, h, w]), DType::I32);
+        let grid = tiles(params.width, params.height, items);
+        cast(launch_into("felzenszwalb_label", LABEL, grid, &[&forest], labels_shape, &params), dtype)
     }
 
     fn seeds(
@@ -573,23 +588,30 @@ impl PamiBackend for Flex {
         flex_int(output, shape, dtype)
     }
 
-    fn felzenszwalb(image: FloatTensor<Self>, weights: IntTensor<Self>, params: FelzenszwalbParams) -> IntTensor<Self> {
+    fn felzenszwalb(
+        image: FloatTensor<Self>,
+        weights: IntTensor<Self>,
+        settings: IntTensor<Self>,
+        params: FelzenszwalbParams,
+    ) -> IntTensor<Self> {
         use crate::gpu::felzenszwalb::{merge_chunks, sort_chunks};
         use cpu::felzenszwalb::*;
         let dtype = weights.dtype();
         let (image, _) = f32s(image);
+        let settings = u32s(settings);
         let [n, h, w] = [params.images, params.height, params.width].map(|v| v as usize);
         let smooth = felzenszwalb_smooth(&image, &i32s(weights), &params);
-        let mut forest = vec![0; n * 3 * h * w];
+        let mut forest = vec![0; n * params.settings as usize * 3 * h * w];
         let (costs, mut counts) = felzenszwalb_costs(&smooth, &mut forest, &params);
         let (mut spare, mut order) = (vec![0; n * 4 * h * w], vec![0; n * 4 * h * w]);
         for chunk in sort_chunks(&params) {
             felzenszwalb_sort(&costs, &mut counts, &mut spare, &mut order, &chunk);
         }
         for chunk in merge_chunks(&params) {
-            felzenszwalb_merge(&costs, &order, &counts, &mut forest, &chunk);
+            felzenszwalb_merge(&costs, &order, &counts, &mut forest, &settings, &chunk);
         }
-        flex_int(felzenszwalb_label(&forest, &params), Shape::new([n, h, w]), dtype)
+        let items = n * params.settings as usize;
+        flex_int(felzenszwalb_label(&forest, &params), Shape::new([items, h, w]), dtype)
     }
 
     fn seeds(

@@ -158,23 +158,22 @@ fn segment(args: SegmentArgs) -> anyhow::Result<()> {
 fn segment_preset(image: &image::RgbImage, x: &burn::tensor::Tensor<4>, dir: &std::path::Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
     let (w, h) = (image.width() as usize, image.height() as usize);
+    let preset = pami::segment::paper();
+    let start = std::time::Instant::now();
+    let segmentations = pami::segment::segment_all(x, &preset)?;
     let mut summary = Vec::new();
-    for segmenter in pami::segment::paper() {
-        let start = std::time::Instant::now();
-        let seg = segmenter.segment(x)?;
+    for (segmenter, seg) in preset.iter().zip(segmentations) {
         let labels: Vec<i32> = seg.labels.into_data().convert::<i32>().try_into_vec().map_err(|e| anyhow::anyhow!("{e:?}"))?;
-        let seconds = start.elapsed().as_secs_f64();
         let name = segmenter.name();
         io::write_npy(&dir.join(format!("{name}.npy")), &labels, &[h, w])?;
         io::write_png(&dir.join(format!("{name}.png")), &io::mark_boundaries(image, &labels))?;
-        eprintln!("pami: {name}: {} segments ({seconds:.2} s)", seg.counts[0]);
-        summary.push(serde_json::json!({
-            "setting": name, "segmenter": segmenter, "segments": seg.counts[0], "seconds": seconds,
-        }));
+        eprintln!("pami: {name}: {} segments", seg.counts[0]);
+        summary.push(serde_json::json!({ "setting": name, "segmenter": segmenter, "segments": seg.counts[0] }));
     }
-    let json = serde_json::to_vec_pretty(&serde_json::json!({ "preset": "paper", "width": w, "height": h, "settings": summary }))?;
+    let seconds = start.elapsed().as_secs_f64();
+    let json = serde_json::to_vec_pretty(&serde_json::json!({ "preset": "paper", "width": w, "height": h, "seconds": seconds, "settings": summary }))?;
     io::write_atomic(&dir.join("segments.json"), &json)?;
-    eprintln!("pami: wrote {} label maps to {}", summary.len(), dir.display());
+    eprintln!("pami: wrote {} label maps to {} ({seconds:.2} s)", summary.len(), dir.display());
     Ok(())
 }
 

@@ -84,6 +84,15 @@ fn felzenszwalb_gpu_equals_cpu_twin_exactly() {
         assert_eq!(a.counts, b.counts, "{setting:?}");
         assert!(ints(a.labels) == ints(b.labels), "labels differ for {setting:?}");
     }
+    // Several scales at once (shared sort, merges in the same dispatches) give
+    // each scale's own maps.
+    let scales = [paper(250.0), paper(100.0), paper(50.0)];
+    let together = Felzenszwalb::segment_settings(&batch(&gpu), &scales).unwrap();
+    for (setting, seg) in scales.iter().zip(together) {
+        let alone = setting.segment(&batch(&cpu)).unwrap();
+        assert_eq!(alone.counts, seg.counts, "{setting:?}");
+        assert!(ints(alone.labels) == ints(seg.labels), "labels differ for {setting:?} run together");
+    }
 }
 
 /// scikit-image's map as pami's parts must be: each label split into its

@@ -3,10 +3,9 @@ const P_WIDTH: u32 = 0u;
 const P_HEIGHT: u32 = 1u;
 const P_IMAGES: u32 = 2u;
 const P_RADIUS: u32 = 3u;    // smoothing kernel radius
-const P_LIMIT: u32 = 4u;     // ceil(scale · 4096)
-const P_MIN_SIZE: u32 = 5u;
-const P_STEP: u32 = 6u;      // sort: 0 scan, 1 by low digit, 2 by high digit; merge: the pass
-const P_FIRST: u32 = 7u;     // first edge or sorted position of this chunk
+const P_SETTINGS: u32 = 4u;  // settings per image (each its own forest and merge)
+const P_STEP: u32 = 5u;      // sort: 0 scan, 1 by low digit, 2 by high digit; merge: the pass
+const P_FIRST: u32 = 6u;     // first edge or sorted position of this chunk
 const NO_EDGE: u32 = 0xffffffffu;
 // Costs (at most isqrt(3 · (255 · 4096)²) < 2^21) sort by two 11-bit digits.
 const DIGIT_BITS: u32 = 11u;

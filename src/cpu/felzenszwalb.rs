@@ -47,7 +47,8 @@ pub fn edge_ends(e: usize, width: usize, plane: usize) -> (usize, usize) {
 }
 
 /// Returns (costs `[N, 4, H, W]`, digit histograms `[N, COUNTS]`); every
-/// pixel of `forest [N, 3, H, W]` becomes its own segment.
+/// pixel of every setting's tree in `forest [N·settings, 3, H, W]` becomes
+/// its own segment.
 pub fn felzenszwalb_costs(smooth: &[u32], forest: &mut [u32], p: &FelzenszwalbParams) -> (Vec<u32>, Vec<u32>) {
     let (w, h) = (p.width as usize, p.height as usize);
     let plane = w * h;
@@ -55,11 +56,13 @@ pub fn felzenszwalb_costs(smooth: &[u32], forest: &mut [u32], p: &FelzenszwalbPa
     let mut costs = vec![NO_EDGE; images * 4 * plane];
     let mut counts = vec![0u32; images * COUNTS as usize];
     for n in 0..images {
-        let tree = &mut forest[n * 3 * plane..(n + 1) * 3 * plane];
-        for q in 0..plane {
-            tree[q] = q as u32;
-            tree[plane + q] = 1;
-            tree[2 * plane + q] = 0;
+        let settings = p.settings as usize;
+        for tree in forest[n * settings * 3 * plane..(n + 1) * settings * 3 * plane].chunks_mut(3 * plane) {
+            for q in 0..plane {
+                tree[q] = q as u32;
+                tree[plane + q] = 1;
+                tree[2 * plane + q] = 0;
+            }
         }
         for y in 0..h {
             for x in 0..w {
@@ -149,12 +152,23 @@ fn root(parent: &mut [u32], x: u32) -> u32 {
 }
 
 /// One chunk (from sorted position `p.first`) of scikit-image's pass `p.step`
-/// over the sorted edges, on `forest [N, 3, H, W]`.
-pub fn felzenszwalb_merge(costs: &[u32], order: &[u32], counts: &[u32], forest: &mut [u32], p: &FelzenszwalbParams) {
+/// over the sorted edges, for every image and setting, on
+/// `forest [N·settings, 3, H, W]`; `settings [settings, 2]` holds each
+/// setting's limit and min_size.
+pub fn felzenszwalb_merge(
+    costs: &[u32],
+    order: &[u32],
+    counts: &[u32],
+    forest: &mut [u32],
+    settings: &[u32],
+    p: &FelzenszwalbParams,
+) {
     let (w, plane) = (p.width as usize, (p.width * p.height) as usize);
     let edges = 4 * plane;
-    for n in 0..p.images as usize {
-        let (parent, rest) = forest[n * 3 * plane..(n + 1) * 3 * plane].split_at_mut(plane);
+    for item in 0..(p.images * p.settings) as usize {
+        let (n, setting) = (item / p.settings as usize, item % p.settings as usize);
+        let (limit, min_size) = (settings[2 * setting], settings[2 * setting + 1]);
+        let (parent, rest) = forest[item * 3 * plane..(item + 1) * 3 * plane].split_at_mut(plane);
         let (size, inner) = rest.split_at_mut(plane);
         let total = counts[(n + 1) * COUNTS as usize - 1];
         for i in p.first..(p.first + MERGE_CHUNK).min(total) {
@@ -165,8 +179,8 @@ pub fn felzenszwalb_merge(costs: &[u32], order: &[u32], counts: &[u32], forest: 
                 continue;
             }
             let cost = costs[n * edges + e];
-            let joins = |r: usize| p.limit > 0 && (cost <= inner[r] || cost - inner[r] <= (p.limit - 1) / size[r]);
-            let join = if p.step == 0 { joins(a) && joins(b) } else { size[a] < p.min_size || size[b] < p.min_size };
+            let joins = |r: usize| limit > 0 && (cost <= inner[r] || cost - inner[r] <= (limit - 1) / size[r]);
+            let join = if p.step == 0 { joins(a) && joins(b) } else { size[a] < min_size || size[b] < min_size };
             if join {
                 let keep = if size[a] == size[b] { a.min(b) } else if size[a] > size[b] { a } else { b };
                 let gone = if keep == a { b } else { a };
@@ -180,11 +194,11 @@ pub fn felzenszwalb_merge(costs: &[u32], order: &[u32], counts: &[u32], forest: 
     }
 }
 
-/// Every pixel's root in `forest [N, 3, H, W]`.
+/// Every pixel's root in `forest [N·settings, 3, H, W]`.
 pub fn felzenszwalb_label(forest: &[u32], p: &FelzenszwalbParams) -> Vec<i32> {
     let plane = (p.width * p.height) as usize;
-    let mut labels = vec![0i32; p.images as usize * plane];
-    for n in 0..p.images as usize {
+    let mut labels = vec![0i32; (p.images * p.settings) as usize * plane];
+    for n in 0..(p.images * p.settings) as usize {
         let parent = &forest[n * 3 * plane..n * 3 * plane + plane];
         for q in 0..plane {
             let mut r = q;

@@ -19,11 +19,9 @@ pub struct FelzenszwalbParams {
     pub images: u32,
     /// Radius of the smoothing kernel (the weights have `2·radius + 1` taps).
     pub radius: u32,
-    /// `ceil(scale · COST_UNIT)`: an edge joins two segments when
-    /// `(cost − internal) · size < limit` holds for both.
-    pub limit: u32,
-    /// Segments smaller than this join a neighbour in the second pass.
-    pub min_size: u32,
+    /// Settings per image, each with its own merge (see the `settings` table of
+    /// the merge: per setting `ceil(scale · COST_UNIT)` and min_size).
+    pub settings: u32,
     /// Sort: 0 scans the digit counts, 1 places by the low digit, 2 by the high one.
     /// Merge: the pass (0 or 1).
     pub step: u32,
@@ -57,6 +55,13 @@ pub fn sort_chunks(params: &FelzenszwalbParams) -> Vec<FelzenszwalbParams> {
         chunks.extend((0..edges).step_by(SORT_CHUNK as usize).map(|first| FelzenszwalbParams { step, first, ..*params }));
     }
     chunks
+}
+
+/// A setting's row of the merge's settings table: an edge joins two segments
+/// when `(cost − internal) · size < limit` holds for both; segments under
+/// `min_size` pixels join a neighbour in the second pass.
+pub fn setting_row(scale: f32, min_size: usize) -> [u32; 2] {
+    [(scale as f64 * COST_UNIT as f64).ceil() as u32, min_size as u32]
 }
 
 /// The merge's dispatches: both passes, chunk by chunk.

@@ -21,7 +21,7 @@ use burn::tensor::{Int, Tensor, TensorData};
 use super::{Segmentation, enforce_min_size};
 use crate::Error;
 use crate::backend::PamiBackend;
-use crate::gpu::felzenszwalb::{COST_UNIT, FelzenszwalbParams, WEIGHT_SUM};
+use crate::gpu::felzenszwalb::{COST_UNIT, FelzenszwalbParams, WEIGHT_SUM, setting_row};
 
 /// Largest image: the merge's trees stay 21 levels deep (see `gpu::felzenszwalb::MERGE_CHUNK`).
 pub const MAX_PIXELS: usize = 1 << 20;
@@ -91,27 +91,53 @@ impl Felzenszwalb {
         weights
     }
 
-    pub(crate) fn params(&self, [n, _, h, w]: [usize; 4]) -> FelzenszwalbParams {
-        FelzenszwalbParams {
+    /// Segments `images [N, 3, H, W]` (RGB values 0..255) in one batch.
+    pub fn segment(&self, images: &Tensor<4>) -> Result<Segmentation, Error> {
+        Ok(Self::segment_settings(images, &[*self])?.remove(0))
+    }
+
+    /// Several settings of one `sigma` on the same images at once: smoothing,
+    /// edge costs and the sort run once per image, and the merges of all
+    /// settings run in the same dispatches. One segmentation per setting.
+    pub fn segment_settings(images: &Tensor<4>, settings: &[Felzenszwalb]) -> Result<Vec<Segmentation>, Error> {
+        let Some(first) = settings.first() else { return Ok(Vec::new()) };
+        let dims = images.dims();
+        for setting in settings {
+            setting.validate(dims)?;
+            if setting.sigma != first.sigma {
+                return Err(Error::InvalidParameter("felzenszwalb: settings run together must share sigma".into()));
+            }
+        }
+        let [n, _, h, w] = dims;
+        if n * settings.len() > super::MAX_BATCH {
+            return Err(Error::InvalidParameter(format!("felzenszwalb: {n} images × {} settings in one batch", settings.len())));
+        }
+        let device = images.device();
+        let weights = first.weights();
+        let taps = weights.len();
+        let weights = Tensor::<1, Int>::from_data(TensorData::new(weights, [taps]), &device);
+        let table: Vec<i32> = settings.iter().flat_map(|s| setting_row(s.scale, s.min_size)).map(|v| v as i32).collect();
+        let table = Tensor::<2, Int>::from_data(TensorData::new(table, [settings.len(), 2]), &device);
+        let params = FelzenszwalbParams {
             width: w as u32,
             height: h as u32,
             images: n as u32,
-            radius: self.radius() as u32,
-            limit: (self.scale as f64 * COST_UNIT as f64).ceil() as u32,
-            min_size: self.min_size as u32,
+            radius: first.radius() as u32,
+            settings: settings.len() as u32,
             step: 0,
             first: 0,
-        }
-    }
-
-    /// Segments `images [N, 3, H, W]` (RGB values 0..255) in one batch.
-    pub fn segment(&self, images: &Tensor<4>) -> Result<Segmentation, Error> {
-        let dims = images.dims();
-        self.validate(dims)?;
-        let weights = self.weights();
-        let taps = weights.len();
-        let weights = Tensor::<1, Int>::from_data(TensorData::new(weights, [taps]), &images.device());
-        let roots = Dispatch::felzenszwalb(images.clone().into_dispatch(), weights.into_dispatch(), self.params(dims));
-        enforce_min_size(Tensor::from_dispatch(roots), self.min_size)
+        };
+        let roots = Dispatch::felzenszwalb(images.clone().into_dispatch(), weights.into_dispatch(), table.into_dispatch(), params);
+        let roots = Tensor::<3, Int>::from_dispatch(roots);
+        // Items are image-major (n · S + s): one setting's maps are every S-th.
+        settings
+            .iter()
+            .enumerate()
+            .map(|(k, setting)| {
+                let items: Vec<i32> = (0..n).map(|i| (i * settings.len() + k) as i32).collect();
+                let items = Tensor::<1, Int>::from_data(TensorData::new(items, [n]), &device);
+                enforce_min_size(roots.clone().select(0, items), setting.min_size)
+            })
+            .collect()
     }
 }

@@ -9,7 +9,7 @@ pub mod slic;
 pub mod watershed;
 
 pub use felzenszwalb::Felzenszwalb;
-pub use preset::{Segmenter, paper};
+pub use preset::{Segmenter, paper, segment_all};
 pub use seeds::Seeds;
 pub use slic::Slic;
 pub use watershed::Watershed;

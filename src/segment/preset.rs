@@ -38,6 +38,32 @@ impl Segmenter {
     }
 }
 
+/// Segments `images [N, 3, H, W]` with every segmenter, one segmentation per
+/// segmenter, in order. Felzenszwalb settings next to each other that share
+/// sigma run together (one smoothing, edge-cost and sort pass; the merges of
+/// all settings in the same dispatches).
+pub fn segment_all(images: &Tensor<4>, segmenters: &[Segmenter]) -> Result<Vec<Segmentation>, Error> {
+    let mut out = Vec::with_capacity(segmenters.len());
+    let mut rest = segmenters;
+    while let Some(head) = rest.first() {
+        let group: Vec<Felzenszwalb> = rest
+            .iter()
+            .map_while(|s| match (s, head) {
+                (Segmenter::Felzenszwalb(f), Segmenter::Felzenszwalb(g)) if f.sigma == g.sigma => Some(*f),
+                _ => None,
+            })
+            .collect();
+        if group.is_empty() {
+            out.push(head.segment(images)?);
+            rest = &rest[1..];
+        } else {
+            out.extend(Felzenszwalb::segment_settings(images, &group)?);
+            rest = &rest[group.len()..];
+        }
+    }
+    Ok(out)
+}
+
 /// Table 3 of the paper: Felzenszwalb at six scales, SLIC at eight segment
 /// counts, SEEDS at 10, 20 and 30 requested superpixels, compact watershed
 /// from 10, 20 and 30 grid markers.
