@@ -6,7 +6,7 @@
 mod common;
 
 use burn::tensor::{Device, Int, Tensor, TensorData};
-use common::{Agreement, STEMS, fixture_input as input, gpu, ints, reference};
+use common::{Agreement, INPUTS, fixture_input as input, gpu, ints, reference};
 use pami::segment::{Felzenszwalb, metrics};
 
 /// Table 3: scale 250…50, sigma 0.8, min_size 784.
@@ -98,8 +98,8 @@ fn felzenszwalb_gpu_equals_cpu_twin_exactly() {
 /// scikit-image's map as pami's parts must be: each label split into its
 /// 4-connected pieces, pieces under min_size joined to a neighbour (the same
 /// post-processing pami applies to its own 8-connected segments).
-fn four_connected(labels: Vec<i32>, min_size: usize) -> Vec<i32> {
-    let labels = Tensor::<3, Int>::from_data(TensorData::new(labels, [1, 224, 224]), &Device::flex());
+fn four_connected(labels: Vec<i32>, size: usize, min_size: usize) -> Vec<i32> {
+    let labels = Tensor::<3, Int>::from_data(TensorData::new(labels, [1, size, size]), &Device::flex());
     ints(pami::segment::enforce_min_size(labels, min_size).unwrap().labels)
 }
 
@@ -118,12 +118,12 @@ fn felzenszwalb_gpu_equals_cpu_twin_on_a_large_image() {
 fn felzenszwalb_agrees_with_scikit_image() {
     let device = Device::flex();
     let mut agreement = Agreement::new("scale");
-    for stem in STEMS {
+    for (stem, size) in INPUTS {
         let image = input(stem, &device);
         for scale in [250, 200, 150, 100, 70, 50] {
             let ours = ints(paper(scale as f32).segment(&image).unwrap().labels);
-            let theirs = four_connected(reference(stem, &format!("felzenszwalb_scale{scale}")), 784);
-            agreement.add(stem, scale, &ours, &theirs, 224);
+            let theirs = four_connected(reference(stem, &format!("felzenszwalb_scale{scale}")), size, 784);
+            agreement.add(stem, scale, &ours, &theirs, size);
         }
     }
     let (mean_ari, mean_recall) = agreement.summary();

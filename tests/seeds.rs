@@ -5,7 +5,7 @@
 mod common;
 
 use burn::tensor::{Device, Int, Tensor, TensorData};
-use common::{Agreement, STEMS, fixture_input as input, gpu, ints, reference};
+use common::{Agreement, INPUTS, fixture_input as input, gpu, ints, reference};
 use pami::segment::Seeds;
 
 /// Table 3: 10, 20, 30 superpixels, 5 levels, 10 iterations (prior 2, 5 bins).
@@ -23,25 +23,31 @@ fn grid_follows_opencvs_integer_arithmetic() {
     // The manifest's 512² superpixel counts: 4, 16, 16.
     let top = |n: usize| *paper(n).layout(512, 512).unwrap().grid.last().unwrap();
     assert_eq!([top(10), top(20), top(30)], [(2, 2), (4, 4), (4, 4)]);
+    // More superpixels than the image has room for is an error, not a panic.
+    for (n, size) in [(30, 8), (1000, 8), (100_000, 64)] {
+        let err = paper(n).layout(size, size).unwrap_err().to_string();
+        assert!(err.contains("seeds"), "{err}");
+    }
 }
 
 /// OpenCV's map as pami's parts must be: split into 4-connected pieces,
 /// pieces under a tenth of the mean superpixel joined to a neighbour.
-fn four_connected(labels: Vec<i32>, superpixels: usize) -> Vec<i32> {
-    let labels = Tensor::<3, Int>::from_data(TensorData::new(labels, [1, 224, 224]), &Device::flex());
-    ints(pami::segment::enforce_min_size(labels, 224 * 224 / superpixels / 10).unwrap().labels)
+fn four_connected(labels: Vec<i32>, size: usize, superpixels: usize) -> Vec<i32> {
+    let labels = Tensor::<3, Int>::from_data(TensorData::new(labels, [1, size, size]), &Device::flex());
+    ints(pami::segment::enforce_min_size(labels, size * size / superpixels / 10).unwrap().labels)
 }
 
 #[test]
 fn seeds_is_opencvs() {
     let device = Device::flex();
     let mut agreement = Agreement::new("num_superpixels");
-    for stem in STEMS {
+    for (stem, size) in INPUTS {
         let image = input(stem, &device);
-        for (n, k) in [(10, 4), (20, 9), (30, 16)] {
+        for n in [10, 20, 30] {
+            let (gw, gh) = *paper(n).layout(size, size).unwrap().grid.last().unwrap();
             let ours = ints(paper(n).segment(&image).unwrap().labels);
-            let theirs = four_connected(reference(stem, &format!("seeds_n{n}")), k);
-            agreement.add(stem, n, &ours, &theirs, 224);
+            let theirs = four_connected(reference(stem, &format!("seeds_n{n}")), size, gw * gh);
+            agreement.add(stem, n, &ours, &theirs, size);
         }
     }
     agreement.summary();

@@ -5,7 +5,7 @@
 mod common;
 
 use burn::tensor::{Device, Tensor};
-use common::{Agreement, STEMS, fixture_input as input, gpu, ints, reference};
+use common::{Agreement, INPUTS, fixture_input as input, gpu, ints, reference};
 use pami::segment::{Slic, metrics};
 
 #[test]
@@ -64,7 +64,7 @@ fn slic_gpu_equals_cpu_twin_on_a_large_image() {
 fn slic_agrees_with_scikit_image() {
     let device = Device::flex();
     let mut agreement = Agreement::new("n_segments");
-    for stem in STEMS {
+    for (stem, size) in INPUTS {
         let image = input(stem, &device);
         for n in (10..=80).step_by(10) {
             let slic = Slic { n_segments: n, compactness: 20.0, ..Slic::default() };
@@ -72,7 +72,7 @@ fn slic_agrees_with_scikit_image() {
             let theirs = reference(stem, &format!("slic_n{n}"));
             let (a, b) = (metrics::segment_count(&ours) as i64, metrics::segment_count(&theirs) as i64);
             assert!((a - b).abs() <= 4, "{stem} n {n}: {a} segments, scikit-image {b}");
-            agreement.add(stem, n, &ours, &theirs, 224);
+            agreement.add(stem, n, &ours, &theirs, size);
         }
     }
     let (mean_ari, mean_recall) = agreement.summary();

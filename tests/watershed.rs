@@ -4,7 +4,7 @@
 mod common;
 
 use burn::tensor::{Device, Tensor};
-use common::{Agreement, STEMS, fixture_input as input, gpu, ints, reference};
+use common::{Agreement, INPUTS, fixture_input as input, gpu, ints, reference};
 use pami::segment::{Watershed, metrics};
 
 #[test]
@@ -25,7 +25,7 @@ fn watershed_gpu_equals_cpu_twin_exactly() {
 fn watershed_agrees_with_scikit_image() {
     let device = Device::flex();
     let mut agreement = Agreement::new("markers");
-    for stem in STEMS {
+    for (stem, size) in INPUTS {
         let image = input(stem, &device);
         for markers in [10, 20, 30] {
             let ws = Watershed { markers, compactness: 1e-4 };
@@ -33,7 +33,7 @@ fn watershed_agrees_with_scikit_image() {
             let theirs = reference(stem, &format!("watershed_n{markers}"));
             let ratio = metrics::segment_count(&ours) as f64 / metrics::segment_count(&theirs) as f64;
             assert!((0.6..=1.4).contains(&ratio), "{stem} markers {markers}: segment count ratio {ratio}");
-            agreement.add(stem, markers, &ours, &theirs, 224);
+            agreement.add(stem, markers, &ours, &theirs, size);
         }
     }
     let (mean_ari, mean_recall) = agreement.summary();

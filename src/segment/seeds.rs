@@ -65,13 +65,13 @@ impl Seeds {
         let mut nr_levels = levels + 1;
         let (wf, hf) = loop {
             nr_levels -= 1;
-            let scale = (1u32 << (nr_levels - 1)) as f32;
+            let scale = (1u64 << (nr_levels - 1).min(63)) as f32;
             let (wf, hf) = (w as f32 / nsp_w as f32 / scale, h as f32 / nsp_h as f32 / scale);
-            if wf >= 1.0 && hf >= 1.0 {
+            if (wf >= 1.0 && hf >= 1.0) || nr_levels == 1 {
                 break (wf, hf);
             }
         };
-        if nr_levels < 2 {
+        if nr_levels < 2 || wf < 1.0 || hf < 1.0 {
             return bad(format!("{} superpixels leave no block levels on a {w}×{h} image", self.num_superpixels));
         }
         let (seeds_w, seeds_h) = (wf.ceil() as usize, hf.ceil() as usize);

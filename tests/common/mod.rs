@@ -47,6 +47,18 @@ pub const SEGMENTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/
 pub const STEMS: [&str; 7] =
     ["astronaut_224", "chelsea_224", "china_224", "coffee_224", "flower_224", "motorcycle_left_224", "rocket_224"];
 
+/// Every reference input with its size: the seven at 224² and astronaut at 512².
+pub const INPUTS: [(&str, usize); 8] = [
+    ("astronaut_224", 224),
+    ("chelsea_224", 224),
+    ("china_224", 224),
+    ("coffee_224", 224),
+    ("flower_224", 224),
+    ("motorcycle_left_224", 224),
+    ("rocket_224", 224),
+    ("astronaut_512", 512),
+];
+
 /// A fixture input as a `[1, 3, H, W]` batch of values 0..255.
 pub fn fixture_input(stem: &str, device: &burn::tensor::Device) -> burn::tensor::Tensor<4> {
     let image = pami::io::load_image(format!("{SEGMENTS}/{stem}.png").as_ref()).unwrap();
