@@ -43,6 +43,10 @@ pub enum Baseline {
 pub enum Strategy {
     /// PAMI Strategy I: sliding windows.
     Window(WindowGrid),
+    /// PAMI Strategy II: the segments of the paper's twenty pre-segmentations
+    /// (Table 3, `segment::paper`) of the model-size image, one map per
+    /// segmentation, averaged.
+    Segments,
 }
 
 /// Which classes get a map.
@@ -217,8 +221,6 @@ impl<M: Model> Explainer<M> {
     pub fn explain(&self, image: &RgbImage, config: &ExplainConfig) -> Result<Explanation, Error> {
         self.check(image, config)?;
         let [h, w] = self.model.input_size();
-        let Strategy::Window(grid) = config.strategy;
-        let rows = grid.rows(w, h)?;
         let norm = self.model.normalisation();
         let classes = self.model.class_names().len();
         let device = &self.device;
@@ -229,7 +231,14 @@ impl<M: Model> Explainer<M> {
         // Host-side resize to the model input (antialiased), then the one upload.
         let resized = image::imageops::resize(image, w as u32, h as u32, image::imageops::FilterType::Triangle);
         let x = Tensor::<3>::from_data(TensorData::new(to_chw(&resized), [3, h, w]), device);
-        let parts = Parts::windows(grid.shape, &rows, w, h, device);
+        let parts = match config.strategy {
+            Strategy::Window(grid) => Parts::windows(grid.shape, &grid.rows(w, h)?, w, h, device),
+            Strategy::Segments => {
+                let segmentations = crate::segment::segment_all(&x.clone().unsqueeze::<4>(), &crate::segment::paper())?;
+                let counts: Vec<usize> = segmentations.iter().map(|s| s.counts[0]).collect();
+                Parts::segments(Tensor::cat(segmentations.into_iter().map(|s| s.labels).collect(), 0), &counts)
+            }
+        };
         lap(&mut clock, device, &mut timings.upload)?;
 
         // Prediction on the whole image; target ids stay on the device.

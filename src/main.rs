@@ -181,6 +181,8 @@ fn segment_preset(image: &image::RgbImage, x: &burn::tensor::Tensor<4>, dir: &st
 enum StrategyArg {
     /// Sliding windows (PAMI Strategy I).
     Window,
+    /// The segments of the paper's twenty pre-segmentations (PAMI Strategy II).
+    Segments,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -251,7 +253,6 @@ struct ExplainArgs {
 }
 
 fn config(args: &ExplainArgs, targets: Targets) -> anyhow::Result<ExplainConfig> {
-    let StrategyArg::Window = args.strategy;
     let shape = match args.shape {
         ShapeArg::Circle => PartKind::Circle,
         ShapeArg::Rect => PartKind::Rect,
@@ -267,7 +268,10 @@ fn config(args: &ExplainArgs, targets: Targets) -> anyhow::Result<ExplainConfig>
         BaselineArg::Mean => Baseline::Mean,
     };
     Ok(ExplainConfig {
-        strategy: Strategy::Window(WindowGrid { shape, radius: args.radius, stride: args.stride }),
+        strategy: match args.strategy {
+            StrategyArg::Window => Strategy::Window(WindowGrid { shape, radius: args.radius, stride: args.stride }),
+            StrategyArg::Segments => Strategy::Segments,
+        },
         baseline,
         targets,
         score: args.score,

@@ -1,17 +1,48 @@
-//! On a natural image, the sliding-window map for the predicted class peaks
-//! on the annotated object.
+//! On a natural image, the maps for the predicted class (sliding windows;
+//! the segments of the paper's twenty pre-segmentations) peak on the
+//! annotated object.
 
 use burn::tensor::Device;
 use pami::{EfficientNetLite0, ExplainConfig, Explainer, PartKind, Strategy, Targets, WindowGrid};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
-#[test]
-fn espresso_map_peaks_on_the_cup() {
+fn cup() -> Vec<usize> {
     let boxes: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(format!("{ROOT}/assets/boxes.json")).unwrap()).unwrap();
-    let entry = &boxes["coffee.png"];
-    let b: Vec<usize> = entry["box"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
+    boxes["coffee.png"]["box"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect()
+}
+
+/// The map's maximum is inside box `b`, and the box's mean importance is above the image's.
+fn assert_points_at(map: &[f32], w: usize, b: &[usize]) {
+    let argmax = (0..map.len()).max_by(|&i, &j| map[i].total_cmp(&map[j])).unwrap();
+    let (x, y) = (argmax % w, argmax / w);
+    assert!(b[0] <= x && x <= b[2] && b[1] <= y && y <= b[3], "maximum at ({x}, {y}) is off the cup {b:?}");
+    let inside: Vec<f32> = (0..map.len())
+        .filter(|i| (b[0]..=b[2]).contains(&(i % w)) && (b[1]..=b[3]).contains(&(i / w)))
+        .map(|i| map[i])
+        .collect();
+    let mean = |v: &[f32]| v.iter().sum::<f32>() / v.len() as f32;
+    assert!(mean(&inside) > mean(map), "cup {} vs image {}", mean(&inside), mean(map));
+}
+
+#[test]
+fn espresso_segments_map_points_at_the_cup() {
+    let image = pami::io::load_image(format!("{ROOT}/assets/coffee.png").as_ref()).unwrap();
+    let device = Device::flex();
+    let explainer = Explainer::new(EfficientNetLite0::pretrained(&device).unwrap(), device);
+    let config = ExplainConfig { strategy: Strategy::Segments, batch: 16, ..ExplainConfig::default() };
+    let e = explainer.explain(&image, &config).unwrap();
+    assert_eq!(e.targets[0].name, "espresso");
+    // Twenty segmentations of 4 to 80 segments each.
+    assert!((300..=700).contains(&e.parts), "{} parts", e.parts);
+    assert_eq!(e.forward_passes, 1 + e.parts.div_ceil(16));
+    assert_points_at(e.map_full(0), e.image_size[1], &cup());
+}
+
+#[test]
+fn espresso_map_peaks_on_the_cup() {
+    let b = cup();
     let image = pami::io::load_image(format!("{ROOT}/assets/coffee.png").as_ref()).unwrap();
     let device = Device::flex();
     let explainer = Explainer::new(EfficientNetLite0::pretrained(&device).unwrap(), device);
@@ -27,15 +58,6 @@ fn espresso_map_peaks_on_the_cup() {
     assert_eq!(e.forward_passes, 1 + 361usize.div_ceil(config.batch));
     let [h, w] = e.image_size;
     assert_eq!([h, w], [400, 600]);
-    let map = e.map_full(0);
-    let argmax = (0..map.len()).max_by(|&a, &b| map[a].total_cmp(&map[b])).unwrap();
-    let (x, y) = (argmax % w, argmax / w);
-    assert!(b[0] <= x && x <= b[2] && b[1] <= y && y <= b[3], "maximum at ({x}, {y}) is off the cup {b:?}");
-    // The map discriminates: the object's mean importance is above the image's.
-    let inside: Vec<f32> = (0..map.len())
-        .filter(|i| (b[0]..=b[2]).contains(&(i % w)) && (b[1]..=b[3]).contains(&(i / w)))
-        .map(|i| map[i])
-        .collect();
-    let mean = |v: &[f32]| v.iter().sum::<f32>() / v.len() as f32;
-    assert!(mean(&inside) > mean(map), "cup {} vs image {}", mean(&inside), mean(map));
+    // The map discriminates: its maximum and the object's mean importance.
+    assert_points_at(e.map_full(0), w, &b);
 }
