@@ -9,6 +9,7 @@
 @group(0) @binding(1) var<storage, read_write> state: array<u32>;   // [N, S]
 @group(0) @binding(2) var<storage, read_write> params: array<u32>;
 // import shared/seeds.wgsl
+// import shared/seeds_sweep.wgsl
 
 var<private> s: u32;       // this image's state row
 var<private> level: u32;
@@ -63,26 +64,17 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>) {
     let grid = sweep(w, nh(level), params[P_PASS]);
     let row = grid.y;
     let first = params[P_FIRST];
-    if first == 0u {
-        state[s + skip_at()] = NONE;
-    }
-    let last = min(first + params[P_COUNT], grid.x * row);
-    for (var k = first; k < last; k++) {
-        if state[s + skip_at()] == k {
-            state[s + skip_at()] = NONE;
+    begin_chunk(first);
+    let vertical = params[P_PASS] == 1u;
+    for (var k = first; k < min(first + params[P_COUNT], grid.x * row); k++) {
+        if skipped(k) {
             continue;
         }
-        let major = 1u + k / row;
-        let minor = 1u + k % row;
-        var x = minor;
-        var y = major;
-        var there = y * w + x + 1u;
-        if params[P_PASS] == 1u {
-            x = major;
-            y = minor;
-            there = (y + 1u) * w + x;
-        }
+        let cell = sweep_cell(k, row, vertical);
+        let x = cell.x;
+        let y = cell.y;
         let here = y * w + x;
+        let there = select(here + 1u, here + w, vertical);
         let a = owner(x, y);
         let b = state[s + parent_at(level, there)];
         if a == b {
@@ -92,7 +84,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>) {
         let pb = state[s + partitions() + b];
         var forward_ok: bool;
         var backward_ok: bool;
-        if params[P_PASS] == 0u {
+        if !vertical {
             forward_ok = split_hf(owner(x - 1u, y - 1u), owner(x, y - 1u), owner(x - 1u, y), a, owner(x - 1u, y + 1u), owner(x, y + 1u));
             backward_ok = split_hb(owner(x + 1u, y - 1u), owner(x + 2u, y - 1u), b, owner(x + 2u, y), owner(x + 1u, y + 1u), owner(x + 2u, y + 1u));
         } else {
@@ -107,9 +99,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>) {
         }
         if pb > 1u && (pb <= 2u || backward_ok) && confidence(a, b, there) > required {
             move_block(there, b, a);
-            if minor < row {
-                state[s + skip_at()] = k + 1u;
-            }
+            skip_next(k, row);
         }
     }
 }

@@ -9,6 +9,7 @@
 @group(0) @binding(1) var<storage, read_write> state: array<u32>;   // [N, S]
 @group(0) @binding(2) var<storage, read_write> params: array<u32>;
 // import shared/seeds.wgsl
+// import shared/seeds_sweep.wgsl
 
 var<private> s: u32;
 var<private> w: u32;
@@ -108,26 +109,16 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>) {
     let grid = sweep(w, h, pass_);
     let row = grid.y;
     let first = params[P_FIRST];
-    if first == 0u {
-        state[s + skip_at()] = NONE;
-    }
-    let last = min(first + params[P_COUNT], grid.x * row);
-    for (var k = first; k < last; k++) {
-        if state[s + skip_at()] == k {
-            state[s + skip_at()] = NONE;
+    begin_chunk(first);
+    for (var k = first; k < min(first + params[P_COUNT], grid.x * row); k++) {
+        if skipped(k) {
             continue;
         }
-        let major = 1u + k / row;
-        let minor = 1u + k % row;
-        var x = minor;
-        var y = major;
-        var j = y * w + x + 1u;
-        if vertical {
-            x = major;
-            y = minor;
-            j = (y + 1u) * w + x;
-        }
+        let cell = sweep_cell(k, row, vertical);
+        let x = cell.x;
+        let y = cell.y;
         let i = y * w + x;
+        let j = select(i + 1u, i + w, vertical);
         let a = state[s + labels_at() + i];
         let b = state[s + labels_at() + j];
         if a == b {
@@ -167,8 +158,8 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>) {
                 move_pixel(i, a, b);
             }
         }
-        if second_moved && minor < row {
-            state[s + skip_at()] = k + 1u;
+        if second_moved {
+            skip_next(k, row);
         }
     }
 }

@@ -5,8 +5,8 @@
 
 mod common;
 
-use burn::tensor::{Device, Int, Tensor, TensorData};
-use common::{Agreement, INPUTS, fixture_input as input, gpu, ints, reference};
+use burn::tensor::{Device, Tensor, TensorData};
+use common::{Agreement, INPUTS, fixture_input as input, four_connected, gpu, ints, reference};
 use pami::segment::{Felzenszwalb, metrics};
 
 /// Table 3: scale 250…50, sigma 0.8, min_size 784.
@@ -93,14 +93,6 @@ fn felzenszwalb_gpu_equals_cpu_twin_exactly() {
         assert_eq!(alone.counts, seg.counts, "{setting:?}");
         assert!(ints(alone.labels) == ints(seg.labels), "labels differ for {setting:?} run together");
     }
-}
-
-/// scikit-image's map as pami's parts must be: each label split into its
-/// 4-connected pieces, pieces under min_size joined to a neighbour (the same
-/// post-processing pami applies to its own 8-connected segments).
-fn four_connected(labels: Vec<i32>, size: usize, min_size: usize) -> Vec<i32> {
-    let labels = Tensor::<3, Int>::from_data(TensorData::new(labels, [1, size, size]), &Device::flex());
-    ints(pami::segment::enforce_min_size(labels, min_size).unwrap().labels)
 }
 
 #[test]

@@ -4,8 +4,8 @@
 
 mod common;
 
-use burn::tensor::{Device, Int, Tensor, TensorData};
-use common::{Agreement, INPUTS, fixture_input as input, gpu, ints, reference};
+use burn::tensor::{Device, Tensor};
+use common::{Agreement, INPUTS, fixture_input as input, four_connected, gpu, ints, reference};
 use pami::segment::Seeds;
 
 /// Table 3: 10, 20, 30 superpixels, 5 levels, 10 iterations (prior 2, 5 bins).
@@ -30,13 +30,6 @@ fn grid_follows_opencvs_integer_arithmetic() {
     }
 }
 
-/// OpenCV's map as pami's parts must be: split into 4-connected pieces,
-/// pieces under a tenth of the mean superpixel joined to a neighbour.
-fn four_connected(labels: Vec<i32>, size: usize, superpixels: usize) -> Vec<i32> {
-    let labels = Tensor::<3, Int>::from_data(TensorData::new(labels, [1, size, size]), &Device::flex());
-    ints(pami::segment::enforce_min_size(labels, size * size / superpixels / 10).unwrap().labels)
-}
-
 #[test]
 fn seeds_is_opencvs() {
     let device = Device::flex();
@@ -46,7 +39,7 @@ fn seeds_is_opencvs() {
         for n in [10, 20, 30] {
             let (gw, gh) = *paper(n).layout(size, size).unwrap().grid.last().unwrap();
             let ours = ints(paper(n).segment(&image).unwrap().labels);
-            let theirs = four_connected(reference(stem, &format!("seeds_n{n}")), size, gw * gh);
+            let theirs = four_connected(reference(stem, &format!("seeds_n{n}")), size, size * size / (gw * gh) / 10);
             agreement.add(stem, n, &ours, &theirs, size);
         }
     }

@@ -3,7 +3,7 @@
 //! `gpu::seeds::Layout` (float32 arithmetic where OpenCV uses it, rounded
 //! step by step; histogram cells and pixel counts are whole numbers).
 
-use crate::gpu::seeds::{BINS, CELLS, HEADER, LEVEL_FIELDS, SeedsParams};
+use crate::gpu::seeds::{BINS, CELLS, HEADER, LEVEL_FIELDS, SeedsParams, sweep};
 
 const NONE: u32 = u32::MAX;
 
@@ -53,6 +53,26 @@ impl Table<'_> {
     fn initial_parent(&self, level: usize, label: usize) -> u32 {
         self.0[self.field(level, 5) + label]
     }
+    /// A sweep's first chunk clears the skip carried across chunks.
+    fn begin_chunk(&self, s: &mut [u32], first: u32) {
+        if first == 0 {
+            s[self.skip()] = NONE;
+        }
+    }
+    /// True, clearing the skip, if position `k` is the one to skip.
+    fn skipped(&self, s: &mut [u32], k: usize) -> bool {
+        let hit = s[self.skip()] == k as u32;
+        if hit {
+            s[self.skip()] = NONE;
+        }
+        hit
+    }
+    /// After a backward move at `k`, the next position is skipped if it is in the same row.
+    fn skip_next(&self, s: &mut [u32], k: usize, row: usize) {
+        if k % row + 1 < row {
+            s[self.skip()] = k as u32 + 1;
+        }
+    }
     /// OpenCV's computeLabel: the level-`level` grid cell of pixel (x, y).
     fn grid_label(&self, level: usize, x: usize, y: usize, p: &SeedsParams) -> usize {
         let (nw, nh) = (self.nw(level), self.nh(level));
@@ -95,6 +115,12 @@ pub fn seeds_histograms(image: &[f32], table: &[u32], state: &mut [u32], p: &See
             }
         }
     }
+}
+
+/// (x, y) of sweep position `k`: rows run along y (horizontal) or x (vertical), from 1.
+fn sweep_cell(k: usize, row: usize, vertical: bool) -> (usize, usize) {
+    let (major, minor) = (1 + k / row, 1 + k % row);
+    if vertical { (major, minor) } else { (minor, major) }
 }
 
 // OpenCV's split checks: false when moving the centre (a22) would cut its superpixel.
@@ -155,11 +181,6 @@ fn move_block(t: &Table, s: &mut [u32], level: usize, block: usize, from: usize,
     s[t.parent(level, block)] = to as u32;
 }
 
-/// Positions of a sweep over a `nw × nh` grid: (rows, length of a row).
-/// Horizontal: y in 1..=nh−2, x in 1..=nw−3; vertical: x in 1..=nw−2, y in 1..=nh−3.
-fn sweep(nw: usize, nh: usize, pass: u32) -> (usize, usize) {
-    if pass == 0 { (nh.saturating_sub(2), nw.saturating_sub(3)) } else { (nw.saturating_sub(2), nh.saturating_sub(3)) }
-}
 
 /// One chunk of OpenCV's updateBlocks(level, req): the horizontal (pass 0)
 /// or vertical (pass 1) sweep over the blocks of `p.level`.
@@ -171,16 +192,12 @@ pub fn seeds_blocks(table: &[u32], state: &mut [u32], p: &SeedsParams) {
     let (rows, row) = sweep(nw, nh, p.pass);
     for n in 0..p.images as usize {
         let s = &mut state[n * t.words()..(n + 1) * t.words()];
-        if p.first == 0 {
-            s[t.skip()] = NONE;
-        }
+        t.begin_chunk(s, p.first);
         for k in p.first as usize..(p.first + p.count).min((rows * row) as u32) as usize {
-            if s[t.skip()] == k as u32 {
-                s[t.skip()] = NONE;
+            if t.skipped(s, k) {
                 continue;
             }
-            let (major, minor) = (1 + k / row, 1 + k % row);
-            let (x, y) = if p.pass == 0 { (minor, major) } else { (major, minor) };
+            let (x, y) = sweep_cell(k, row, p.pass == 1);
             let at = |s: &[u32], dy: isize, dx: isize| s[t.parent(level, ((y as isize + dy) as usize) * nw + (x as isize + dx) as usize)];
             let here = y * nw + x;
             let (there, a, b) = if p.pass == 0 { (here + 1, at(s, 0, 0), at(s, 0, 1)) } else { (here + nw, at(s, 0, 0), at(s, 1, 0)) };
@@ -207,9 +224,7 @@ pub fn seeds_blocks(table: &[u32], state: &mut [u32], p: &SeedsParams) {
                 };
                 if (pb <= 2 || backward_ok) && confidence(&t, s, a as usize, b as usize, level, there) > required {
                     move_block(&t, s, level, there, b as usize, a as usize);
-                    if minor < row {
-                        s[t.skip()] = k as u32 + 1;
-                    }
+                    t.skip_next(s, k, row);
                 }
             }
         }
@@ -322,17 +337,13 @@ pub fn seeds_pixels(table: &[u32], state: &mut [u32], p: &SeedsParams) {
             }
             continue;
         }
-        if p.first == 0 {
-            s[t.skip()] = NONE;
-        }
+        t.begin_chunk(s, p.first);
         let vertical = p.pass == 1;
         for k in p.first as usize..(p.first + p.count).min((rows * row) as u32) as usize {
-            if s[t.skip()] == k as u32 {
-                s[t.skip()] = NONE;
+            if t.skipped(s, k) {
                 continue;
             }
-            let (major, minor) = (1 + k / row, 1 + k % row);
-            let (x, y) = if vertical { (major, minor) } else { (minor, major) };
+            let (x, y) = sweep_cell(k, row, vertical);
             let at = |s: &[u32], dx: isize, dy: isize| label(s, (x as isize + dx) as usize, (y as isize + dy) as usize);
             let (i, j) = (y * w + x, if vertical { (y + 1) * w + x } else { y * w + x + 1 });
             let (a, b) = (s[t.labels() + i], s[t.labels() + j]);
@@ -383,8 +394,8 @@ pub fn seeds_pixels(table: &[u32], state: &mut [u32], p: &SeedsParams) {
                 }
                 false
             };
-            if second_moved && minor < row {
-                s[t.skip()] = k as u32 + 1;
+            if second_moved {
+                t.skip_next(s, k, row);
             }
         }
     }

@@ -22,6 +22,7 @@ const SHARED: &[(&str, &str)] = &[
     ("shared/grid.wgsl", include_str!("../../shaders/shared/grid.wgsl")),
     ("shared/merge_params.wgsl", include_str!("../../shaders/shared/merge_params.wgsl")),
     ("shared/seeds.wgsl", include_str!("../../shaders/shared/seeds.wgsl")),
+    ("shared/seeds_sweep.wgsl", include_str!("../../shaders/shared/seeds_sweep.wgsl")),
     ("shared/slic_params.wgsl", include_str!("../../shaders/shared/slic_params.wgsl")),
     ("shared/watershed_params.wgsl", include_str!("../../shaders/shared/watershed_params.wgsl")),
     ("shared/wide.wgsl", include_str!("../../shaders/shared/wide.wgsl")),

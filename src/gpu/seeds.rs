@@ -99,6 +99,13 @@ impl Layout {
     }
 }
 
+/// A sweep over a `w × h` grid as (rows, length of a row): horizontal (pass 0)
+/// y in 1..=h−2, x in 1..=w−3; vertical x in 1..=w−2, y in 1..=h−3 (OpenCV's
+/// loop bounds; `sweep` in `shaders/shared/seeds.wgsl` is the same).
+pub fn sweep(w: usize, h: usize, pass: u32) -> (usize, usize) {
+    if pass == 0 { (h.saturating_sub(2), w.saturating_sub(3)) } else { (w.saturating_sub(2), h.saturating_sub(3)) }
+}
+
 pub(crate) const HISTOGRAMS: &str = include_str!("../../shaders/seeds_histograms.wgsl");
 pub(crate) const BLOCKS: &str = include_str!("../../shaders/seeds_blocks.wgsl");
 pub(crate) const DESCEND: &str = include_str!("../../shaders/seeds_descend.wgsl");

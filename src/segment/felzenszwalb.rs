@@ -53,16 +53,8 @@ impl Felzenszwalb {
 
     fn validate(&self, shape: [usize; 4]) -> Result<(), Error> {
         let bad = |m: String| Err(Error::InvalidParameter(format!("felzenszwalb: {m}")));
-        let [n, c, h, w] = shape;
-        if c != 3 {
-            return bad(format!("expected RGB images [N, 3, H, W], got {c} channels"));
-        }
-        if n == 0 || h == 0 || w == 0 {
-            return bad(format!("empty image batch [{n}, {c}, {h}, {w}]"));
-        }
-        if n > super::MAX_BATCH {
-            return bad(format!("{n} images in one batch; at most {}", super::MAX_BATCH));
-        }
+        super::check_batch("felzenszwalb", shape)?;
+        let [_, _, h, w] = shape;
         if h * w > MAX_PIXELS {
             return bad(format!("{w}×{h} has more than {MAX_PIXELS} pixels"));
         }

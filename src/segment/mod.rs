@@ -55,6 +55,22 @@ pub fn connected_components(labels: Tensor<3, Int>) -> Result<Segmentation, Erro
     Ok(Segmentation { labels: Tensor::from_dispatch(components), counts })
 }
 
+/// The checks every segmenter makes of its input `[N, 3, H, W]`, its errors
+/// prefixed with `method`: RGB, not empty, at most [`MAX_BATCH`] images.
+pub(crate) fn check_batch(method: &str, [n, c, h, w]: [usize; 4]) -> Result<(), Error> {
+    let bad = |m: String| Err(Error::InvalidParameter(format!("{method}: {m}")));
+    if c != 3 {
+        return bad(format!("expected RGB images [N, 3, H, W], got {c} channels"));
+    }
+    if n == 0 || h == 0 || w == 0 {
+        return bad(format!("empty image batch [{n}, {c}, {h}, {w}]"));
+    }
+    if n > MAX_BATCH {
+        return bad(format!("{n} images in one batch; at most {MAX_BATCH}"));
+    }
+    Ok(())
+}
+
 pub(crate) fn read_ints(t: Tensor<1, Int>) -> Result<Vec<i64>, Error> {
     t.into_data().convert::<i64>().try_into_vec::<i64>().map_err(|e| Error::Device(format!("{e:?}")))
 }

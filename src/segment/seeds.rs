@@ -16,7 +16,7 @@ use burn::tensor::{Int, Tensor, TensorData};
 use super::{Segmentation, enforce_min_size};
 use crate::Error;
 use crate::backend::PamiBackend;
-use crate::gpu::seeds::{BINS, BLOCK_CHUNK, Layout, PIXEL_CHUNK, SeedsParams};
+use crate::gpu::seeds::{BINS, BLOCK_CHUNK, Layout, PIXEL_CHUNK, SeedsParams, sweep};
 
 /// `cv::ximgproc::createSuperpixelSEEDS` + `iterate`.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
@@ -98,15 +98,14 @@ impl Seeds {
         Ok(Layout { width: w, height: h, grid, parents })
     }
 
-    fn validate(&self, [n, c, h, w]: [usize; 4]) -> Result<Layout, Error> {
+    fn validate(&self, shape: [usize; 4]) -> Result<Layout, Error> {
         let bad = |m: String| Err(Error::InvalidParameter(format!("seeds: {m}")));
-        if c != 3 {
-            return bad(format!("expected RGB images [N, 3, H, W], got {c} channels"));
-        }
-        if n == 0 || h < 3 || w < 3 {
+        super::check_batch("seeds", shape)?;
+        let [n, c, h, w] = shape;
+        if h < 3 || w < 3 {
             return bad(format!("need images of at least 3×3, got [{n}, {c}, {h}, {w}]"));
         }
-        if n > super::MAX_BATCH || n * h * w > 1 << 26 {
+        if n * h * w > 1 << 26 {
             return bad(format!("batch [{n}, {c}, {h}, {w}] is too large; split it"));
         }
         self.layout(w, h)
@@ -177,6 +176,6 @@ impl Seeds {
 
 /// Positions of OpenCV's horizontal (0) or vertical (1) sweep over a `w × h` grid.
 fn positions(w: usize, h: usize, pass: u32) -> u32 {
-    let (rows, row) = if pass == 0 { (h.saturating_sub(2), w.saturating_sub(3)) } else { (w.saturating_sub(2), h.saturating_sub(3)) };
+    let (rows, row) = sweep(w, h, pass);
     (rows * row) as u32
 }

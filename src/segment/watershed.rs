@@ -42,16 +42,8 @@ impl Default for Watershed {
 impl Watershed {
     fn validate(&self, shape: [usize; 4]) -> Result<(), Error> {
         let bad = |m: String| Err(Error::InvalidParameter(format!("watershed: {m}")));
-        let [n, c, h, w] = shape;
-        if c != 3 {
-            return bad(format!("expected RGB images [N, 3, H, W], got {c} channels"));
-        }
-        if n == 0 || h == 0 || w == 0 {
-            return bad(format!("empty image batch [{n}, {c}, {h}, {w}]"));
-        }
-        if n > super::MAX_BATCH {
-            return bad(format!("{n} images in one batch; at most {}", super::MAX_BATCH));
-        }
+        super::check_batch("watershed", shape)?;
+        let [_, _, h, w] = shape;
         if (h - 1).pow(2) + (w - 1).pow(2) >= 1 << 24 {
             return bad(format!("{w}×{h} is too large (the distance table must stay under 64 MiB)"));
         }

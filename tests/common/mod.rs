@@ -77,6 +77,15 @@ pub fn reference(stem: &str, setting: &str) -> Vec<i32> {
     npz.by_name(setting).unwrap().unwrap().into_vec::<i32>().unwrap()
 }
 
+/// A reference map as pami's parts must be: each label split into its
+/// 4-connected pieces, pieces under `min_size` joined to a neighbour (the
+/// post-processing pami applies to segments that are not 4-connected).
+pub fn four_connected(labels: Vec<i32>, size: usize, min_size: usize) -> Vec<i32> {
+    use burn::tensor::{Device, Int, Tensor, TensorData};
+    let labels = Tensor::<3, Int>::from_data(TensorData::new(labels, [1, size, size]), &Device::flex());
+    ints(pami::segment::enforce_min_size(labels, min_size).unwrap().labels)
+}
+
 /// Agreement of pami's label maps with the references, printed as a markdown table.
 #[derive(Default)]
 pub struct Agreement {
