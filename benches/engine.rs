@@ -42,7 +42,7 @@ fn coffee() -> image::RgbImage {
 /// The explanation the overhead is measured on: paper radius, stride 12 (361 windows).
 fn config(batch: usize) -> ExplainConfig {
     ExplainConfig {
-        strategy: Strategy::Window(WindowGrid { shape: PartKind::Circle, radius: 40, stride: 12 }),
+        strategy: Strategy::Window(vec![WindowGrid { shape: PartKind::Circle, radius: 40, stride: 12 }]),
         targets: Targets::TopK(1),
         batch,
         ..ExplainConfig::default()
@@ -51,7 +51,7 @@ fn config(batch: usize) -> ExplainConfig {
 
 fn kernels(c: &mut Criterion, device: &Device, tag: &str) {
     let x = image(device);
-    let parts = Parts::windows(PartKind::Circle, &WindowGrid::default().rows(224, 224).unwrap(), 224, 224, device);
+    let parts = Parts::windows(PartKind::Circle, &WindowGrid::default().rows(224, 224).unwrap(), 1, 224, 224, device);
     let mut g = c.benchmark_group(format!("kernels/{tag}"));
     g.sample_size(10).measurement_time(Duration::from_secs(5));
     g.bench_function("blur paper 49x49 224²", |b| {
@@ -65,7 +65,7 @@ fn kernels(c: &mut Criterion, device: &Device, tag: &str) {
     let norm = pami::Normalisation::LITE;
     g.bench_function("compose 16 circles 224²", |b| {
         b.iter(|| {
-            let out = ops::compose(&x, &baseline, &parts, 0, 16, false, &norm);
+            let out = ops::compose(&x.clone().unsqueeze(), &baseline.clone().unsqueeze(), &parts, 0, 16, false, &norm);
             sync(device);
             black_box(out)
         })
@@ -73,7 +73,7 @@ fn kernels(c: &mut Criterion, device: &Device, tag: &str) {
     let scores = Tensor::<2>::ones([parts.len(), 1], device);
     g.bench_function("aggregate 1444 circles 224²", |b| {
         b.iter(|| {
-            let out = ops::aggregate(scores.clone(), &parts);
+            let out = ops::aggregate(&scores, &parts, 0);
             sync(device);
             black_box(out)
         })

@@ -15,7 +15,7 @@ use burn::backend::fusion::custom::TensorSpec;
 use crate::cpu;
 use crate::gpu::{
     self, aggregate::AggregateParams, blur::BlurParams, components::ComponentsParams, compose::ComposeParams,
-    felzenszwalb::FelzenszwalbParams, merge::MergeParams, seeds::SeedsParams, slic::SlicParams, watershed::WatershedParams,
+    felzenszwalb::FelzenszwalbParams, merge::MergeParams, rank::RankParams, seeds::SeedsParams, slic::SlicParams, watershed::WatershedParams,
 };
 
 /// `segment_sizes`' two `[N, H·W]` tables, in the input's int dtype.
@@ -76,6 +76,11 @@ pub trait PamiBackend: Backend {
         offsets: IntTensor<Self>,
         params: AggregateParams,
     ) -> FloatTensor<Self>;
+
+    /// Each pixel's position in its map of `maps [M, H, W]` sorted by
+    /// decreasing value, ties by pixel index: i32 `[M, H, W]`.
+    #[fusion(dtype = DType::I32, shape = maps)]
+    fn rank(maps: FloatTensor<Self>) -> IntTensor<Self>;
 
     /// Splits every label of `labels [N, H, W]` into its 4-connected regions:
     /// returns (components numbered 0..n in order of first appearance in
@@ -227,6 +232,11 @@ impl PamiBackend for CubeBackend {
         let grid = tiles(params.width, params.height, params.targets);
         let inputs = [&scores, &parts, &labels, &offsets];
         launch_into("aggregate", gpu::aggregate::SOURCE, grid, &inputs, (shape, DType::F32), &params)
+    }
+
+    fn rank(maps: FloatTensor<Self>) -> IntTensor<Self> {
+        let shape = maps.meta.shape().clone();
+        gpu::rank::rank(maps, RankParams::new(shape[0], shape[1] * shape[2]))
     }
 
     fn connected_components(labels: IntTensor<Self>) -> (IntTensor<Self>, IntTensor<Self>) {
@@ -513,6 +523,12 @@ impl PamiBackend for Flex {
         let (scores, _) = f32s(scores);
         let maps = cpu::aggregate::aggregate(&scores, &i32s(parts), &i32s(labels), &i32s(offsets), &params);
         flex(maps, Shape::new([params.targets as usize, params.height as usize, params.width as usize]))
+    }
+
+    fn rank(maps: FloatTensor<Self>) -> IntTensor<Self> {
+        let (values, shape) = f32s(maps);
+        let ranks = cpu::rank::rank(&values, &RankParams::new(shape[0], shape[1] * shape[2]));
+        flex_int(ranks, shape, DType::I32)
     }
 
     fn connected_components(labels: IntTensor<Self>) -> (IntTensor<Self>, IntTensor<Self>) {

@@ -12,7 +12,7 @@ use burn::tensor::{
 use image::RgbImage;
 use serde::Serialize;
 
-use crate::partition::{Parts, window::WindowGrid};
+use crate::partition::{PartKind, Parts, occlusion::Occlusion, rise::Rise, window::WindowGrid};
 use crate::{Blur, Error, Model, ops};
 
 /// How a part is scored.
@@ -35,18 +35,71 @@ pub enum Baseline {
     White,
     /// The image's per-channel mean.
     Mean,
+    /// Zero in the model's normalised input (the normalisation mean):
+    /// Captum's default occlusion baseline and RISE's masking.
+    Zero,
 }
 
-/// How the input is partitioned.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+/// How the input is partitioned and the scores aggregated.
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Strategy {
-    /// PAMI Strategy I: sliding windows.
-    Window(WindowGrid),
+    /// PAMI Strategy I: sliding windows; several grids (one shape) are one
+    /// multi-scale set of windows, aggregated together.
+    Window(Vec<WindowGrid>),
     /// PAMI Strategy II: the segments of the paper's twenty pre-segmentations
     /// (Table 3, `segment::paper`) of the model-size image, one map per
     /// segmentation, averaged.
-    Segments,
+    Segments(SegmentsConfig),
+    /// Occlusion (Captum's semantics): the score drop when a window is replaced by the baseline.
+    Occlusion(Occlusion),
+    /// RISE: score-weighted random soft masks.
+    Rise(Rise),
+}
+
+impl Strategy {
+    /// The method's name in reports.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Strategy::Window(_) => "pami-window",
+            Strategy::Segments(_) => "pami-segments",
+            Strategy::Occlusion(_) => "occlusion",
+            Strategy::Rise(_) => "rise",
+        }
+    }
+}
+
+/// Options of PAMI Strategy II.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct SegmentsConfig {
+    /// Segment the colour-mapped first-run map and explain again with those
+    /// segments (masks still cut the original image).
+    pub second_run: bool,
+    pub shifts: Shifts,
+}
+
+/// Cyclic shifts of the image, each explained and shifted back, the maps averaged.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Shifts {
+    /// The image as it is (the paper).
+    #[default]
+    None,
+    /// The public reference code's 13: none, and ±24, ±30, ±36 px along each axis.
+    Reference,
+}
+
+impl Shifts {
+    /// `(dx, dy)` of each shift.
+    pub fn offsets(self) -> Vec<(i32, i32)> {
+        let mut out = vec![(0, 0)];
+        if self == Shifts::Reference {
+            for d in [24, 30, 36] {
+                out.extend([(d, 0), (-d, 0), (0, d), (0, -d)]);
+            }
+        }
+        out
+    }
 }
 
 /// Which classes get a map.
@@ -75,7 +128,7 @@ impl Default for ExplainConfig {
     /// The paper's settings: circles of radius 40 at stride 6, blurred baseline, softmax score.
     fn default() -> Self {
         ExplainConfig {
-            strategy: Strategy::Window(WindowGrid::default()),
+            strategy: Strategy::Window(vec![WindowGrid::default()]),
             baseline: Baseline::Blur(Blur::paper()),
             targets: Targets::TopK(1),
             score: Score::Probability,
@@ -97,6 +150,8 @@ pub struct Prediction {
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Timings {
     pub upload: f64,
+    /// Segmentation (Strategy II) and parts tables.
+    pub partition: f64,
     pub predict: f64,
     pub baseline: f64,
     pub compose: f64,
@@ -123,8 +178,12 @@ pub struct Explanation {
     /// `[targets, image_size]`, bilinearly resampled from `maps`.
     #[serde(skip)]
     pub maps_full: Vec<f32>,
+    /// Parts of this image (all shifts and both runs).
     pub parts: usize,
+    /// Model forward passes of the call that explained this image (shared
+    /// by the images explained together).
     pub forward_passes: usize,
+    /// Of the call that explained this image.
     pub timings: Timings,
 }
 
@@ -167,8 +226,61 @@ fn lap(clock: &mut Instant, device: &Device, slot: &mut f64) -> Result<(), Error
     Ok(())
 }
 
-fn floats(t: Tensor<2>) -> Result<Vec<f32>, Error> {
+fn floats<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>, Error> {
     t.into_data().try_into_vec::<f32>().map_err(|e| Error::Device(format!("{e:?}")))
+}
+
+fn ints<const D: usize>(t: Tensor<D, Int>) -> Result<Vec<usize>, Error> {
+    let data = t.into_data().convert::<i64>();
+    Ok(data.try_into_vec::<i64>().map_err(|e| Error::Device(format!("{e:?}")))?.into_iter().map(|i| i as usize).collect())
+}
+
+fn index_tensor(ids: &[usize], device: &Device) -> Tensor<1, Int> {
+    let ids: Vec<i32> = ids.iter().map(|&i| i as i32).collect();
+    let n = ids.len();
+    Tensor::from_data(TensorData::new(ids, [n]), device)
+}
+
+/// Model inputs `[V, 3, H, W]` with their baselines and the classes `[V, T]`
+/// each is scored for. A view is an image, a shifted image, or an image
+/// paired with one target (second run).
+struct Views {
+    images: Tensor<4>,
+    baseline: Tensor<4>,
+    targets: Tensor<2, Int>,
+}
+
+impl Views {
+    fn select(&self, ids: &[usize]) -> Views {
+        let ids = index_tensor(ids, &self.images.device());
+        Views {
+            images: self.images.clone().select(0, ids.clone()),
+            baseline: self.baseline.clone().select(0, ids.clone()),
+            targets: self.targets.clone().select(0, ids),
+        }
+    }
+}
+
+/// The stopwatch and counters of one call.
+struct Run {
+    timings: Timings,
+    clock: Instant,
+    passes: usize,
+}
+
+/// Jet colour map of each map `[N, H, W]` after min–max scaling: RGB `[N, 3, H, W]` in 0..255.
+fn jet(maps: Tensor<3>) -> Tensor<4> {
+    let [n, h, w] = maps.dims();
+    let flat = maps.reshape([n, h * w]);
+    let low = flat.clone().min_dim(1);
+    let range = flat.clone().max_dim(1) - low.clone();
+    let v = (flat - low) / range.clamp_min(1e-12);
+    let channel = |offset: f32| {
+        let rising = v.clone() * 4.0 - (1.5 - offset);
+        let falling = v.clone() * -4.0 + (4.5 - offset);
+        rising.min_pair(falling).clamp(0.0, 1.0) * 255.0
+    };
+    Tensor::stack::<3>(vec![channel(0.0), channel(1.0), channel(2.0)], 1).reshape([n, 3, h, w])
 }
 
 impl<M: Model> Explainer<M> {
@@ -187,10 +299,15 @@ impl<M: Model> Explainer<M> {
         }
     }
 
-    fn check(&self, image: &RgbImage, config: &ExplainConfig) -> Result<(), Error> {
-        let (w, h) = image.dimensions();
-        if w < 2 || h < 2 {
-            return Err(Error::ImageTooSmall { width: w, height: h });
+    fn check(&self, images: &[RgbImage], config: &ExplainConfig) -> Result<(), Error> {
+        if images.is_empty() {
+            return Err(Error::InvalidParameter("no image to explain".into()));
+        }
+        for image in images {
+            let (w, h) = image.dimensions();
+            if w < 2 || h < 2 {
+                return Err(Error::ImageTooSmall { width: w, height: h });
+            }
         }
         let classes = self.model.class_names().len();
         match &config.targets {
@@ -214,110 +331,312 @@ impl<M: Model> Explainer<M> {
         if let Baseline::Blur(b) = config.baseline {
             b.validated()?;
         }
+        let [h, w] = self.model.input_size();
+        match &config.strategy {
+            Strategy::Window(grids) => {
+                let Some(first) = grids.first() else {
+                    return Err(Error::InvalidParameter("no window grid given".into()));
+                };
+                for grid in grids {
+                    if grid.shape != first.shape {
+                        return Err(Error::InvalidParameter("multi-scale windows must share one shape".into()));
+                    }
+                    grid.rows(w, h)?;
+                }
+            }
+            Strategy::Occlusion(o) => {
+                o.rows(w, h)?;
+            }
+            Strategy::Rise(r) => r.validated(w, h)?,
+            Strategy::Segments(_) => {}
+        }
         Ok(())
     }
 
     /// Explains `image` for the configured targets.
     pub fn explain(&self, image: &RgbImage, config: &ExplainConfig) -> Result<Explanation, Error> {
-        self.check(image, config)?;
+        Ok(self.explain_batch(std::slice::from_ref(image), config)?.remove(0))
+    }
+
+    /// Explains several images in one pipeline: their parts share the model
+    /// batches, so the forward passes run full. One explanation per image.
+    pub fn explain_batch(&self, images: &[RgbImage], config: &ExplainConfig) -> Result<Vec<Explanation>, Error> {
+        self.check(images, config)?;
         let [h, w] = self.model.input_size();
         let norm = self.model.normalisation();
         let classes = self.model.class_names().len();
         let device = &self.device;
-        let mut timings = Timings::default();
+        let n = images.len();
         let start = Instant::now();
-        let mut clock = start;
+        let mut run = Run { timings: Timings::default(), clock: start, passes: 0 };
 
-        // Host-side resize to the model input (antialiased), then the one upload.
-        let resized = image::imageops::resize(image, w as u32, h as u32, image::imageops::FilterType::Triangle);
-        let x = Tensor::<3>::from_data(TensorData::new(to_chw(&resized), [3, h, w]), device);
-        let parts = match config.strategy {
-            Strategy::Window(grid) => Parts::windows(grid.shape, &grid.rows(w, h)?, w, h, device),
-            Strategy::Segments => {
-                let segmentations = crate::segment::segment_all(&x.clone().unsqueeze::<4>(), &crate::segment::paper())?;
-                let counts: Vec<usize> = segmentations.iter().map(|s| s.counts[0]).collect();
-                Parts::segments(Tensor::cat(segmentations.into_iter().map(|s| s.labels).collect(), 0), &counts)
-            }
-        };
-        lap(&mut clock, device, &mut timings.upload)?;
+        let x = self.upload(images)?;
+        lap(&mut run.clock, device, &mut run.timings.upload)?;
 
-        // Prediction on the whole image; target ids stay on the device.
-        let probs = softmax(self.model.forward(norm.apply(x.clone()).unsqueeze::<4>()), 1);
+        // Prediction on the whole images; target ids stay on the device.
+        let logits = self.model.forward(norm.apply(x.clone()));
+        run.passes += 1;
+        let probs = softmax(logits.clone(), 1);
         let top = config.top.max(match config.targets {
             Targets::TopK(k) => k,
             Targets::Classes(_) => 0,
         });
         let top = top.min(classes);
         let (top_p, top_i) = probs.clone().topk_with_indices(top, 1);
-        let target_ids: Tensor<1, Int> = match &config.targets {
-            Targets::TopK(k) => top_i.clone().slice([0..1, 0..*k]).reshape([*k]),
-            Targets::Classes(ids) => {
-                let ids: Vec<i32> = ids.iter().map(|&i| i as i32).collect();
-                let n = ids.len();
-                Tensor::from_data(TensorData::new(ids, [n]), device)
+        let target_ids: Tensor<2, Int> = match &config.targets {
+            Targets::TopK(k) => top_i.clone().slice([0..n, 0..*k]),
+            Targets::Classes(ids) => index_tensor(ids, device).unsqueeze::<2>().repeat_dim(0, n),
+        };
+        let target_p = probs.gather(1, target_ids.clone());
+        let whole_score = match config.score {
+            Score::Probability => target_p.clone(),
+            Score::Logit => logits.gather(1, target_ids.clone()),
+        };
+        lap(&mut run.clock, device, &mut run.timings.predict)?;
+
+        let views = Views { baseline: self.baseline(&x, config), images: x, targets: target_ids.clone() };
+        lap(&mut run.clock, device, &mut run.timings.baseline)?;
+
+        let mut parts_per_image = vec![0; n];
+        let maps: Tensor<4> = match &config.strategy {
+            Strategy::Window(grids) => {
+                let mut rows = Vec::new();
+                for grid in grids {
+                    rows.extend(grid.rows(w, h)?);
+                }
+                let parts = Parts::windows(grids[0].shape, &rows, n, w, h, device);
+                self.aggregated(&views, &parts, config, false, None, &mut run, &mut parts_per_image)?
             }
+            Strategy::Occlusion(occlusion) => {
+                let parts = Parts::windows(PartKind::Rect, &occlusion.rows(w, h)?, n, w, h, device);
+                self.aggregated(&views, &parts, config, true, Some(&whole_score), &mut run, &mut parts_per_image)?
+            }
+            Strategy::Rise(rise) => {
+                let parts = rise.parts(n, w, h, device)?;
+                self.aggregated(&views, &parts, config, false, None, &mut run, &mut parts_per_image)?
+                    / rise.probability
+            }
+            Strategy::Segments(options) => self.segments(&views, options, config, &mut run, &mut parts_per_image)?,
         };
-        let target_p = probs.select(1, target_ids.clone());
-        lap(&mut clock, device, &mut timings.predict)?;
+        let targets = target_ids.dims()[1];
+        let maps_full: Vec<Tensor<3>> = images
+            .iter()
+            .enumerate()
+            .map(|(i, image)| {
+                let size = [image.height() as usize, image.width() as usize];
+                let options = InterpolateOptions::new(InterpolateMode::Bilinear).with_output_size(size);
+                let map = maps.clone().slice([i..i + 1, 0..targets, 0..h, 0..w]);
+                interpolate(map, options).reshape([targets, size[0], size[1]])
+            })
+            .collect();
+        lap(&mut run.clock, device, &mut run.timings.aggregate)?;
 
-        let baseline = match config.baseline {
-            Baseline::Blur(b) => ops::blur(x.clone(), &b),
-            Baseline::Black => Tensor::zeros([3, h, w], device),
-            Baseline::White => Tensor::full([3, h, w], 255.0, device),
-            Baseline::Mean => x.clone().mean_dim(2).mean_dim(1).expand([3, h, w]),
-        };
-        lap(&mut clock, device, &mut timings.baseline)?;
+        // The one download: maps, scores and class ids.
+        let maps = floats(maps)?;
+        let maps_full = maps_full.into_iter().map(floats).collect::<Result<Vec<_>, _>>()?;
+        let top_p = floats(top_p)?;
+        let target_p = floats(target_p)?;
+        let top_i = ints(top_i)?;
+        let target_i = ints(target_ids)?;
+        lap(&mut run.clock, device, &mut run.timings.download)?;
+        run.timings.total = start.elapsed().as_secs_f64();
 
+        let names = self.model.class_names();
+        let prediction = |class: usize, probability: f32| Prediction { class, name: names[class].clone(), probability };
+        let plane = targets * h * w;
+        Ok(maps_full
+            .into_iter()
+            .enumerate()
+            .map(|(i, maps_full)| {
+                let tops = i * top..(i + 1) * top;
+                let chosen = i * targets..(i + 1) * targets;
+                Explanation {
+                    predictions: top_i[tops.clone()].iter().zip(&top_p[tops]).take(config.top).map(|(&c, &p)| prediction(c, p)).collect(),
+                    targets: target_i[chosen.clone()].iter().zip(&target_p[chosen]).map(|(&c, &p)| prediction(c, p)).collect(),
+                    map_size: [h, w],
+                    image_size: [images[i].height() as usize, images[i].width() as usize],
+                    maps: maps[i * plane..(i + 1) * plane].to_vec(),
+                    maps_full,
+                    parts: parts_per_image[i],
+                    forward_passes: run.passes,
+                    timings: run.timings.clone(),
+                }
+            })
+            .collect())
+    }
+
+    /// Host-side resize to the model input (antialiased), then the one upload: `[N, 3, H, W]`.
+    pub(crate) fn upload(&self, images: &[RgbImage]) -> Result<Tensor<4>, Error> {
+        let [h, w] = self.model.input_size();
+        let mut chw = Vec::with_capacity(images.len() * 3 * h * w);
+        for image in images {
+            let (iw, ih) = image.dimensions();
+            if iw < 2 || ih < 2 {
+                return Err(Error::ImageTooSmall { width: iw, height: ih });
+            }
+            chw.extend(to_chw(&image::imageops::resize(image, w as u32, h as u32, image::imageops::FilterType::Triangle)));
+        }
+        Ok(Tensor::<4>::from_data(TensorData::new(chw, [images.len(), 3, h, w]), &self.device))
+    }
+
+    /// The baseline `[N, 3, H, W]` of model inputs `x`.
+    fn baseline(&self, x: &Tensor<4>, config: &ExplainConfig) -> Tensor<4> {
+        let [n, c, h, w] = x.dims();
+        match config.baseline {
+            Baseline::Blur(b) => ops::blur(x.clone().reshape([n * c, h, w]), &b).reshape([n, c, h, w]),
+            Baseline::Black => Tensor::zeros([n, c, h, w], &x.device()),
+            Baseline::White => Tensor::full([n, c, h, w], 255.0, &x.device()),
+            Baseline::Mean => x.clone().mean_dim(3).mean_dim(2).expand([n, c, h, w]),
+            Baseline::Zero => {
+                let mean = self.model.normalisation().mean;
+                Tensor::<1>::from_data(TensorData::new(mean.to_vec(), [3]), &x.device()).reshape([1, 3, 1, 1]).expand([n, c, h, w])
+            }
+        }
+    }
+
+    /// Scores every part of `parts` (composed over the views' baselines,
+    /// `invert`: keep all but the part) for its view's targets: `[P, T]`.
+    fn score(&self, views: &Views, parts: &Parts, config: &ExplainConfig, invert: bool, run: &mut Run) -> Result<Tensor<2>, Error> {
+        let device = &self.device;
+        let norm = self.model.normalisation();
+        let targets = views.targets.clone().select(0, parts.image_of_rows());
+        let t = targets.dims()[1];
         // A batch is the z axis of the compose dispatch, which WebGPU caps at 65,535.
         let batch = config.batch.min(crate::segment::MAX_BATCH);
         let mut chunks = Vec::new();
         for first in (0..parts.len()).step_by(batch) {
             let count = batch.min(parts.len() - first);
-            let batch = ops::compose(&x, &baseline, &parts, first, count, false, &norm);
-            lap(&mut clock, device, &mut timings.compose)?;
-            let logits = self.model.forward(batch);
+            let composed = ops::compose(&views.images, &views.baseline, parts, first, count, invert, &norm);
+            lap(&mut run.clock, device, &mut run.timings.compose)?;
+            let logits = self.model.forward(composed);
             let scores = match config.score {
                 Score::Probability => softmax(logits, 1),
                 Score::Logit => logits,
             };
-            chunks.push(scores.select(1, target_ids.clone()));
-            lap(&mut clock, device, &mut timings.model)?;
+            chunks.push(scores.gather(1, targets.clone().slice([first..first + count, 0..t])));
+            run.passes += 1;
+            lap(&mut run.clock, device, &mut run.timings.model)?;
         }
-        let forward_passes = chunks.len() + 1;
-        let scores = Tensor::cat(chunks, 0);
-        let maps = ops::aggregate(scores, &parts);
-        let targets = target_ids.dims()[0];
-        let [ih, iw] = [image.height() as usize, image.width() as usize];
-        let options = InterpolateOptions::new(InterpolateMode::Bilinear).with_output_size([ih, iw]);
-        let maps_full = interpolate(maps.clone().unsqueeze::<4>(), options).reshape([targets, ih * iw]);
-        lap(&mut clock, device, &mut timings.aggregate)?;
+        Ok(Tensor::cat(chunks, 0))
+    }
 
-        // The one download: maps, scores and class ids.
-        let maps = floats(maps.reshape([targets, h * w]))?;
-        let maps_full = floats(maps_full)?;
-        let top_p = floats(top_p)?;
-        let target_p = floats(target_p)?;
-        let ids = |t: Tensor<2, Int>| -> Result<Vec<usize>, Error> {
-            let data = t.into_data().convert::<i64>();
-            Ok(data.try_into_vec::<i64>().map_err(|e| Error::Device(format!("{e:?}")))?.into_iter().map(|i| i as usize).collect())
+    /// Scores and aggregates `parts` over `views`: maps `[V, T, H, W]`.
+    /// `drop_from`: occlusion's whole-view scores `[V, T]`; a part's
+    /// attribution is then the score drop.
+    #[allow(clippy::too_many_arguments)]
+    fn aggregated(
+        &self,
+        views: &Views,
+        parts: &Parts,
+        config: &ExplainConfig,
+        invert: bool,
+        drop_from: Option<&Tensor<2>>,
+        run: &mut Run,
+        parts_per_image: &mut [usize],
+    ) -> Result<Tensor<4>, Error> {
+        let mut scores = self.score(views, parts, config, invert, run)?;
+        if let Some(whole) = drop_from {
+            scores = whole.clone().select(0, parts.image_of_rows()) - scores;
+        }
+        let maps: Vec<Tensor<3>> = (0..parts.images.len()).map(|v| ops::aggregate(&scores, parts, v)).collect();
+        lap(&mut run.clock, &self.device, &mut run.timings.aggregate)?;
+        for (count, range) in parts_per_image.iter_mut().zip(&parts.images) {
+            *count += range.len();
+        }
+        Ok(Tensor::stack(maps, 0))
+    }
+
+    /// PAMI Strategy II over `views`, with its shifts and second run: `[N, T, H, W]`.
+    fn segments(
+        &self,
+        views: &Views,
+        options: &SegmentsConfig,
+        config: &ExplainConfig,
+        run: &mut Run,
+        parts_per_image: &mut [usize],
+    ) -> Result<Tensor<4>, Error> {
+        let n = views.images.dims()[0];
+        let shifts = options.shifts.offsets();
+        let s = shifts.len();
+        // View i·S + k is image i rolled by shift k.
+        let shifted = if s == 1 {
+            Views { images: views.images.clone(), baseline: views.baseline.clone(), targets: views.targets.clone() }
+        } else {
+            let expanded = views.select(&(0..n * s).map(|v| v / s).collect::<Vec<_>>());
+            let rolled: Vec<Tensor<4>> = (0..n * s)
+                .map(|v| {
+                    let (dx, dy) = shifts[v % s];
+                    let image = expanded.images.clone().slice([v..v + 1]);
+                    image.roll(&[dy, dx], &[2, 3])
+                })
+                .collect();
+            let images = Tensor::cat(rolled, 0);
+            Views { baseline: self.baseline(&images, config), images, targets: expanded.targets }
         };
-        let top_i = ids(top_i)?;
-        let target_i = ids(target_ids.unsqueeze::<2>())?;
-        lap(&mut clock, device, &mut timings.download)?;
-        timings.total = start.elapsed().as_secs_f64();
+        let mut counts = vec![0; n * s];
+        let mut maps = self.segment_maps(&shifted, config, run, &mut counts)?;
+        if options.second_run {
+            // One view per (view, target): the view's image, scored for that target only,
+            // cut by the segments of that target's colour-mapped map.
+            let [v, t, h, w] = maps.dims();
+            let mut paired = shifted.select(&(0..v * t).map(|i| i / t).collect::<Vec<_>>());
+            paired.targets = shifted.targets.clone().reshape([v * t, 1]);
+            let colour = jet(maps.reshape([v * t, h, w]));
+            let mut paired_counts = vec![0; v * t];
+            let second = self.segment_maps_of(&paired, &colour, config, run, &mut paired_counts)?;
+            for (i, c) in paired_counts.iter().enumerate() {
+                counts[i / t] += c;
+            }
+            maps = second.reshape([v, t, h, w]);
+        }
+        for (i, c) in counts.iter().enumerate() {
+            parts_per_image[i / s] += c;
+        }
+        if s == 1 {
+            return Ok(maps);
+        }
+        // Shift each map back and average over the shifts.
+        let [_, t, h, w] = maps.dims();
+        let back: Vec<Tensor<4>> = (0..n * s)
+            .map(|v| {
+                let (dx, dy) = shifts[v % s];
+                maps.clone().slice([v..v + 1]).roll(&[-dy, -dx], &[2, 3])
+            })
+            .collect();
+        Ok(Tensor::cat(back, 0).reshape([n, s, t, h, w]).mean_dim(1).reshape([n, t, h, w]))
+    }
 
-        let names = self.model.class_names();
-        let prediction = |class: usize, probability: f32| Prediction { class, name: names[class].clone(), probability };
-        Ok(Explanation {
-            predictions: top_i.iter().zip(&top_p).take(config.top).map(|(&c, &p)| prediction(c, p)).collect(),
-            targets: target_i.iter().zip(&target_p).map(|(&c, &p)| prediction(c, p)).collect(),
-            map_size: [h, w],
-            image_size: [ih, iw],
-            maps,
-            maps_full,
-            parts: parts.len(),
-            forward_passes,
-            timings,
-        })
+    /// Strategy II maps `[V, T, H, W]` with the paper's segmentations of the views' own images.
+    fn segment_maps(&self, views: &Views, config: &ExplainConfig, run: &mut Run, counts: &mut [usize]) -> Result<Tensor<4>, Error> {
+        self.segment_maps_of(views, &views.images, config, run, counts)
+    }
+
+    /// Strategy II maps of `views`, cut by the paper's segmentations of `source [V, 3, H, W]`.
+    fn segment_maps_of(
+        &self,
+        views: &Views,
+        source: &Tensor<4>,
+        config: &ExplainConfig,
+        run: &mut Run,
+        counts: &mut [usize],
+    ) -> Result<Tensor<4>, Error> {
+        let v = source.dims()[0];
+        let preset = crate::segment::paper();
+        let k = preset.len();
+        let segmentations = crate::segment::segment_all(source, &preset)?;
+        // Runs grouped by view: run v·K + setting.
+        let mut runs = Vec::with_capacity(v * k);
+        let mut run_counts = Vec::with_capacity(v * k);
+        for view in 0..v {
+            for (setting, seg) in segmentations.iter().enumerate() {
+                runs.push(setting * v + view);
+                run_counts.push(seg.counts[view]);
+            }
+        }
+        let labels = Tensor::cat(segmentations.into_iter().map(|s| s.labels).collect(), 0).select(0, index_tensor(&runs, &self.device));
+        let run_images: Vec<usize> = (0..v * k).map(|r| r / k).collect();
+        let parts = Parts::segments(labels, &run_counts, &run_images, v);
+        lap(&mut run.clock, &self.device, &mut run.timings.partition)?;
+        self.aggregated(views, &parts, config, false, None, run, counts)
     }
 }

@@ -20,6 +20,7 @@ mod error;
 pub mod explain;
 pub mod gpu;
 pub mod io;
+pub mod metrics;
 pub mod model;
 pub mod ops;
 pub mod partition;
@@ -28,6 +29,8 @@ pub mod segment;
 pub use blur::{Blur, BlurShape, Padding};
 pub use device::{DeviceChoice, Runtime};
 pub use error::Error;
-pub use explain::{Baseline, ExplainConfig, Explainer, Explanation, Prediction, Score, Strategy, Targets, Timings};
+pub use explain::{
+    Baseline, ExplainConfig, Explainer, Explanation, Prediction, Score, SegmentsConfig, Shifts, Strategy, Targets, Timings,
+};
 pub use model::{EfficientNetLite0, Model, Normalisation};
-pub use partition::{PartKind, Parts, window::WindowGrid};
+pub use partition::{PartKind, Parts, occlusion::Occlusion, rise::Rise, window::WindowGrid};

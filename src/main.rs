@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use pami::{
-    Baseline, Blur, DeviceChoice, EfficientNetLite0, ExplainConfig, Explainer, Explanation, Padding, PartKind, Score,
-    Strategy, Targets, WindowGrid, io,
+    Baseline, Blur, DeviceChoice, EfficientNetLite0, ExplainConfig, Explainer, Explanation, Occlusion, Padding, PartKind,
+    Rise, Score, SegmentsConfig, Shifts, Strategy, Targets, WindowGrid, io,
 };
 
 #[derive(Parser)]
@@ -177,12 +177,29 @@ fn segment_preset(image: &image::RgbImage, x: &burn::tensor::Tensor<4>, dir: &st
     Ok(())
 }
 
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum StrategyArg {
     /// Sliding windows (PAMI Strategy I).
     Window,
     /// The segments of the paper's twenty pre-segmentations (PAMI Strategy II).
     Segments,
+    /// Occlusion (Captum's Occlusion: the score drop when a square is replaced by the baseline).
+    Occlusion,
+    /// RISE (random soft masks, score-weighted).
+    Rise,
+}
+
+impl StrategyArg {
+    /// The name `pami eval --methods` uses.
+    fn from_method(name: &str) -> Option<Self> {
+        Some(match name {
+            "pami-window" | "window" => StrategyArg::Window,
+            "pami-segments" | "segments" => StrategyArg::Segments,
+            "occlusion" => StrategyArg::Occlusion,
+            "rise" => StrategyArg::Rise,
+            _ => return None,
+        })
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -197,12 +214,66 @@ enum BaselineArg {
     Black,
     White,
     Mean,
+    /// Zero in the model's normalised input (Captum's and RISE's default).
+    Zero,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
 enum PaddingArg {
     Zero,
     Reflect,
+}
+
+/// How a method partitions, perturbs and scores; shared by `explain` and `eval`.
+#[derive(Args)]
+struct MethodArgs {
+    /// Window shape (window strategy).
+    #[arg(long, value_enum, default_value = "circle")]
+    shape: ShapeArg,
+    /// Window radius (or half side) in model-input pixels; repeat for multi-scale windows.
+    #[arg(long, default_values_t = [40])]
+    radius: Vec<u32>,
+    /// Distance between windows in model-input pixels (window: 6, one per radius or one
+    /// for all; occlusion: 8).
+    #[arg(long)]
+    stride: Vec<u32>,
+    /// Segments strategy: explain again with the segments of the colour-mapped first map.
+    #[arg(long)]
+    second_run: bool,
+    /// Segments strategy: average over cyclic shifts of the image (reference: the public
+    /// code's 13).
+    #[arg(long, value_enum, default_value = "none")]
+    shifts: Shifts,
+    /// Occlusion: side of the occluded square in model-input pixels.
+    #[arg(long, default_value_t = 15)]
+    window: u32,
+    /// RISE: number of masks.
+    #[arg(long, default_value_t = 4000)]
+    masks: usize,
+    /// RISE: grid side.
+    #[arg(long, default_value_t = 7)]
+    grid: usize,
+    /// RISE: probability that a grid cell keeps the image.
+    #[arg(long, default_value_t = 0.5)]
+    keep: f32,
+    /// RISE: seed of the masks.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// What replaces the removed pixels (default: blur for PAMI, zero for occlusion and RISE).
+    #[arg(long, value_enum)]
+    baseline: Option<BaselineArg>,
+    /// Blur kernel: paper (49×49, σ 100), gaussian:SIZE:SIGMA or box:SIZE.
+    #[arg(long, default_value = "paper")]
+    blur: String,
+    /// Blur edge handling.
+    #[arg(long, value_enum, default_value = "zero")]
+    padding: PaddingArg,
+    /// Score of a composite: softmax probability (paper) or logit.
+    #[arg(long, value_enum, default_value = "probability")]
+    score: Score,
+    /// Composites per forward pass.
+    #[arg(long, default_value_t = 16)]
+    batch: usize,
 }
 
 #[derive(Args)]
@@ -217,30 +288,8 @@ struct ExplainArgs {
     top_k: Option<usize>,
     #[arg(long, value_enum, default_value = "window")]
     strategy: StrategyArg,
-    /// Window shape.
-    #[arg(long, value_enum, default_value = "circle")]
-    shape: ShapeArg,
-    /// Window radius (or half side) in model-input pixels.
-    #[arg(long, default_value_t = 40)]
-    radius: u32,
-    /// Distance between window centres in model-input pixels.
-    #[arg(long, default_value_t = 6)]
-    stride: u32,
-    /// What replaces the pixels outside the kept part.
-    #[arg(long, value_enum, default_value = "blur")]
-    baseline: BaselineArg,
-    /// Blur kernel: paper (49×49, σ 100), gaussian:SIZE:SIGMA or box:SIZE.
-    #[arg(long, default_value = "paper")]
-    blur: String,
-    /// Blur edge handling.
-    #[arg(long, value_enum, default_value = "zero")]
-    padding: PaddingArg,
-    /// Score of a composite: softmax probability (paper) or logit.
-    #[arg(long, value_enum, default_value = "probability")]
-    score: Score,
-    /// Composites per forward pass.
-    #[arg(long, default_value_t = 16)]
-    batch: usize,
+    #[command(flatten)]
+    method: MethodArgs,
     /// auto: a real GPU if present, else the CPU; wgpu forces the GPU path.
     #[arg(long, value_enum, default_value = "auto")]
     device: DeviceChoice,
@@ -252,32 +301,54 @@ struct ExplainArgs {
     out: PathBuf,
 }
 
-fn config(args: &ExplainArgs, targets: Targets) -> anyhow::Result<ExplainConfig> {
-    let shape = match args.shape {
-        ShapeArg::Circle => PartKind::Circle,
-        ShapeArg::Rect => PartKind::Rect,
-    };
+fn strategy(kind: StrategyArg, args: &MethodArgs) -> anyhow::Result<Strategy> {
+    Ok(match kind {
+        StrategyArg::Window => {
+            let shape = match args.shape {
+                ShapeArg::Circle => PartKind::Circle,
+                ShapeArg::Rect => PartKind::Rect,
+            };
+            let strides = if args.stride.is_empty() { vec![6] } else { args.stride.clone() };
+            anyhow::ensure!(
+                strides.len() == 1 || strides.len() == args.radius.len(),
+                "give one --stride, or one per --radius ({} radii, {} strides)",
+                args.radius.len(),
+                strides.len()
+            );
+            let grids = args
+                .radius
+                .iter()
+                .enumerate()
+                .map(|(i, &radius)| WindowGrid { shape, radius, stride: strides[i.min(strides.len() - 1)] })
+                .collect();
+            Strategy::Window(grids)
+        }
+        StrategyArg::Segments => Strategy::Segments(SegmentsConfig { second_run: args.second_run, shifts: args.shifts }),
+        StrategyArg::Occlusion => {
+            anyhow::ensure!(args.stride.len() <= 1, "occlusion takes one --stride");
+            Strategy::Occlusion(Occlusion { window: args.window, stride: args.stride.first().copied().unwrap_or(8) })
+        }
+        StrategyArg::Rise => Strategy::Rise(Rise { masks: args.masks, grid: args.grid, probability: args.keep, seed: args.seed }),
+    })
+}
+
+fn config(kind: StrategyArg, args: &MethodArgs, targets: Targets) -> anyhow::Result<ExplainConfig> {
     let padding = match args.padding {
         PaddingArg::Zero => Padding::Zero,
         PaddingArg::Reflect => Padding::Reflect,
     };
-    let baseline = match args.baseline {
+    let default = match kind {
+        StrategyArg::Window | StrategyArg::Segments => BaselineArg::Blur,
+        StrategyArg::Occlusion | StrategyArg::Rise => BaselineArg::Zero,
+    };
+    let baseline = match args.baseline.unwrap_or(default) {
         BaselineArg::Blur => Baseline::Blur(Blur::parse(&args.blur)?.with_padding(padding)),
         BaselineArg::Black => Baseline::Black,
         BaselineArg::White => Baseline::White,
         BaselineArg::Mean => Baseline::Mean,
+        BaselineArg::Zero => Baseline::Zero,
     };
-    Ok(ExplainConfig {
-        strategy: match args.strategy {
-            StrategyArg::Window => Strategy::Window(WindowGrid { shape, radius: args.radius, stride: args.stride }),
-            StrategyArg::Segments => Strategy::Segments,
-        },
-        baseline,
-        targets,
-        score: args.score,
-        batch: args.batch,
-        top: 5,
-    })
+    Ok(ExplainConfig { strategy: strategy(kind, args)?, baseline, targets, score: args.score, batch: args.batch, top: 5 })
 }
 
 /// A file-name-safe form of a class name.
@@ -312,7 +383,7 @@ fn explain(args: ExplainArgs) -> anyhow::Result<()> {
     } else {
         Targets::Classes(args.targets.iter().map(|c| explainer.class_id(c)).collect::<Result<_, _>>()?)
     };
-    let config = config(&args, targets)?;
+    let config = config(args.strategy, &args.method, targets)?;
     let explanation = explainer.explain(&image, &config)?;
     let stem = args.image.file_stem().and_then(|s| s.to_str()).unwrap_or("image").to_owned();
     let json = serde_json::json!({

@@ -5,8 +5,11 @@ use burn::backend::Dispatch;
 use burn::tensor::{Int, Tensor, TensorData};
 
 use crate::backend::PamiBackend;
-use crate::gpu::{aggregate::AggregateParams, compose::ComposeParams};
-use crate::{Blur, Normalisation, Parts};
+use crate::gpu::{
+    aggregate::{AggregateParams, CHUNK as AGGREGATE_CHUNK},
+    compose::ComposeParams,
+};
+use crate::{Blur, Normalisation, PartKind, Parts};
 
 /// Blurs `image [planes, H, W]` with a separable kernel.
 pub fn blur(image: Tensor<3>, blur: &Blur) -> Tensor<3> {
@@ -16,18 +19,19 @@ pub fn blur(image: Tensor<3>, blur: &Blur) -> Tensor<3> {
     Tensor::from_dispatch(out)
 }
 
-/// Composes the parts `first..first + count` of `parts` over `baseline`:
-/// returns the normalised model input `[count, 3, H, W]`.
+/// Composes the parts `first..first + count` of `parts` over `baseline`
+/// (`invert`: keep everything but the part): returns the normalised model
+/// input `[count, 3, H, W]`. `images` and `baseline` are `[I, 3, H, W]`.
 pub fn compose(
-    image: &Tensor<3>,
-    baseline: &Tensor<3>,
+    images: &Tensor<4>,
+    baseline: &Tensor<4>,
     parts: &Parts,
     first: usize,
     count: usize,
     invert: bool,
     norm: &Normalisation,
 ) -> Tensor<4> {
-    let [_, height, width] = image.dims();
+    let [n, _, height, width] = images.dims();
     let params = ComposeParams {
         width: width as u32,
         height: height as u32,
@@ -38,9 +42,10 @@ pub fn compose(
         runs: parts.runs() as u32,
         mean: norm.mean,
         std: norm.std,
+        images: n as u32,
     };
     let out = Dispatch::compose(
-        image.clone().into_dispatch(),
+        images.clone().into_dispatch(),
         baseline.clone().into_dispatch(),
         parts.table.clone().into_dispatch(),
         parts.labels_or_empty().into_dispatch(),
@@ -49,27 +54,65 @@ pub fn compose(
     Tensor::from_dispatch(out)
 }
 
-/// Gathers `scores [P, T]` (one row per part of `parts`) into coverage-normalised
-/// maps `[T, H, W]`.
-pub fn aggregate(scores: Tensor<2>, parts: &Parts) -> Tensor<3> {
+/// Sums onto image `image`'s pixels the scores of its parts, weighted by
+/// what each part keeps of the pixel: returns `[T, H, W]`. `scores [P, T]`
+/// has one row per part of `parts` (all images). Segments: each label map
+/// adds its segment's score; windows and RISE: `Σ_j w_j(p)·scores[j]`.
+pub fn aggregate_sum(scores: &Tensor<2>, parts: &Parts, image: usize) -> Tensor<3> {
     let [count, targets] = scores.dims();
     assert_eq!(count, parts.len(), "one score row per part");
-    let params = AggregateParams {
-        width: parts.width as u32,
-        height: parts.height as u32,
-        parts: count as u32,
-        targets: targets as u32,
-        runs: parts.runs() as u32,
-        kind: parts.kind as u32,
+    assert!(parts.kind != PartKind::Rank, "rank parts are not aggregated");
+    let range = match parts.kind {
+        PartKind::Segment => parts.image_runs[image].clone(),
+        _ => parts.images[image].clone(),
     };
-    let out = Dispatch::aggregate(
-        scores.into_dispatch(),
-        parts.table.clone().into_dispatch(),
-        parts.labels_or_empty().into_dispatch(),
-        parts.offsets_or_empty().into_dispatch(),
-        params,
-    );
-    Tensor::from_dispatch(out)
+    let device = scores.device();
+    let mut sum: Tensor<3> = Tensor::zeros([targets, parts.height, parts.width], &device);
+    for first in range.clone().step_by(AGGREGATE_CHUNK) {
+        let params = AggregateParams {
+            width: parts.width as u32,
+            height: parts.height as u32,
+            parts: count as u32,
+            targets: targets as u32,
+            runs: parts.runs() as u32,
+            kind: parts.kind as u32,
+            first: first as u32,
+            count: AGGREGATE_CHUNK.min(range.end - first) as u32,
+        };
+        let out = Dispatch::aggregate(
+            scores.clone().into_dispatch(),
+            parts.table.clone().into_dispatch(),
+            parts.labels_or_empty().into_dispatch(),
+            parts.offsets_or_empty().into_dispatch(),
+            params,
+        );
+        sum = sum + Tensor::from_dispatch(out);
+    }
+    sum
+}
+
+/// PAMI's aggregation `h(p) = Σ_j s_j m_j(p) / N(p)` for image `image`:
+/// windows average the scores of the windows covering a pixel (0 where none
+/// does), segmentations average one score per label map. RISE parts are
+/// weighted by their soft masks and divided by their number.
+pub fn aggregate(scores: &Tensor<2>, parts: &Parts, image: usize) -> Tensor<3> {
+    let sum = aggregate_sum(scores, parts, image);
+    match parts.kind {
+        PartKind::Segment => sum / parts.image_runs[image].len().max(1) as f32,
+        PartKind::Rise => sum / parts.images[image].len().max(1) as f32,
+        _ => {
+            let ones = Tensor::<2>::ones([parts.len(), 1], &scores.device());
+            let coverage = aggregate_sum(&ones, parts, image);
+            let covered = coverage.clone().greater_elem(0.0);
+            (sum / coverage.clamp_min(1.0)).mask_fill(covered.bool_not(), 0.0)
+        }
+    }
+}
+
+/// Each pixel's position in its map of `maps [M, H, W]` sorted by
+/// decreasing value, ties by pixel index (i32 `[M, H, W]`).
+pub fn rank(maps: Tensor<3>) -> Tensor<3, Int> {
+    Tensor::from_dispatch(Dispatch::rank(maps.into_dispatch()))
 }
 
 /// A one-element int tensor for kernel bindings a part kind does not use.

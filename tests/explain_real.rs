@@ -31,7 +31,7 @@ fn espresso_segments_map_points_at_the_cup() {
     let image = pami::io::load_image(format!("{ROOT}/assets/coffee.png").as_ref()).unwrap();
     let device = Device::flex();
     let explainer = Explainer::new(EfficientNetLite0::pretrained(&device).unwrap(), device);
-    let config = ExplainConfig { strategy: Strategy::Segments, batch: 16, ..ExplainConfig::default() };
+    let config = ExplainConfig { strategy: Strategy::Segments(Default::default()), batch: 16, ..ExplainConfig::default() };
     let e = explainer.explain(&image, &config).unwrap();
     assert_eq!(e.targets[0].name, "espresso");
     // Twenty segmentations of 4 to 80 segments each.
@@ -48,7 +48,7 @@ fn espresso_map_peaks_on_the_cup() {
     let explainer = Explainer::new(EfficientNetLite0::pretrained(&device).unwrap(), device);
     // The paper's radius with a coarser stride keeps the test to ~400 forward passes.
     let config = ExplainConfig {
-        strategy: Strategy::Window(WindowGrid { shape: PartKind::Circle, radius: 40, stride: 12 }),
+        strategy: Strategy::Window(vec![WindowGrid { shape: PartKind::Circle, radius: 40, stride: 12 }]),
         targets: Targets::TopK(2),
         ..ExplainConfig::default()
     };

@@ -48,7 +48,7 @@ fn noise_image() -> RgbImage {
 fn explain(device: Device) -> Vec<f32> {
     let explainer = Explainer::new(PatchModel { classes: vec!["patch".into(), "rest".into()] }, device);
     let config = ExplainConfig {
-        strategy: Strategy::Window(WindowGrid { shape: PartKind::Circle, radius: 10, stride: 4 }),
+        strategy: Strategy::Window(vec![WindowGrid { shape: PartKind::Circle, radius: 10, stride: 4 }]),
         baseline: Baseline::Blur(Blur::gaussian(9, 3.0).unwrap()),
         targets: Targets::Classes(vec![0]),
         batch: 64,

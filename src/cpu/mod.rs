@@ -9,6 +9,8 @@ pub mod components;
 pub mod compose;
 pub mod felzenszwalb;
 pub mod merge;
+pub mod parts;
+pub mod rank;
 pub mod seeds;
 pub mod slic;
 pub mod watershed;

@@ -11,14 +11,16 @@ pub struct ComposeParams {
     pub batch: u32,
     /// Index of the batch's first part in the parts table.
     pub first: u32,
-    /// 0: circle, 1: rectangle, 2: segment (see [`crate::PartKind`]).
+    /// A [`crate::PartKind`] code.
     pub kind: u32,
     /// 1: keep everything except the part.
     pub invert: u32,
-    /// Number of label maps (segment kind only).
+    /// Number of label maps, RISE grids or rank maps.
     pub runs: u32,
     pub mean: [f32; 3],
     pub std: [f32; 3],
+    /// Images in the image and baseline tensors.
+    pub images: u32,
 }
 
 pub(crate) const SOURCE: &str = include_str!("../../shaders/compose.wgsl");

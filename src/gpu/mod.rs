@@ -10,6 +10,7 @@ pub mod compose;
 pub mod felzenszwalb;
 pub(crate) mod launch;
 pub mod merge;
+pub mod rank;
 pub mod seeds;
 pub mod slic;
 pub mod watershed;
@@ -21,6 +22,8 @@ const SHARED: &[(&str, &str)] = &[
     ("shared/find.wgsl", include_str!("../../shaders/shared/find.wgsl")),
     ("shared/grid.wgsl", include_str!("../../shaders/shared/grid.wgsl")),
     ("shared/merge_params.wgsl", include_str!("../../shaders/shared/merge_params.wgsl")),
+    ("shared/parts.wgsl", include_str!("../../shaders/shared/parts.wgsl")),
+    ("shared/rank_params.wgsl", include_str!("../../shaders/shared/rank_params.wgsl")),
     ("shared/seeds.wgsl", include_str!("../../shaders/shared/seeds.wgsl")),
     ("shared/seeds_sweep.wgsl", include_str!("../../shaders/shared/seeds_sweep.wgsl")),
     ("shared/slic_params.wgsl", include_str!("../../shaders/shared/slic_params.wgsl")),

@@ -24,7 +24,7 @@ impl Default for WindowGrid {
 impl WindowGrid {
     /// The windows' `(cx, cy, rx, ry)` rows on a `width × height` input.
     pub fn rows(&self, width: usize, height: usize) -> Result<Vec<[i32; 4]>, Error> {
-        if self.shape == PartKind::Segment {
+        if !matches!(self.shape, PartKind::Circle | PartKind::Rect) {
             return Err(Error::InvalidParameter("a window is a circle or a rectangle".into()));
         }
         if self.radius == 0 {
@@ -45,7 +45,11 @@ impl WindowGrid {
         let mut rows = Vec::new();
         for cy in (0..height).step_by(step) {
             for cx in (0..width).step_by(step) {
-                rows.push([cx as i32, cy as i32, r, r]);
+                let (x, y) = (cx as i32, cy as i32);
+                rows.push(match self.shape {
+                    PartKind::Circle => [x, y, r, r],
+                    _ => [x - r, y - r, x + r + 1, y + r + 1],
+                });
             }
         }
         Ok(rows)

@@ -1,0 +1,146 @@
+//! Faithfulness metrics of importance maps: the pointing game (Zhang et al.)
+//! and RISE's insertion and deletion curves (Petsiuk et al.), the curves
+//! composed, scored and integrated on the device in full model batches.
+
+use burn::tensor::{Int, Tensor, TensorData, activation::softmax};
+use image::RgbImage;
+use serde::Serialize;
+
+use crate::partition::Parts;
+use crate::{Blur, Error, Explainer, Model, ops};
+
+/// Whether the map's maximum lies within `tolerance` pixels of one of the
+/// boxes `(x0, y0, x1, y1)` (inclusive pixel coordinates of the map). The
+/// first maximum in raster order counts.
+pub fn pointing_game(map: &[f32], width: usize, boxes: &[[f32; 4]], tolerance: f32) -> bool {
+    let Some((best, _)) = map.iter().enumerate().fold(None, |acc: Option<(usize, f32)>, (i, &v)| match acc {
+        Some((_, m)) if v <= m => acc,
+        _ => Some((i, v)),
+    }) else {
+        return false;
+    };
+    let (x, y) = ((best % width) as f32, (best / width) as f32);
+    boxes.iter().any(|b| {
+        let dx = (b[0] - x).max(0.0).max(x - b[2]);
+        let dy = (b[1] - y).max(0.0).max(y - b[3]);
+        dx * dx + dy * dy <= tolerance * tolerance
+    })
+}
+
+/// How insertion and deletion run.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct CurveConfig {
+    /// Pixels inserted or deleted per step (RISE: 224 on a 224² input).
+    pub step: usize,
+    /// The substrate: insertion starts from it, deletion ends in it.
+    pub substrate: Blur,
+    /// Composites per forward pass.
+    pub batch: usize,
+}
+
+impl Default for CurveConfig {
+    /// RISE's protocol: 224 pixels per step, substrate blurred by its
+    /// `gkern(11, 5)` (11 taps, σ ≈ 1.1 px, here a Gaussian of σ 1.1).
+    fn default() -> Self {
+        CurveConfig { step: 224, substrate: Blur::gaussian(11, 1.1).expect("valid blur"), batch: 16 }
+    }
+}
+
+/// One map's curves: the class probability after each step, from 0 pixels
+/// to all of them, and their normalised areas.
+#[derive(Clone, Debug, Serialize)]
+pub struct Curves {
+    pub insertion: Vec<f32>,
+    pub deletion: Vec<f32>,
+    pub insertion_auc: f32,
+    pub deletion_auc: f32,
+}
+
+/// A map to evaluate: the image it explains, the class, and the map at the model's input size.
+#[derive(Clone, Debug)]
+pub struct MapToScore<'a> {
+    pub image: usize,
+    pub class: usize,
+    pub map: &'a [f32],
+}
+
+impl<M: Model> Explainer<M> {
+    /// Insertion and deletion curves of every map in `maps` on `images`
+    /// (resized to the model input as `explain` does). All maps' steps share
+    /// the forward passes.
+    pub fn curves(&self, images: &[RgbImage], maps: &[MapToScore], config: &CurveConfig) -> Result<Vec<Curves>, Error> {
+        let [h, w] = self.model.input_size();
+        let plane = h * w;
+        let classes = self.model.class_names().len();
+        config.substrate.validated()?;
+        if config.step == 0 || config.batch == 0 {
+            return Err(Error::InvalidParameter("insertion/deletion step and batch must be at least 1".into()));
+        }
+        for m in maps {
+            if m.image >= images.len() || m.class >= classes || m.map.len() != plane {
+                return Err(Error::InvalidParameter(format!(
+                    "a map to score must name one of the {} images, a class below {classes} and have {plane} values",
+                    images.len()
+                )));
+            }
+        }
+        if maps.is_empty() {
+            return Ok(Vec::new());
+        }
+        let device = &self.device;
+        let norm = self.model.normalisation();
+        let x = self.upload(images)?;
+        let n = images.len();
+        let substrate = ops::blur(x.clone().reshape([n * 3, h, w]), &config.substrate).reshape([n, 3, h, w]);
+
+        // Rows grouped by image, as the parts table wants.
+        let mut order: Vec<usize> = (0..maps.len()).collect();
+        order.sort_by_key(|&i| maps[i].image);
+        let values: Vec<f32> = order.iter().flat_map(|&i| maps[i].map.iter().copied()).collect();
+        let ranks = ops::rank(Tensor::from_data(TensorData::new(values, [maps.len(), h, w]), device));
+        let steps = plane.div_ceil(config.step);
+        let mut rows = Vec::with_capacity(maps.len() * (steps + 1));
+        let mut row_classes = Vec::with_capacity(rows.capacity());
+        for (slot, &i) in order.iter().enumerate() {
+            for s in 0..=steps {
+                rows.push([maps[i].image, slot, (s * config.step).min(plane)]);
+                row_classes.push(maps[i].class as i32);
+            }
+        }
+        let parts = Parts::ranks(ranks, &rows, n);
+        let count = rows.len();
+        let class_of_row = Tensor::<2, Int>::from_data(TensorData::new(row_classes, [count, 1]), device);
+
+        let mut curves = Vec::with_capacity(2);
+        for invert in [false, true] {
+            let mut chunks = Vec::new();
+            for first in (0..count).step_by(config.batch.min(crate::segment::MAX_BATCH)) {
+                let len = config.batch.min(count - first);
+                let composed = ops::compose(&x, &substrate, &parts, first, len, invert, &norm);
+                let probs = softmax(self.model.forward(composed), 1);
+                chunks.push(probs.gather(1, class_of_row.clone().slice([first..first + len, 0..1])));
+            }
+            curves.push(Tensor::cat(chunks, 0).reshape([maps.len(), steps + 1]));
+        }
+        // Normalised trapezoid areas.
+        let auc = |c: &Tensor<2>| {
+            let ends = c.clone().slice([0..maps.len(), 0..1]) + c.clone().slice([0..maps.len(), steps..steps + 1]);
+            (c.clone().sum_dim(1) - ends * 0.5) / steps as f32
+        };
+        let aucs: Vec<Tensor<2>> = curves.iter().map(auc).collect();
+        let download = |t: Tensor<2>| t.into_data().try_into_vec::<f32>().map_err(|e| Error::Device(format!("{e:?}")));
+        let [insertion, deletion] = [download(curves[0].clone())?, download(curves[1].clone())?];
+        let [insertion_auc, deletion_auc] = [download(aucs[0].clone())?, download(aucs[1].clone())?];
+        let mut out = vec![None; maps.len()];
+        for (slot, &i) in order.iter().enumerate() {
+            let span = slot * (steps + 1)..(slot + 1) * (steps + 1);
+            out[i] = Some(Curves {
+                insertion: insertion[span.clone()].to_vec(),
+                deletion: deletion[span].to_vec(),
+                insertion_auc: insertion_auc[slot],
+                deletion_auc: deletion_auc[slot],
+            });
+        }
+        Ok(out.into_iter().map(|c| c.expect("every map scored")).collect())
+    }
+}
