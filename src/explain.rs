@@ -555,67 +555,35 @@ impl<M: Model> Explainer<M> {
         run: &mut Run,
         parts_per_image: &mut [usize],
     ) -> Result<Tensor<4>, Error> {
-        let n = views.images.dims()[0];
         let shifts = options.shifts.offsets();
-        let s = shifts.len();
-        // View i·S + k is image i rolled by shift k.
-        let shifted = if s == 1 {
-            Views { images: views.images.clone(), baseline: views.baseline.clone(), targets: views.targets.clone() }
-        } else {
-            let expanded = views.select(&(0..n * s).map(|v| v / s).collect::<Vec<_>>());
-            let rolled: Vec<Tensor<4>> = (0..n * s)
-                .map(|v| {
-                    let (dx, dy) = shifts[v % s];
-                    let image = expanded.images.clone().slice([v..v + 1]);
-                    image.roll(&[dy, dx], &[2, 3])
-                })
-                .collect();
-            let images = Tensor::cat(rolled, 0);
-            Views { baseline: self.baseline(&images, config), images, targets: expanded.targets }
-        };
-        let mut counts = vec![0; n * s];
-        let mut maps = self.segment_maps(&shifted, config, run, &mut counts)?;
-        if options.second_run {
-            // One view per (view, target): the view's image, scored for that target only,
-            // cut by the segments of that target's colour-mapped map.
-            let [v, t, h, w] = maps.dims();
-            let mut paired = shifted.select(&(0..v * t).map(|i| i / t).collect::<Vec<_>>());
-            paired.targets = shifted.targets.clone().reshape([v * t, 1]);
-            let colour = jet(maps.reshape([v * t, h, w]));
-            let mut paired_counts = vec![0; v * t];
-            let second = self.segment_maps_of(&paired, &colour, config, run, &mut paired_counts)?;
-            for (i, c) in paired_counts.iter().enumerate() {
-                counts[i / t] += c;
-            }
-            maps = second.reshape([v, t, h, w]);
-        }
-        for (i, c) in counts.iter().enumerate() {
-            parts_per_image[i / s] += c;
-        }
-        if s == 1 {
+        let maps = self.segment_maps(views, &views.images, &shifts, config, run, parts_per_image)?;
+        if !options.second_run {
             return Ok(maps);
         }
-        // Shift each map back and average over the shifts.
-        let [_, t, h, w] = maps.dims();
-        let back: Vec<Tensor<4>> = (0..n * s)
-            .map(|v| {
-                let (dx, dy) = shifts[v % s];
-                maps.clone().slice([v..v + 1]).roll(&[-dy, -dx], &[2, 3])
-            })
-            .collect();
-        Ok(Tensor::cat(back, 0).reshape([n, s, t, h, w]).mean_dim(1).reshape([n, t, h, w]))
+        // One view per (image, target): the image, scored for that target only,
+        // cut by the segments of that target's colour-mapped first map.
+        let [n, t, h, w] = maps.dims();
+        let mut paired = views.select(&(0..n * t).map(|i| i / t).collect::<Vec<_>>());
+        paired.targets = views.targets.clone().reshape([n * t, 1]);
+        let colour = jet(maps.reshape([n * t, h, w]));
+        let mut counts = vec![0; n * t];
+        let second = self.segment_maps(&paired, &colour, &[(0, 0)], config, run, &mut counts)?;
+        for (i, c) in counts.iter().enumerate() {
+            parts_per_image[i / t] += c;
+        }
+        Ok(second.reshape([n, t, h, w]))
     }
 
-    /// Strategy II maps `[V, T, H, W]` with the paper's segmentations of the views' own images.
-    fn segment_maps(&self, views: &Views, config: &ExplainConfig, run: &mut Run, counts: &mut [usize]) -> Result<Tensor<4>, Error> {
-        self.segment_maps_of(views, &views.images, config, run, counts)
-    }
-
-    /// Strategy II maps of `views`, cut by the paper's segmentations of `source [V, 3, H, W]`.
-    fn segment_maps_of(
+    /// Strategy II maps `[V, T, H, W]` of `views`, cut by the paper's
+    /// segmentations of `source [V, 3, H, W]` rolled by each shift `(dx, dy)`
+    /// and rolled back: the model always sees the unshifted views; a shift
+    /// only moves where the segmenters start (a segment crossing the seam
+    /// becomes two pieces of one part).
+    fn segment_maps(
         &self,
         views: &Views,
         source: &Tensor<4>,
+        shifts: &[(i32, i32)],
         config: &ExplainConfig,
         run: &mut Run,
         counts: &mut [usize],
@@ -623,18 +591,28 @@ impl<M: Model> Explainer<M> {
         let v = source.dims()[0];
         let preset = crate::segment::paper();
         let k = preset.len();
-        let segmentations = crate::segment::segment_all(source, &preset)?;
-        // Runs grouped by view: run v·K + setting.
-        let mut runs = Vec::with_capacity(v * k);
-        let mut run_counts = Vec::with_capacity(v * k);
-        for view in 0..v {
-            for (setting, seg) in segmentations.iter().enumerate() {
-                runs.push(setting * v + view);
-                run_counts.push(seg.counts[view]);
+        let mut labels = Vec::with_capacity(shifts.len() * k);
+        let mut setting_counts = Vec::with_capacity(shifts.len() * k);
+        for &(dx, dy) in shifts {
+            let rolled = if (dx, dy) == (0, 0) { source.clone() } else { source.clone().roll(&[dy, dx], &[2, 3]) };
+            for seg in crate::segment::segment_all(&rolled, &preset)? {
+                let back = if (dx, dy) == (0, 0) { seg.labels } else { seg.labels.roll(&[-dy, -dx], &[1, 2]) };
+                labels.push(back);
+                setting_counts.push(seg.counts);
             }
         }
-        let labels = Tensor::cat(segmentations.into_iter().map(|s| s.labels).collect(), 0).select(0, index_tensor(&runs, &self.device));
-        let run_images: Vec<usize> = (0..v * k).map(|r| r / k).collect();
+        // Runs grouped by view: run v·R + r, r over shifts × settings.
+        let r = labels.len();
+        let mut runs = Vec::with_capacity(v * r);
+        let mut run_counts = Vec::with_capacity(v * r);
+        for view in 0..v {
+            for (i, c) in setting_counts.iter().enumerate() {
+                runs.push(i * v + view);
+                run_counts.push(c[view]);
+            }
+        }
+        let labels = Tensor::cat(labels, 0).select(0, index_tensor(&runs, &self.device));
+        let run_images: Vec<usize> = (0..v * r).map(|i| i / r).collect();
         let parts = Parts::segments(labels, &run_counts, &run_images, v);
         lap(&mut run.clock, &self.device, &mut run.timings.partition)?;
         self.aggregated(views, &parts, config, false, None, run, counts)

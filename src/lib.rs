@@ -16,6 +16,7 @@ pub mod backend;
 pub mod blur;
 pub mod cpu;
 pub mod device;
+pub mod eval;
 mod error;
 pub mod explain;
 pub mod gpu;

@@ -23,6 +23,8 @@ enum Command {
     Explain(ExplainArgs),
     /// Superpixels of one image, as a label map.
     Segment(SegmentArgs),
+    /// Score explanation methods against annotated boxes: pointing game, insertion, deletion.
+    Eval(EvalArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -408,6 +410,84 @@ fn explain(args: ExplainArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+#[derive(Args)]
+struct EvalArgs {
+    /// Folder of PNG/JPEG images.
+    #[arg(long)]
+    images: PathBuf,
+    /// JSON: {"file.png": {"classes": [ids], "box": [x0, y0, x1, y1]}, …} (inclusive pixels).
+    #[arg(long)]
+    boxes: PathBuf,
+    /// Methods to compare: pami-window, pami-segments, occlusion, rise.
+    #[arg(long, value_delimiter = ',', default_value = "pami-window,pami-segments,occlusion,rise")]
+    methods: Vec<String>,
+    /// Pixels inserted or deleted per step of the curves (of the 224² model input).
+    #[arg(long, default_value_t = 224)]
+    step: usize,
+    /// Pointing-game tolerance in image pixels.
+    #[arg(long, default_value_t = 15.0)]
+    tolerance: f32,
+    #[command(flatten)]
+    method: MethodArgs,
+    #[arg(long, value_enum, default_value = "auto")]
+    device: DeviceChoice,
+    /// Output directory: results.md, results.csv, images/<image>.json.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+fn eval(args: EvalArgs) -> anyhow::Result<()> {
+    use pami::eval;
+    let mut methods = Vec::new();
+    for name in &args.methods {
+        let kind = StrategyArg::from_method(name)
+            .ok_or_else(|| anyhow::anyhow!("unknown method `{name}`: use pami-window, pami-segments, occlusion or rise"))?;
+        let config = config(kind, &args.method, Targets::TopK(1))?;
+        methods.push((config.strategy.name().to_owned(), config));
+    }
+    anyhow::ensure!(!methods.is_empty(), "no method given");
+    let runtime = pami::device::select(args.device)?;
+    eprintln!("pami: running on {} ({}): {}", runtime.backend, runtime.adapter, runtime.reason);
+    let model = EfficientNetLite0::pretrained(&runtime.device)?;
+    let explainer = Explainer::new(model, runtime.device.clone());
+    let annotated = eval::annotated_images(&args.images, &args.boxes, pami::Model::class_names(&explainer.model).len())?;
+    let per_image = args.out.join("images");
+    std::fs::create_dir_all(&per_image).with_context(|| format!("{}: cannot create directory", per_image.display()))?;
+    let curves = pami::metrics::CurveConfig { step: args.step, batch: args.method.batch, ..Default::default() };
+    let config = eval::EvalConfig { methods, curves, tolerance: args.tolerance };
+    let mut results = Vec::new();
+    let mut failures = Vec::new();
+    for (i, (path, annotation)) in annotated.iter().enumerate() {
+        let name = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+        eprintln!("pami: [{}/{}] {name}", i + 1, annotated.len());
+        match eval::evaluate_image(&explainer, path, annotation, &config) {
+            Ok(result) => {
+                let stem = path.file_stem().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+                io::write_atomic(&per_image.join(format!("{stem}.json")), &serde_json::to_vec_pretty(&result)?)?;
+                for m in &result.methods {
+                    eprintln!(
+                        "pami:   {:<14} pointing {} insertion {:.3} deletion {:.3} ({:.1} s)",
+                        m.method, m.pointing_hit as u8, m.curves.insertion_auc, m.curves.deletion_auc, m.seconds
+                    );
+                }
+                results.push(result);
+            }
+            Err(e) => {
+                eprintln!("pami:   skipped: {e}");
+                failures.push((name, e.to_string()));
+            }
+        }
+    }
+    let summary = eval::summarise(&results);
+    io::write_atomic(&args.out.join("results.md"), eval::markdown(&summary, &failures).as_bytes())?;
+    io::write_atomic(&args.out.join("results.csv"), eval::csv(&results).as_bytes())?;
+    let json = serde_json::json!({ "summary": summary, "failures": failures, "step": args.step, "tolerance": args.tolerance });
+    io::write_atomic(&args.out.join("results.json"), &serde_json::to_vec_pretty(&json)?)?;
+    print!("{}", eval::markdown(&summary, &failures));
+    anyhow::ensure!(failures.is_empty(), "{} of {} images could not be evaluated (listed in {})", failures.len(), annotated.len(), args.out.join("results.md").display());
+    Ok(())
+}
+
 fn main() -> ExitCode {
     // Mesa's Vulkan drivers load libwayland, which prints "error: XDG_RUNTIME_DIR is
     // invalid or not set" on headless machines while wgpu enumerates adapters. That line
@@ -420,6 +500,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Explain(args) => explain(args),
         Command::Segment(args) => segment(args),
+        Command::Eval(args) => eval(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -39,10 +39,11 @@ pub struct CurveConfig {
 }
 
 impl Default for CurveConfig {
-    /// RISE's protocol: 224 pixels per step, substrate blurred by its
-    /// `gkern(11, 5)` (11 taps, σ ≈ 1.1 px, here a Gaussian of σ 1.1).
+    /// RISE's protocol: 224 pixels per step, the substrate blurred by its
+    /// `gkern(11, 5)` (an impulse smoothed with σ 5 on 11 × 11 taps; here the
+    /// 11-tap Gaussian of σ 5).
     fn default() -> Self {
-        CurveConfig { step: 224, substrate: Blur::gaussian(11, 1.1).expect("valid blur"), batch: 16 }
+        CurveConfig { step: 224, substrate: Blur::gaussian(11, 5.0).expect("valid blur"), batch: 16 }
     }
 }
 

@@ -94,3 +94,127 @@ fn window_map_points_at_the_patch_on_gpu_and_matches_cpu() {
     let diff = max_abs_diff(&cpu_map, &gpu_map);
     assert!(diff < 1e-4, "GPU map differs from CPU map by {diff}");
 }
+
+fn explainer(device: Device) -> Explainer<PatchModel> {
+    Explainer::new(PatchModel { classes: vec!["patch".into(), "rest".into()] }, device)
+}
+
+fn config(strategy: Strategy, baseline: Baseline) -> ExplainConfig {
+    ExplainConfig { strategy, baseline, targets: Targets::Classes(vec![0]), batch: 64, ..ExplainConfig::default() }
+}
+
+/// The maximum lies in the patch and the patch's mean importance is well
+/// above the rest's.
+fn assert_peaks_in_patch(map: &[f32], what: &str) {
+    let argmax = (0..map.len()).max_by(|&a, &b| map[a].total_cmp(&map[b])).unwrap();
+    let (x, y) = (argmax % SIZE, argmax / SIZE);
+    let [x0, y0, x1, y1] = PATCH;
+    assert!((x0..x1).contains(&x) && (y0..y1).contains(&y), "{what}: maximum at ({x}, {y}) is outside the patch");
+    let inside = |i: usize| (x0..x1).contains(&(i % SIZE)) && (y0..y1).contains(&(i / SIZE));
+    let mean = |keep: bool| {
+        let v: Vec<f32> = (0..map.len()).filter(|&i| inside(i) == keep).map(|i| map[i]).collect();
+        v.iter().sum::<f32>() / v.len() as f32
+    };
+    let (patch, rest) = (mean(true), mean(false));
+    let (lo, hi) = map.iter().fold((f32::MAX, f32::MIN), |(l, h), &v| (l.min(v), h.max(v)));
+    assert!(patch - rest > 0.3 * (hi - lo), "{what}: patch mean {patch} vs rest {rest} (range {lo}..{hi})");
+}
+
+#[test]
+fn every_method_points_at_the_patch() {
+    let blur = Baseline::Blur(Blur::gaussian(9, 3.0).unwrap());
+    let segments = |second_run, shifts| Strategy::Segments(pami::SegmentsConfig { second_run, shifts });
+    let cases = [
+        ("occlusion", config(Strategy::Occlusion(pami::Occlusion { window: 12, stride: 4 }), Baseline::Zero)),
+        ("RISE", config(Strategy::Rise(pami::Rise { masks: 600, grid: 6, probability: 0.5, seed: 3 }), Baseline::Zero)),
+        ("segments", config(segments(false, pami::Shifts::None), blur)),
+        ("segments, second run", config(segments(true, pami::Shifts::None), blur)),
+        // A shift not rolled back would move the peak off the patch (shifts are ≥ 24 px).
+        ("segments, 13 shifts", config(segments(false, pami::Shifts::Reference), blur)),
+        (
+            "multi-scale windows",
+            config(
+                Strategy::Window(vec![
+                    WindowGrid { shape: PartKind::Rect, radius: 6, stride: 4 },
+                    WindowGrid { shape: PartKind::Rect, radius: 12, stride: 8 },
+                ]),
+                blur,
+            ),
+        ),
+    ];
+    let explainer = explainer(Device::flex());
+    for (what, config) in cases {
+        let e = explainer.explain(&noise_image(), &config).unwrap();
+        assert_peaks_in_patch(e.map(0), what);
+    }
+}
+
+#[test]
+fn images_explained_together_get_the_maps_they_get_alone() {
+    let explainer = explainer(Device::flex());
+    let other = image::imageops::rotate180(&noise_image());
+    let images = [noise_image(), other];
+    for strategy in [
+        Strategy::Window(vec![WindowGrid { shape: PartKind::Circle, radius: 10, stride: 8 }]),
+        Strategy::Segments(Default::default()),
+    ] {
+        let config = ExplainConfig { batch: 50, ..config(strategy, Baseline::Blur(Blur::gaussian(9, 3.0).unwrap())) };
+        let together = explainer.explain_batch(&images, &config).unwrap();
+        for (image, joint) in images.iter().zip(&together) {
+            let alone = explainer.explain(image, &config).unwrap();
+            assert_eq!(alone.parts, joint.parts);
+            let diff = max_abs_diff(&alone.maps, &joint.maps);
+            assert!(diff < 1e-5, "{}: batched map differs by {diff}", config.strategy.name());
+        }
+        // Full batches across the images: one prediction pass, then ⌈all parts / batch⌉.
+        let parts = together[0].parts + together[1].parts;
+        assert_eq!(together[0].forward_passes, 1 + parts.div_ceil(config.batch));
+    }
+}
+
+#[test]
+fn insertion_and_deletion_rank_a_faithful_map_above_a_random_one() {
+    use pami::metrics::{CurveConfig, MapToScore};
+    let explainer = explainer(Device::flex());
+    let image = noise_image();
+    let faithful = explainer.explain(&image, &config(Strategy::Occlusion(pami::Occlusion { window: 8, stride: 4 }), Baseline::Zero)).unwrap();
+    let random = pami::eval::reference_map("random", SIZE, SIZE).unwrap();
+    let curves_config = CurveConfig { step: 96, substrate: Blur::gaussian(9, 3.0).unwrap(), batch: 64 };
+    let maps = [MapToScore { image: 0, class: 0, map: faithful.map(0) }, MapToScore { image: 0, class: 0, map: &random }];
+    let curves = explainer.curves(std::slice::from_ref(&image), &maps, &curves_config).unwrap();
+    let (good, bad) = (&curves[0], &curves[1]);
+    assert_eq!(good.insertion.len(), SIZE * SIZE / 96 + 1);
+    // Both curves end where they must: insertion from the substrate to the image, deletion back.
+    for c in [good, bad] {
+        assert!((c.insertion[c.insertion.len() - 1] - c.deletion[0]).abs() < 1e-5);
+        assert!((c.insertion[0] - c.deletion[c.deletion.len() - 1]).abs() < 1e-5);
+    }
+    assert!(good.insertion_auc > bad.insertion_auc + 0.05, "insertion {} vs random {}", good.insertion_auc, bad.insertion_auc);
+    assert!(good.deletion_auc < bad.deletion_auc - 0.05, "deletion {} vs random {}", good.deletion_auc, bad.deletion_auc);
+}
+
+#[test]
+fn metrics_gpu_equal_cpu() {
+    use pami::metrics::{CurveConfig, MapToScore};
+    let Some(gpu) = gpu() else { return };
+    let random = pami::eval::reference_map("random", SIZE, SIZE).unwrap();
+    let centre = pami::eval::reference_map("centre", SIZE, SIZE).unwrap();
+    let maps = [MapToScore { image: 0, class: 0, map: &random }, MapToScore { image: 0, class: 0, map: &centre }];
+    let curves_config = CurveConfig { step: 200, substrate: Blur::gaussian(9, 3.0).unwrap(), batch: 64 };
+    let run = |device: Device| explainer(device).curves(&[noise_image()], &maps, &curves_config).unwrap();
+    for (a, b) in run(Device::flex()).iter().zip(run(gpu)) {
+        assert!(max_abs_diff(&a.insertion, &b.insertion) < 1e-4 && max_abs_diff(&a.deletion, &b.deletion) < 1e-4);
+    }
+}
+
+#[test]
+fn pointing_game_counts_a_maximum_within_the_tolerance() {
+    use pami::metrics::pointing_game;
+    let mut map = vec![0.0f32; 20 * 10];
+    map[4 * 20 + 15] = 1.0; // maximum at (15, 4)
+    assert!(pointing_game(&map, 20, &[[10.0, 2.0, 16.0, 6.0]], 0.0));
+    assert!(!pointing_game(&map, 20, &[[0.0, 0.0, 9.0, 9.0]], 0.0));
+    assert!(pointing_game(&map, 20, &[[0.0, 0.0, 9.0, 9.0]], 6.0), "6 px from the box");
+    assert!(!pointing_game(&map, 20, &[[0.0, 0.0, 9.0, 9.0]], 5.9));
+    assert!(pointing_game(&map, 20, &[[0.0, 0.0, 1.0, 1.0], [15.0, 4.0, 15.0, 4.0]], 0.0), "any of several boxes");
+}
