@@ -94,6 +94,8 @@ pub struct MethodResult {
     pub forward_passes: usize,
     /// Wall time of the explanation.
     pub seconds: f64,
+    /// Its stages (model forward passes in `model`).
+    pub timings: crate::Timings,
 }
 
 /// One image's evaluation.
@@ -155,7 +157,7 @@ pub fn evaluate_image<M: Model>(explainer: &Explainer<M>, path: &Path, annotatio
         // The annotated class the model ranks highest on the whole image.
         let best = (0..e.targets.len()).max_by(|&a, &b| e.targets[a].probability.total_cmp(&e.targets[b].probability)).unwrap_or(0);
         chosen.get_or_insert_with(|| e.targets[best].clone());
-        explained.push((name.clone(), e.map(best).to_vec(), e.map_full(best).to_vec(), e.parts, e.forward_passes, seconds));
+        explained.push((name.clone(), e.map(best).to_vec(), e.map_full(best).to_vec(), e.parts, e.forward_passes, seconds, e.timings.clone()));
     }
     let target = match chosen {
         Some(t) => t,
@@ -164,20 +166,21 @@ pub fn evaluate_image<M: Model>(explainer: &Explainer<M>, path: &Path, annotatio
     for name in ["centre", "random"] {
         let small = reference_map(name, w, h).expect("a reference map");
         let full = reference_map(name, iw, ih).expect("a reference map");
-        explained.push((name.to_owned(), small, full, 0, 0, 0.0));
+        explained.push((name.to_owned(), small, full, 0, 0, 0.0, crate::Timings::default()));
     }
     let to_score: Vec<MapToScore> = explained.iter().map(|(_, map, ..)| MapToScore { image: 0, class: target.class, map }).collect();
     let curves = explainer.curves(std::slice::from_ref(&image), &to_score, &config.curves)?;
     let methods = explained
         .into_iter()
         .zip(curves)
-        .map(|((method, _, full, parts, forward_passes, seconds), curves)| MethodResult {
+        .map(|((method, _, full, parts, forward_passes, seconds, timings), curves)| MethodResult {
             method,
             pointing_hit: pointing_game(&full, iw, &boxes, config.tolerance),
             curves,
             parts,
             forward_passes,
             seconds,
+            timings,
         })
         .collect();
     Ok(ImageResult {

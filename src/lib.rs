@@ -26,6 +26,7 @@ pub mod model;
 pub mod ops;
 pub mod partition;
 pub mod segment;
+pub mod synthetic;
 
 pub use blur::{Blur, BlurShape, Padding};
 pub use device::{DeviceChoice, Runtime};

@@ -51,6 +51,10 @@ fn bad_inputs_get_one_line_errors() {
     assert_clean_failure(&["explain", &coffee, "--stride", "300", "--out", out], "stride 300");
     assert_clean_failure(&["explain", &coffee, "--blur", "gaussian:4:2", "--out", out], "odd");
     assert_clean_failure(&["explain", &coffee, "--weights", "/no/such.pth", "--out", out], "no such file");
+    assert_clean_failure(&["explain", &coffee, "--strategy", "occlusion", "--window", "300", "--out", out], "window 300");
+    assert_clean_failure(&["explain", &coffee, "--strategy", "rise", "--grid", "1", "--out", out], "grid 1");
+    assert_clean_failure(&["explain", &coffee, "--strategy", "rise", "--keep", "1.5", "--out", out], "1.5");
+    assert_clean_failure(&["explain", &coffee, "--radius", "20", "--radius", "30", "--stride", "4", "--stride", "5", "--stride", "6", "--out", out], "--stride");
     assert!(!Path::new(out).exists(), "a failed run wrote outputs");
 }
 
@@ -160,4 +164,81 @@ fn segment_preset_paper_writes_every_setting() {
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert_eq!(run.status.code(), Some(2), "{stderr}");
     assert!(stderr.lines().next().unwrap().contains("cannot be used with"), "{stderr}");
+}
+
+/// A folder with coffee and chelsea and a boxes file for them.
+fn eval_folder(name: &str) -> (PathBuf, PathBuf) {
+    let dir = scratch(name);
+    let images = dir.join("images");
+    std::fs::create_dir_all(&images).unwrap();
+    for f in ["coffee.png", "chelsea.png"] {
+        std::fs::copy(format!("{ROOT}/assets/{f}"), images.join(f)).unwrap();
+    }
+    let boxes = dir.join("boxes.json");
+    std::fs::write(
+        &boxes,
+        r#"{"coffee.png": {"classes": [967, 968], "box": [170, 15, 412, 310]},
+            "chelsea.png": {"classes": [281, 282, 285], "box": [30, 0, 400, 299]}}"#,
+    )
+    .unwrap();
+    (images, boxes)
+}
+
+/// Cheap method settings: 4 occlusion windows, 20 RISE masks, 9-step curves.
+const CHEAP: [&str; 10] = ["--methods", "occlusion,rise", "--window", "112", "--stride", "112", "--masks", "20", "--step", "6000"];
+
+#[test]
+fn eval_rejects_bad_boxes_naming_the_file() {
+    let (images, boxes) = eval_folder("eval-bad");
+    let dir = images.parent().unwrap();
+    let out = dir.join("out");
+    let (images, out) = (images.to_str().unwrap(), out.to_str().unwrap());
+    let write = |name: &str, text: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_owned()
+    };
+    let missing = write("missing.json", r#"{"dog.png": {"classes": [1], "box": [0, 0, 5, 5]}}"#);
+    assert_clean_failure(&["eval", "--images", images, "--boxes", &missing, "--out", out], "`dog.png` matches no image");
+    let class = write("class.json", r#"{"coffee.png": {"classes": [1000], "box": [0, 0, 5, 5]}}"#);
+    assert_clean_failure(&["eval", "--images", images, "--boxes", &class, "--out", out], "class.json: `coffee.png`: class 1000");
+    let outside = write("outside.json", r#"{"coffee.png": {"classes": [967], "box": [0, 0, 600, 5]}}"#);
+    assert_clean_failure(&["eval", "--images", images, "--boxes", &outside, "--out", out], "not inside the 600×400 image");
+    let broken = write("broken.json", "{ not json");
+    assert_clean_failure(&["eval", "--images", images, "--boxes", &broken, "--out", out], "broken.json");
+    let empty = dir.join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    assert_clean_failure(&["eval", "--images", empty.to_str().unwrap(), "--boxes", boxes.to_str().unwrap(), "--out", out], "no PNG or JPEG");
+    assert_clean_failure(&["eval", "--images", images, "--boxes", boxes.to_str().unwrap(), "--methods", "gradcam", "--out", out], "unknown method `gradcam`");
+    assert!(!Path::new(out).exists(), "a rejected run wrote outputs");
+}
+
+#[test]
+fn eval_reports_and_skips_a_bad_image_and_keeps_the_others() {
+    let (images, boxes) = eval_folder("eval-skip");
+    std::fs::write(images.join("broken.png"), "not an image").unwrap();
+    let mut table: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&boxes).unwrap()).unwrap();
+    table["broken.png"] = serde_json::json!({"classes": [1], "box": [0, 0, 1, 1]});
+    std::fs::write(&boxes, table.to_string()).unwrap();
+    let out = images.parent().unwrap().join("out");
+    let mut args = vec!["eval", "--images", images.to_str().unwrap(), "--boxes", boxes.to_str().unwrap(), "--out", out.to_str().unwrap()];
+    args.extend(CHEAP);
+    let result = pami(&args);
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert_eq!(result.status.code(), Some(1), "a skipped image makes the run fail at its end: {stderr}");
+    assert!(stderr.contains("broken.png") && !stderr.contains("panicked"), "{stderr}");
+    for f in ["results.md", "results.csv", "results.json", "images/coffee.json", "images/chelsea.json"] {
+        assert!(out.join(f).exists(), "{f} missing");
+    }
+    let md = std::fs::read_to_string(out.join("results.md")).unwrap();
+    assert!(md.contains("| occlusion | 2 |") && md.contains("| rise | 2 |") && md.contains("`broken.png`"), "{md}");
+    let csv = std::fs::read_to_string(out.join("results.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 2 * 4, "header + 2 images × (2 methods + centre + random)");
+    let coffee: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("images/coffee.json")).unwrap()).unwrap();
+    assert_eq!(coffee["class"], 967, "the annotated class the model ranks highest");
+    let occlusion = &coffee["methods"][0];
+    assert_eq!(occlusion["method"], "occlusion");
+    let insertion = occlusion["insertion"].as_array().unwrap();
+    assert_eq!(insertion.len(), 224 * 224 / 6000 + 2, "0 pixels, 9 steps of 6000, then all");
+    assert!(occlusion["insertion_auc"].as_f64().unwrap() > 0.0);
 }

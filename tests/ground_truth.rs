@@ -1,0 +1,107 @@
+//! Faithfulness on a task with known ground truth: the synthetic CNN
+//! (`models/synthetic_shapes.bpk`, trained by `pami train-synthetic`) decides
+//! by the one coloured shape among grey distractors, so its explanation must
+//! point at that shape. Held-out images only.
+
+use burn::tensor::Device;
+use pami::metrics::{CurveConfig, MapToScore, pointing_game};
+use pami::synthetic::{HELD_OUT, SIZE, SyntheticCnn, sample};
+use pami::{Baseline, Blur, ExplainConfig, Explainer, Occlusion, PartKind, Rise, Strategy, Targets, WindowGrid};
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+/// The pointing game's 15 px on 224², scaled to 64².
+const TOLERANCE: f32 = 15.0 * SIZE as f32 / 224.0;
+
+fn explainer() -> Explainer<SyntheticCnn> {
+    let device = Device::flex();
+    let model = SyntheticCnn::load(format!("{ROOT}/models/synthetic_shapes.bpk").as_ref(), &device).unwrap();
+    Explainer::new(model, device)
+}
+
+/// The paper's settings scaled from 224² to 64²: radius 40 → 11, stride 6 → 2, blur 49 → 15.
+fn pami_window() -> ExplainConfig {
+    ExplainConfig {
+        strategy: Strategy::Window(vec![WindowGrid { shape: PartKind::Circle, radius: 11, stride: 2 }]),
+        baseline: Baseline::Blur(Blur::gaussian(15, 30.0).unwrap()),
+        batch: 256,
+        ..ExplainConfig::default()
+    }
+}
+
+struct Scores {
+    pointing: f32,
+    insertion: f32,
+    deletion: f32,
+}
+
+/// Pointing game and mean insertion/deletion AUCs of `config` (or of a
+/// reference map) on held-out images `first..first + count`, for the true class.
+fn score(explainer: &Explainer<SyntheticCnn>, config: Option<&ExplainConfig>, reference: &str, first: u64, count: usize) -> Scores {
+    let samples: Vec<_> = (first..first + count as u64).map(sample).collect();
+    let images: Vec<_> = samples.iter().map(|s| s.image.clone()).collect();
+    let maps: Vec<Vec<f32>> = match config {
+        Some(config) => samples
+            .iter()
+            .map(|s| {
+                let config = ExplainConfig { targets: Targets::Classes(vec![s.class]), ..config.clone() };
+                explainer.explain(&s.image, &config).unwrap().map(0).to_vec()
+            })
+            .collect(),
+        None => samples.iter().map(|_| pami::eval::reference_map(reference, SIZE, SIZE).unwrap()).collect(),
+    };
+    let hits = samples.iter().zip(&maps).filter(|(s, m)| pointing_game(m, SIZE, &[s.bbox], TOLERANCE)).count();
+    let to_score: Vec<MapToScore> = samples.iter().zip(&maps).enumerate().map(|(i, (s, m))| MapToScore { image: i, class: s.class, map: m }).collect();
+    let curves_config = CurveConfig { step: SIZE, substrate: Blur::gaussian(11, 5.0).unwrap(), batch: 256 };
+    let curves = explainer.curves(&images, &to_score, &curves_config).unwrap();
+    let mean = |f: &dyn Fn(&pami::metrics::Curves) -> f32| curves.iter().map(f).sum::<f32>() / count as f32;
+    Scores { pointing: hits as f32 / count as f32, insertion: mean(&|c| c.insertion_auc), deletion: mean(&|c| c.deletion_auc) }
+}
+
+#[test]
+fn the_synthetic_model_solves_its_task() {
+    let explainer = explainer();
+    let accuracy = pami::synthetic::train::accuracy(&explainer.model, 500, &explainer.device);
+    assert!(accuracy > 0.95, "held-out accuracy {accuracy}");
+}
+
+#[test]
+fn pami_points_at_the_deciding_object() {
+    let explainer = explainer();
+    let first = HELD_OUT + 100_000;
+    let pami = score(&explainer, Some(&pami_window()), "", first, 40);
+    let centre = score(&explainer, None, "centre", first, 40);
+    let random = score(&explainer, None, "random", first, 40);
+    eprintln!("pami-window: pointing {:.3} insertion {:.3} deletion {:.3}", pami.pointing, pami.insertion, pami.deletion);
+    eprintln!("centre:      pointing {:.3} insertion {:.3} deletion {:.3}", centre.pointing, centre.insertion, centre.deletion);
+    eprintln!("random:      pointing {:.3} insertion {:.3} deletion {:.3}", random.pointing, random.insertion, random.deletion);
+    assert!(pami.pointing >= 0.9, "PAMI pointing game {}", pami.pointing);
+    assert!(pami.pointing > centre.pointing, "PAMI {} vs centre {}", pami.pointing, centre.pointing);
+    assert!(pami.insertion > random.insertion, "insertion AUC {} vs random {}", pami.insertion, random.insertion);
+    assert!(pami.deletion < random.deletion, "deletion AUC {} vs random {}", pami.deletion, random.deletion);
+}
+
+/// All methods' numbers for the README (`cargo test --release --test
+/// ground_truth -- --ignored --nocapture`): 200 held-out images.
+#[test]
+#[ignore = "report: a few minutes on 2 cores"]
+fn report_every_method() {
+    let explainer = explainer();
+    let first = HELD_OUT + 200_000;
+    let count = 200;
+    let blur = Baseline::Blur(Blur::gaussian(15, 30.0).unwrap());
+    let methods = [
+        ("pami-window", Some(pami_window())),
+        ("pami-segments", Some(ExplainConfig { strategy: Strategy::Segments(Default::default()), baseline: blur, batch: 256, ..ExplainConfig::default() })),
+        ("occlusion", Some(ExplainConfig { strategy: Strategy::Occlusion(Occlusion { window: 4, stride: 2 }), baseline: Baseline::Zero, batch: 256, ..ExplainConfig::default() })),
+        ("rise", Some(ExplainConfig { strategy: Strategy::Rise(Rise::default()), baseline: Baseline::Zero, batch: 256, ..ExplainConfig::default() })),
+        ("centre", None),
+        ("random", None),
+    ];
+    println!("| method | pointing game | insertion AUC | deletion AUC | seconds / image |\n|---|---|---|---|---|");
+    for (name, config) in methods {
+        let start = std::time::Instant::now();
+        let s = score(&explainer, config.as_ref(), name, first, count);
+        let seconds = start.elapsed().as_secs_f64() / count as f64;
+        println!("| {name} | {:.3} | {:.3} | {:.3} | {seconds:.2} |", s.pointing, s.insertion, s.deletion);
+    }
+}
