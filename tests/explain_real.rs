@@ -1,6 +1,6 @@
 //! On a natural image, the maps for the predicted class (sliding windows;
-//! the segments of the paper's twenty pre-segmentations) peak on the
-//! annotated object.
+//! the segments of the paper's twenty pre-segmentations; occlusion; RISE)
+//! peak on the annotated object.
 
 use burn::tensor::Device;
 use pami::{EfficientNetLite0, ExplainConfig, Explainer, PartKind, Strategy, Targets, WindowGrid};
@@ -60,4 +60,30 @@ fn espresso_map_peaks_on_the_cup() {
     assert_eq!([h, w], [400, 600]);
     // The map discriminates: its maximum and the object's mean importance.
     assert_points_at(e.map_full(0), w, &b);
+}
+
+#[test]
+fn occlusion_and_rise_espresso_maps_point_at_the_cup() {
+    let image = pami::io::load_image(format!("{ROOT}/assets/coffee.png").as_ref()).unwrap();
+    let device = Device::flex();
+    let explainer = Explainer::new(EfficientNetLite0::pretrained(&device).unwrap(), device);
+    // Coarse settings keep the test to ~300 forward passes: 8 × 8 squares of 48 px; 300 masks.
+    let occlusion = ExplainConfig {
+        strategy: Strategy::Occlusion(pami::Occlusion { window: 48, stride: 24 }),
+        baseline: pami::Baseline::Zero,
+        batch: 16,
+        ..ExplainConfig::default()
+    };
+    let e = explainer.explain(&image, &occlusion).unwrap();
+    assert_eq!(e.parts, 8 * 8);
+    assert_points_at(e.map_full(0), e.image_size[1], &cup());
+    let rise = ExplainConfig {
+        strategy: Strategy::Rise(pami::Rise { masks: 300, ..pami::Rise::default() }),
+        baseline: pami::Baseline::Zero,
+        batch: 16,
+        ..ExplainConfig::default()
+    };
+    let e = explainer.explain(&image, &rise).unwrap();
+    assert_eq!(e.forward_passes, 1 + 300usize.div_ceil(16));
+    assert_points_at(e.map_full(0), e.image_size[1], &cup());
 }

@@ -81,13 +81,13 @@ fn pami_points_at_the_deciding_object() {
 }
 
 /// All methods' numbers for the README (`cargo test --release --test
-/// ground_truth -- --ignored --nocapture`): 200 held-out images.
+/// ground_truth -- --ignored --nocapture`): 100 held-out images.
 #[test]
 #[ignore = "report: a few minutes on 2 cores"]
 fn report_every_method() {
     let explainer = explainer();
     let first = HELD_OUT + 200_000;
-    let count = 200;
+    let count = 100;
     let blur = Baseline::Blur(Blur::gaussian(15, 30.0).unwrap());
     let methods = [
         ("pami-window", Some(pami_window())),
