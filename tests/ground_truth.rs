@@ -81,9 +81,9 @@ fn pami_points_at_the_deciding_object() {
 }
 
 /// All methods' numbers for the README (`cargo test --release --test
-/// ground_truth -- --ignored --nocapture`): 100 held-out images.
+/// ground_truth -- --ignored --nocapture`): 100 held-out images, about half an hour on 2 cores.
 #[test]
-#[ignore = "report: a few minutes on 2 cores"]
+#[ignore = "report: about half an hour on 2 cores"]
 fn report_every_method() {
     let explainer = explainer();
     let first = HELD_OUT + 200_000;
