@@ -309,6 +309,11 @@ impl<M: Model> Explainer<M> {
                 return Err(Error::ImageTooSmall { width: w, height: h });
             }
         }
+        self.validate(config)
+    }
+
+    /// Checks `config` against the model (classes, input size) before any image is read.
+    pub fn validate(&self, config: &ExplainConfig) -> Result<(), Error> {
         let classes = self.model.class_names().len();
         match &config.targets {
             Targets::TopK(0) => return Err(Error::InvalidParameter("top-k must be at least 1".into())),

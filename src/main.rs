@@ -452,6 +452,9 @@ fn eval(args: EvalArgs) -> anyhow::Result<()> {
     eprintln!("pami: running on {} ({}): {}", runtime.backend, runtime.adapter, runtime.reason);
     let model = EfficientNetLite0::pretrained(&runtime.device)?;
     let explainer = Explainer::new(model, runtime.device.clone());
+    for (name, method) in &methods {
+        explainer.validate(method).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+    }
     let annotated = eval::annotated_images(&args.images, &args.boxes, pami::Model::class_names(&explainer.model).len())?;
     let per_image = args.out.join("images");
     std::fs::create_dir_all(&per_image).with_context(|| format!("{}: cannot create directory", per_image.display()))?;
