@@ -41,7 +41,8 @@ fn is_image(path: &Path) -> bool {
 /// The images of `dir` that `boxes` annotates, in name order, checked
 /// against the file: every entry names an image of the folder, has classes
 /// below `classes` and boxes inside its image (read from the image header).
-pub fn annotated_images(dir: &Path, boxes: &Path, classes: usize) -> Result<Vec<(PathBuf, Annotation)>, Error> {
+/// Also the folder's images without an entry.
+pub fn annotated_images(dir: &Path, boxes: &Path, classes: usize) -> Result<(Vec<(PathBuf, Annotation)>, Vec<PathBuf>), Error> {
     let read_dir = std::fs::read_dir(dir).map_err(|error| Error::Io { path: dir.to_owned(), error })?;
     let mut files: Vec<PathBuf> = read_dir.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_file() && is_image(p)).collect();
     files.sort();
@@ -80,7 +81,8 @@ pub fn annotated_images(dir: &Path, boxes: &Path, classes: usize) -> Result<Vec<
         }
         out.push((path.clone(), annotation));
     }
-    Ok(out)
+    let unannotated = files.into_iter().filter(|f| !out.iter().any(|(p, _)| p == f)).collect();
+    Ok((out, unannotated))
 }
 
 /// One method's scores on one image.

@@ -455,7 +455,12 @@ fn eval(args: EvalArgs) -> anyhow::Result<()> {
     for (name, method) in &methods {
         explainer.validate(method).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
     }
-    let annotated = eval::annotated_images(&args.images, &args.boxes, pami::Model::class_names(&explainer.model).len())?;
+    let (annotated, unannotated) =
+        eval::annotated_images(&args.images, &args.boxes, pami::Model::class_names(&explainer.model).len())?;
+    if !unannotated.is_empty() {
+        let names: Vec<String> = unannotated.iter().filter_map(|p| p.file_name()).map(|f| f.to_string_lossy().into_owned()).collect();
+        eprintln!("pami: no box in {} for {}: not evaluated", args.boxes.display(), names.join(", "));
+    }
     let per_image = args.out.join("images");
     std::fs::create_dir_all(&per_image).with_context(|| format!("{}: cannot create directory", per_image.display()))?;
     let curves = pami::metrics::CurveConfig { step: args.step, batch: args.method.batch, ..Default::default() };
