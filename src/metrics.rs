@@ -112,11 +112,13 @@ impl<M: Model> Explainer<M> {
         let count = rows.len();
         let class_of_row = Tensor::<2, Int>::from_data(TensorData::new(row_classes, [count, 1]), device);
 
+        // A batch is the z axis of the compose dispatch, which WebGPU caps at 65,535.
+        let batch = config.batch.min(crate::segment::MAX_BATCH);
         let mut curves = Vec::with_capacity(2);
         for invert in [false, true] {
             let mut chunks = Vec::new();
-            for first in (0..count).step_by(config.batch.min(crate::segment::MAX_BATCH)) {
-                let len = config.batch.min(count - first);
+            for first in (0..count).step_by(batch) {
+                let len = batch.min(count - first);
                 let composed = ops::compose(&x, &substrate, &parts, first, len, invert, &norm);
                 let probs = softmax(self.model.forward(composed), 1);
                 chunks.push(probs.gather(1, class_of_row.clone().slice([first..first + len, 0..1])));
