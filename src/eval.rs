@@ -34,7 +34,8 @@ impl Annotation {
 
 const IMAGE_EXTENSIONS: [&str; 4] = ["png", "jpg", "jpeg", "PNG"];
 
-fn is_image(path: &Path) -> bool {
+/// Whether `path` names a PNG or JPEG file.
+pub fn is_image(path: &Path) -> bool {
     path.extension().and_then(|e| e.to_str()).is_some_and(|e| IMAGE_EXTENSIONS.contains(&e) || e.eq_ignore_ascii_case("jpg") || e.eq_ignore_ascii_case("jpeg"))
 }
 

@@ -25,6 +25,7 @@ pub mod metrics;
 pub mod model;
 pub mod ops;
 pub mod partition;
+pub mod run;
 pub mod segment;
 pub mod synthetic;
 

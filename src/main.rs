@@ -25,6 +25,8 @@ enum Command {
     Segment(SegmentArgs),
     /// Score explanation methods against annotated boxes: pointing game, insertion, deletion.
     Eval(EvalArgs),
+    /// Explain a whole dataset: resumable, shardable, images batched together.
+    Run(RunArgs),
     /// Train the synthetic ground-truth CNN (coloured shape among grey distractors).
     TrainSynthetic(TrainArgs),
 }
@@ -499,6 +501,161 @@ fn eval(args: EvalArgs) -> anyhow::Result<()> {
 }
 
 #[derive(Args)]
+struct RunArgs {
+    /// A folder of PNG/JPEG images (searched recursively) or a JSON-lines manifest of {"image": "path"}.
+    #[arg(long)]
+    input: PathBuf,
+    /// Output folder: per image <name>.class<id>.npy and <name>.json, and results.jsonl.
+    #[arg(long)]
+    out: PathBuf,
+    /// Explain the K most probable classes of each image.
+    #[arg(long, default_value_t = 1)]
+    top_k: usize,
+    #[arg(long, value_enum, default_value = "window")]
+    strategy: StrategyArg,
+    #[command(flatten)]
+    method: MethodArgs,
+    /// Images whose parts share model batches.
+    #[arg(long, default_value_t = 4)]
+    images_per_batch: usize,
+    /// This process's share i/n of the dataset (every n-th image from the i-th, in name order).
+    #[arg(long, value_name = "I/N")]
+    shard: Option<pami::run::Shard>,
+    /// Also write an overlay PNG per target.
+    #[arg(long)]
+    png: bool,
+    #[arg(long, value_enum, default_value = "auto")]
+    device: DeviceChoice,
+}
+
+/// Writes one explained image's outputs, its JSON last (the mark of a finished image).
+fn write_job(out: &Path, job: &pami::run::Job, image: &image::RgbImage, e: &Explanation, png: bool) -> anyhow::Result<serde_json::Value> {
+    let mut maps = Vec::new();
+    for (t, target) in e.targets.iter().enumerate() {
+        let name = format!("{}.class{}.npy", job.stem, target.class);
+        io::write_npy(&out.join(&name), e.map(t), &e.map_size)?;
+        if png {
+            io::write_png(&out.join(format!("{}.class{}.png", job.stem, target.class)), &io::overlay(image, e.map_full(t)))?;
+        }
+        maps.push(name);
+    }
+    let json = serde_json::json!({
+        "image": job.image,
+        "targets": e.targets,
+        "predictions": e.predictions,
+        "maps": maps,
+        "map_size": e.map_size,
+        "parts": e.parts,
+        "forward_passes": e.forward_passes,
+        "timings": e.timings,
+    });
+    io::write_atomic(&pami::run::done_marker(out, job), serde_json::to_string(&json)?.as_bytes())?;
+    Ok(json)
+}
+
+fn run(args: RunArgs) -> anyhow::Result<()> {
+    use std::sync::mpsc;
+    anyhow::ensure!(args.images_per_batch >= 1, "--images-per-batch must be at least 1");
+    let config = config(args.strategy, &args.method, Targets::TopK(args.top_k))?;
+    let mut jobs = pami::run::jobs(&args.input)?;
+    if let Some(shard) = args.shard {
+        jobs = shard.select(jobs);
+    }
+    std::fs::create_dir_all(&args.out).with_context(|| format!("{}: cannot create directory", args.out.display()))?;
+    // A run killed while writing leaves only temporary files (final names are renamed into place).
+    if let Ok(entries) = std::fs::read_dir(&args.out) {
+        for entry in entries.flatten() {
+            if entry.file_name().to_string_lossy().contains(".tmp") {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+    let total = jobs.len();
+    let todo: Vec<_> = jobs.iter().filter(|j| !pami::run::done_marker(&args.out, j).exists()).cloned().collect();
+    let runtime = pami::device::select(args.device)?;
+    eprintln!("pami: running on {} ({}): {}", runtime.backend, runtime.adapter, runtime.reason);
+    eprintln!("pami: {total} images, {} already done, {} to explain", total - todo.len(), todo.len());
+    let explainer = Explainer::new(EfficientNetLite0::pretrained(&runtime.device)?, runtime.device.clone());
+    explainer.validate(&config)?;
+
+    // Decoding on a CPU thread overlaps the device's work; the bounded channel bounds memory.
+    let (sender, receiver) = mpsc::sync_channel(2 * args.images_per_batch);
+    let decoder = std::thread::spawn({
+        let todo = todo.clone();
+        move || {
+            for job in todo {
+                let image = io::load_image(&job.image);
+                if sender.send((job, image)).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    let bar = indicatif::ProgressBar::new(todo.len() as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} images, {per_sec}, ETA {eta} {msg}")
+            .expect("a valid progress template"),
+    );
+    let mut failures: Vec<(PathBuf, String)> = Vec::new();
+    let mut received = receiver.into_iter().peekable();
+    while received.peek().is_some() {
+        let mut group = Vec::new();
+        while group.len() < args.images_per_batch {
+            let Some((job, image)) = received.next() else { break };
+            match image {
+                Ok(image) => group.push((job, image)),
+                Err(e) => {
+                    bar.suspend(|| eprintln!("pami: skipped {}: {e}", job.image.display()));
+                    failures.push((job.image.clone(), e.to_string()));
+                    bar.inc(1);
+                }
+            }
+        }
+        if group.is_empty() {
+            continue;
+        }
+        let images: Vec<_> = group.iter().map(|(_, i)| i.clone()).collect();
+        match explainer.explain_batch(&images, &config) {
+            Ok(explanations) => {
+                for ((job, image), e) in group.iter().zip(&explanations) {
+                    if let Err(err) = write_job(&args.out, job, image, e, args.png) {
+                        failures.push((job.image.clone(), format!("{err:#}")));
+                    }
+                }
+            }
+            Err(e) => {
+                for (job, _) in &group {
+                    bar.suspend(|| eprintln!("pami: failed {}: {e}", job.image.display()));
+                    failures.push((job.image.clone(), e.to_string()));
+                }
+            }
+        }
+        bar.inc(group.len() as u64);
+    }
+    bar.finish_and_clear();
+    decoder.join().map_err(|_| anyhow::anyhow!("the decoding thread panicked"))?;
+
+    // results.jsonl: every finished image of this shard, in name order, rebuilt from their JSON files.
+    let mut lines = String::new();
+    for job in &jobs {
+        if let Ok(text) = std::fs::read_to_string(pami::run::done_marker(&args.out, job)) {
+            lines += text.trim();
+            lines.push('\n');
+        }
+    }
+    let mut failed = String::new();
+    for (image, reason) in &failures {
+        failed += &serde_json::json!({ "image": image, "error": reason }).to_string();
+        failed.push('\n');
+    }
+    io::write_atomic(&args.out.join("results.jsonl"), lines.as_bytes())?;
+    io::write_atomic(&args.out.join("failures.jsonl"), failed.as_bytes())?;
+    eprintln!("pami: {} of {total} images done, {} failed; wrote {}", lines.lines().count(), failures.len(), args.out.display());
+    anyhow::ensure!(failures.is_empty(), "{} images failed (listed in {})", failures.len(), args.out.join("failures.jsonl").display());
+    Ok(())
+}
+
+#[derive(Args)]
 struct TrainArgs {
     /// Optimiser steps.
     #[arg(long, default_value_t = 1500)]
@@ -543,6 +700,7 @@ fn main() -> ExitCode {
         Command::Explain(args) => explain(args),
         Command::Segment(args) => segment(args),
         Command::Eval(args) => eval(args),
+        Command::Run(args) => run(args),
         Command::TrainSynthetic(args) => train_synthetic(args),
     };
     match result {

@@ -243,3 +243,64 @@ fn eval_reports_and_skips_a_bad_image_and_keeps_the_others() {
     assert_eq!(insertion.len(), 224 * 224 / 6000 + 2, "0 pixels, 9 steps of 6000, then all");
     assert!(occlusion["insertion_auc"].as_f64().unwrap() > 0.0);
 }
+
+#[test]
+fn run_resumes_after_a_kill_and_shards_split_the_dataset() {
+    let dir = scratch("run");
+    let input = dir.join("input");
+    std::fs::create_dir_all(input.join("sub")).unwrap();
+    for i in 0..5 {
+        std::fs::copy(format!("{ROOT}/assets/coffee.png"), input.join(format!("coffee{i}.png"))).unwrap();
+    }
+    std::fs::copy(format!("{ROOT}/assets/chelsea.png"), input.join("sub/coffee0.png")).unwrap();
+    let out = dir.join("out");
+    // 100 windows per image, one image per batch: a few seconds per image on the CPU.
+    let args = |out: &Path| -> Vec<String> {
+        ["run", "--input", input.to_str().unwrap(), "--out", out.to_str().unwrap(), "--stride", "24", "--images-per-batch", "1", "--device", "cpu"]
+            .map(String::from)
+            .to_vec()
+    };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pami")).args(args(&out)).stderr(std::process::Stdio::null()).spawn().unwrap();
+    let finished = |out: &Path| std::fs::read_dir(out).map(|d| d.flatten().filter(|e| e.file_name().to_string_lossy().ends_with(".json")).count()).unwrap_or(0);
+    let start = std::time::Instant::now();
+    while finished(&out) < 1 && start.elapsed().as_secs() < 600 {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let before = finished(&out);
+    assert!((1..6).contains(&before), "killed after {before} images");
+    // Every JSON that exists is complete and its map is there.
+    for entry in std::fs::read_dir(&out).unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".json") {
+            let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(entry.path()).unwrap()).unwrap();
+            assert!(out.join(json["maps"][0].as_str().unwrap()).exists());
+        }
+    }
+    let rerun = Command::new(env!("CARGO_BIN_EXE_pami")).args(args(&out)).output().unwrap();
+    let stderr = String::from_utf8_lossy(&rerun.stderr);
+    assert!(rerun.status.success(), "{stderr}");
+    assert!(stderr.contains(&format!("6 images, {before} already done")), "{stderr}");
+    assert_eq!(finished(&out), 6);
+    assert!(std::fs::read_dir(&out).unwrap().flatten().all(|e| !e.file_name().to_string_lossy().contains(".tmp")));
+    let lines = std::fs::read_to_string(out.join("results.jsonl")).unwrap();
+    assert_eq!(lines.lines().count(), 6);
+    assert!(out.join("sub~coffee0.class285.npy").exists(), "a subfolder's image keeps its own name");
+    // Two shards: disjoint, together the dataset.
+    let mut seen = Vec::new();
+    for i in 0..2 {
+        let shard_out = dir.join(format!("shard{i}"));
+        let shard = format!("{i}/2");
+        let a = [
+            "run", "--input", input.to_str().unwrap(), "--out", shard_out.to_str().unwrap(), "--shard", &shard,
+            "--strategy", "occlusion", "--window", "112", "--stride", "112", "--device", "cpu",
+        ];
+        assert!(Command::new(env!("CARGO_BIN_EXE_pami")).args(&a).output().unwrap().status.success());
+        let lines = std::fs::read_to_string(shard_out.join("results.jsonl")).unwrap();
+        seen.extend(lines.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["image"].as_str().unwrap().to_owned()));
+    }
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), 6, "the shards cover the dataset once");
+}
