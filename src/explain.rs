@@ -244,14 +244,14 @@ fn index_tensor(ids: &[usize], device: &Device) -> Tensor<1, Int> {
 /// Model inputs `[V, 3, H, W]` with their baselines and the classes `[V, T]`
 /// each is scored for. A view is an image, a shifted image, or an image
 /// paired with one target (second run).
-struct Views {
-    images: Tensor<4>,
-    baseline: Tensor<4>,
-    targets: Tensor<2, Int>,
+pub(crate) struct Views {
+    pub(crate) images: Tensor<4>,
+    pub(crate) baseline: Tensor<4>,
+    pub(crate) targets: Tensor<2, Int>,
 }
 
 impl Views {
-    fn select(&self, ids: &[usize]) -> Views {
+    pub(crate) fn select(&self, ids: &[usize]) -> Views {
         let ids = index_tensor(ids, &self.images.device());
         Views {
             images: self.images.clone().select(0, ids.clone()),
@@ -262,10 +262,16 @@ impl Views {
 }
 
 /// The stopwatch and counters of one call.
-struct Run {
+pub(crate) struct Run {
     timings: Timings,
     clock: Instant,
     passes: usize,
+}
+
+impl Run {
+    pub(crate) fn start() -> Run {
+        Run { timings: Timings::default(), clock: Instant::now(), passes: 0 }
+    }
 }
 
 /// Jet colour map of each map `[N, H, W]` after min–max scaling: RGB `[N, 3, H, W]` in 0..255.
@@ -372,8 +378,8 @@ impl<M: Model> Explainer<M> {
         let classes = self.model.class_names().len();
         let device = &self.device;
         let n = images.len();
-        let start = Instant::now();
-        let mut run = Run { timings: Timings::default(), clock: start, passes: 0 };
+        let mut run = Run::start();
+        let start = run.clock;
 
         let x = self.upload(images)?;
         lap(&mut run.clock, device, &mut run.timings.upload)?;
@@ -501,7 +507,7 @@ impl<M: Model> Explainer<M> {
 
     /// Scores every part of `parts` (composed over the views' baselines,
     /// `invert`: keep all but the part) for its view's targets: `[P, T]`.
-    fn score(&self, views: &Views, parts: &Parts, config: &ExplainConfig, invert: bool, run: &mut Run) -> Result<Tensor<2>, Error> {
+    pub(crate) fn score(&self, views: &Views, parts: &Parts, config: &ExplainConfig, invert: bool, run: &mut Run) -> Result<Tensor<2>, Error> {
         let device = &self.device;
         let norm = self.model.normalisation();
         let targets = views.targets.clone().select(0, parts.image_of_rows());

@@ -2,12 +2,13 @@
 //! and RISE's insertion and deletion curves (Petsiuk et al.), the curves
 //! composed, scored and integrated on the device in full model batches.
 
-use burn::tensor::{Int, Tensor, TensorData, activation::softmax};
+use burn::tensor::{Int, Tensor, TensorData};
 use image::RgbImage;
 use serde::Serialize;
 
 use crate::partition::Parts;
-use crate::{Blur, Error, Explainer, Model, ops};
+use crate::explain::{Run, Views};
+use crate::{Blur, Error, ExplainConfig, Explainer, Model, Score, ops};
 
 /// Whether the map's maximum lies within `tolerance` pixels of one of the
 /// boxes `(x0, y0, x1, y1)` (inclusive pixel coordinates of the map). The
@@ -89,41 +90,28 @@ impl<M: Model> Explainer<M> {
             return Ok(Vec::new());
         }
         let device = &self.device;
-        let norm = self.model.normalisation();
         let x = self.upload(images)?;
         let n = images.len();
         let substrate = ops::blur(x.clone().reshape([n * 3, h, w]), &config.substrate).reshape([n, 3, h, w]);
 
-        // Rows grouped by image, as the parts table wants.
-        let mut order: Vec<usize> = (0..maps.len()).collect();
-        order.sort_by_key(|&i| maps[i].image);
-        let values: Vec<f32> = order.iter().flat_map(|&i| maps[i].map.iter().copied()).collect();
+        // One view per map: its image, its substrate and its class; rows grouped by view.
+        let images: Vec<usize> = maps.iter().map(|m| m.image).collect();
+        let classes: Vec<i32> = maps.iter().map(|m| m.class as i32).collect();
+        let mut views = Views { images: x, baseline: substrate, targets: Tensor::<2, Int>::zeros([n, 1], device) }.select(&images);
+        views.targets = Tensor::from_data(TensorData::new(classes, [maps.len(), 1]), device);
+        let values: Vec<f32> = maps.iter().flat_map(|m| m.map.iter().copied()).collect();
         let ranks = ops::rank(Tensor::from_data(TensorData::new(values, [maps.len(), h, w]), device));
         let steps = plane.div_ceil(config.step);
-        let mut rows = Vec::with_capacity(maps.len() * (steps + 1));
-        let mut row_classes = Vec::with_capacity(rows.capacity());
-        for (slot, &i) in order.iter().enumerate() {
-            for s in 0..=steps {
-                rows.push([maps[i].image, slot, (s * config.step).min(plane)]);
-                row_classes.push(maps[i].class as i32);
-            }
-        }
-        let parts = Parts::ranks(ranks, &rows, n);
-        let count = rows.len();
-        let class_of_row = Tensor::<2, Int>::from_data(TensorData::new(row_classes, [count, 1]), device);
-
-        // A batch is the z axis of the compose dispatch, which WebGPU caps at 65,535.
-        let batch = config.batch.min(crate::segment::MAX_BATCH);
+        let rows: Vec<[usize; 3]> =
+            (0..maps.len()).flat_map(|m| (0..=steps).map(move |s| [m, m, (s * config.step).min(plane)])).collect();
+        let parts = Parts::ranks(ranks, &rows, maps.len());
+        // The class probability of every composite, in the explanation's own batches.
+        let scoring = ExplainConfig { score: Score::Probability, batch: config.batch, ..ExplainConfig::default() };
+        let mut run = Run::start();
         let mut curves = Vec::with_capacity(2);
         for invert in [false, true] {
-            let mut chunks = Vec::new();
-            for first in (0..count).step_by(batch) {
-                let len = batch.min(count - first);
-                let composed = ops::compose(&x, &substrate, &parts, first, len, invert, &norm);
-                let probs = softmax(self.model.forward(composed), 1);
-                chunks.push(probs.gather(1, class_of_row.clone().slice([first..first + len, 0..1])));
-            }
-            curves.push(Tensor::cat(chunks, 0).reshape([maps.len(), steps + 1]));
+            let scores = self.score(&views, &parts, &scoring, invert, &mut run)?;
+            curves.push(scores.reshape([maps.len(), steps + 1]));
         }
         // Normalised trapezoid areas.
         let auc = |c: &Tensor<2>| {
@@ -134,16 +122,16 @@ impl<M: Model> Explainer<M> {
         let download = |t: Tensor<2>| t.into_data().try_into_vec::<f32>().map_err(|e| Error::Device(format!("{e:?}")));
         let [insertion, deletion] = [download(curves[0].clone())?, download(curves[1].clone())?];
         let [insertion_auc, deletion_auc] = [download(aucs[0].clone())?, download(aucs[1].clone())?];
-        let mut out = vec![None; maps.len()];
-        for (slot, &i) in order.iter().enumerate() {
-            let span = slot * (steps + 1)..(slot + 1) * (steps + 1);
-            out[i] = Some(Curves {
-                insertion: insertion[span.clone()].to_vec(),
-                deletion: deletion[span].to_vec(),
-                insertion_auc: insertion_auc[slot],
-                deletion_auc: deletion_auc[slot],
-            });
-        }
-        Ok(out.into_iter().map(|c| c.expect("every map scored")).collect())
+        Ok((0..maps.len())
+            .map(|m| {
+                let span = m * (steps + 1)..(m + 1) * (steps + 1);
+                Curves {
+                    insertion: insertion[span.clone()].to_vec(),
+                    deletion: deletion[span].to_vec(),
+                    insertion_auc: insertion_auc[m],
+                    deletion_auc: deletion_auc[m],
+                }
+            })
+            .collect())
     }
 }
