@@ -32,11 +32,11 @@ impl Annotation {
     }
 }
 
-const IMAGE_EXTENSIONS: [&str; 4] = ["png", "jpg", "jpeg", "PNG"];
+const IMAGE_EXTENSIONS: [&str; 3] = ["png", "jpg", "jpeg"];
 
-/// Whether `path` names a PNG or JPEG file.
+/// Whether `path` names a PNG or JPEG file (extension in any case).
 pub fn is_image(path: &Path) -> bool {
-    path.extension().and_then(|e| e.to_str()).is_some_and(|e| IMAGE_EXTENSIONS.contains(&e) || e.eq_ignore_ascii_case("jpg") || e.eq_ignore_ascii_case("jpeg"))
+    path.extension().and_then(|e| e.to_str()).is_some_and(|e| IMAGE_EXTENSIONS.iter().any(|x| e.eq_ignore_ascii_case(x)))
 }
 
 /// The images of `dir` that `boxes` annotates, in name order, checked
