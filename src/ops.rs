@@ -96,15 +96,18 @@ pub fn aggregate_sum(scores: &Tensor<2>, parts: &Parts, image: usize) -> Tensor<
 /// does), segmentations average one score per label map. RISE parts are
 /// weighted by their soft masks and divided by their number.
 pub fn aggregate(scores: &Tensor<2>, parts: &Parts, image: usize) -> Tensor<3> {
-    let sum = aggregate_sum(scores, parts, image);
     match parts.kind {
-        PartKind::Segment => sum / parts.image_runs[image].len().max(1) as f32,
-        PartKind::Rise => sum / parts.images[image].len().max(1) as f32,
+        PartKind::Segment => aggregate_sum(scores, parts, image) / parts.image_runs[image].len().max(1) as f32,
+        PartKind::Rise => aggregate_sum(scores, parts, image) / parts.images[image].len().max(1) as f32,
         _ => {
-            let ones = Tensor::<2>::ones([parts.len(), 1], &scores.device());
-            let coverage = aggregate_sum(&ones, parts, image);
+            // The coverage N(p) is one more column of the same gather: Σ_j w_j(p)·1.
+            let [count, targets] = scores.dims();
+            let ones = Tensor::<2>::ones([count, 1], &scores.device());
+            let sums = aggregate_sum(&Tensor::cat(vec![scores.clone(), ones], 1), parts, image);
+            let [_, h, w] = sums.dims();
+            let coverage = sums.clone().slice([targets..targets + 1, 0..h, 0..w]);
             let covered = coverage.clone().greater_elem(0.0);
-            (sum / coverage.clamp_min(1.0)).mask_fill(covered.bool_not(), 0.0)
+            (sums.slice([0..targets, 0..h, 0..w]) / coverage.clamp_min(1.0)).mask_fill(covered.bool_not(), 0.0)
         }
     }
 }
