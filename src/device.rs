@@ -62,6 +62,35 @@ pub fn wgpu_device() -> Result<(Device, String), Error> {
     .map_err(Error::NoGpu)
 }
 
+/// The wgpu version and setup type a caller's handles must come from (the
+/// wgpu major Burn 0.22 runs on).
+pub use burn::tensor::wgpu::{WgpuSetup, wgpu as burn_wgpu};
+
+/// Registers a caller's own wgpu device and queue (with the instance and
+/// adapter they came from) as the device pami and Burn run on. Tensors,
+/// models and explanations created on the returned [`Runtime`]'s device live
+/// in the caller's device memory and are submitted on the caller's queue, so
+/// a renderer or inference server shares buffers with pami without copies.
+///
+/// Register a setup once and clone the returned device; flush pami's work
+/// (`device.sync()`) before submitting your own work that reads its outputs.
+/// Request the device with the adapter's features (all but
+/// `MAPPABLE_PRIMARY_BUFFERS`) and limits, as Burn does for its own devices:
+/// Burn's runtime uses what the adapter offers (timestamp queries, for one)
+/// and fails on a device that lacks it, so a missing feature is an error here.
+pub fn init_device(setup: WgpuSetup) -> Result<Runtime, Error> {
+    let adapter = describe(&setup.adapter.get_info());
+    let wanted = setup.adapter.features().difference(wgpu::Features::MAPPABLE_PRIMARY_BUFFERS);
+    let missing = wanted.difference(setup.device.features());
+    if !missing.is_empty() {
+        return Err(Error::Device(format!(
+            "the device lacks adapter features Burn's runtime uses ({missing:?}); request it with `required_features: adapter.features()`"
+        )));
+    }
+    let device = Device::wgpu_options().setup(setup).init().map_err(|e| Error::Device(e.to_string()))?;
+    Ok(Runtime { device, backend: "wgpu", adapter, reason: "the caller's wgpu device".into() })
+}
+
 pub fn cpu_runtime(reason: String) -> Runtime {
     Runtime { device: Device::flex(), backend: "cpu", adapter: "burn flex (CPU)".into(), reason }
 }

@@ -201,6 +201,26 @@ impl Explanation {
     }
 }
 
+/// An explanation still on the device ([`Explainer::explain_tensor`]): `N`
+/// images, `T` targets each, maps at the model's input size.
+pub struct DeviceExplanation {
+    /// `[N, T, H, W]`: one map per image and target.
+    pub maps: Tensor<4>,
+    /// `[N, T]` class ids the maps explain.
+    pub targets: Tensor<2, Int>,
+    /// `[N, T]` their probabilities on the whole image.
+    pub target_probabilities: Tensor<2>,
+    /// `[N, K]` the most probable classes' probabilities (K = `config.top` or more) …
+    pub top_probabilities: Tensor<2>,
+    /// … and ids, most probable first.
+    pub top_classes: Tensor<2, Int>,
+    /// Parts per image.
+    pub parts: Vec<usize>,
+    pub forward_passes: usize,
+    /// Stage timings so far (the device is synced between stages).
+    pub timings: Timings,
+}
+
 /// A model on a device, ready to explain images.
 pub struct Explainer<M: Model> {
     pub model: M,
@@ -373,16 +393,94 @@ impl<M: Model> Explainer<M> {
     /// batches, so the forward passes run full. One explanation per image.
     pub fn explain_batch(&self, images: &[RgbImage], config: &ExplainConfig) -> Result<Vec<Explanation>, Error> {
         self.check(images, config)?;
-        let [h, w] = self.model.input_size();
-        let norm = self.model.normalisation();
-        let classes = self.model.class_names().len();
         let device = &self.device;
-        let n = images.len();
         let mut run = Run::start();
         let start = run.clock;
 
         let x = self.upload(images)?;
         lap(&mut run.clock, device, &mut run.timings.upload)?;
+        let on_device = self.pipeline(x, config, &mut run)?;
+        let DeviceExplanation { maps, targets: target_ids, target_probabilities: target_p, top_probabilities: top_p, top_classes: top_i, parts, .. } =
+            on_device;
+        let [_, targets, h, w] = maps.dims();
+        let maps_full: Vec<Tensor<3>> = images
+            .iter()
+            .enumerate()
+            .map(|(i, image)| {
+                let size = [image.height() as usize, image.width() as usize];
+                let options = InterpolateOptions::new(InterpolateMode::Bilinear).with_output_size(size);
+                let map = maps.clone().slice([i..i + 1, 0..targets, 0..h, 0..w]);
+                interpolate(map, options).reshape([targets, size[0], size[1]])
+            })
+            .collect();
+        lap(&mut run.clock, device, &mut run.timings.aggregate)?;
+
+        // The one download: maps, scores and class ids.
+        let top = top_i.dims()[1];
+        let maps = floats(maps)?;
+        let maps_full = maps_full.into_iter().map(floats).collect::<Result<Vec<_>, _>>()?;
+        let top_p = floats(top_p)?;
+        let target_p = floats(target_p)?;
+        let top_i = ints(top_i)?;
+        let target_i = ints(target_ids)?;
+        lap(&mut run.clock, device, &mut run.timings.download)?;
+        run.timings.total = start.elapsed().as_secs_f64();
+
+        let names = self.model.class_names();
+        let prediction = |class: usize, probability: f32| Prediction { class, name: names[class].clone(), probability };
+        let plane = targets * h * w;
+        Ok(maps_full
+            .into_iter()
+            .enumerate()
+            .map(|(i, maps_full)| {
+                let tops = i * top..(i + 1) * top;
+                let chosen = i * targets..(i + 1) * targets;
+                Explanation {
+                    predictions: top_i[tops.clone()].iter().zip(&top_p[tops]).take(config.top).map(|(&c, &p)| prediction(c, p)).collect(),
+                    targets: target_i[chosen.clone()].iter().zip(&target_p[chosen]).map(|(&c, &p)| prediction(c, p)).collect(),
+                    map_size: [h, w],
+                    image_size: [images[i].height() as usize, images[i].width() as usize],
+                    maps: maps[i * plane..(i + 1) * plane].to_vec(),
+                    maps_full,
+                    parts: parts[i],
+                    forward_passes: run.passes,
+                    timings: run.timings.clone(),
+                }
+            })
+            .collect())
+    }
+
+    /// Explains images that are already on the explainer's device, for
+    /// callers that decode, resize or produce images there (an inference
+    /// server, a video pipeline): `x [N, 3, H, W]` holds pixel values in
+    /// `[0, 255]` at the model's input size. Nothing is read back; the maps
+    /// and scores stay on the device until the caller reads them.
+    pub fn explain_tensor(&self, x: Tensor<4>, config: &ExplainConfig) -> Result<DeviceExplanation, Error> {
+        let [h, w] = self.model.input_size();
+        let [n, c, xh, xw] = x.dims();
+        if n == 0 || c != 3 || [xh, xw] != [h, w] {
+            return Err(Error::InvalidParameter(format!(
+                "the input is [{n}, {c}, {xh}, {xw}]; the model needs [N ≥ 1, 3, {h}, {w}] pixel values"
+            )));
+        }
+        if x.device() != self.device {
+            return Err(Error::InvalidParameter("the input is on another device than the explainer".into()));
+        }
+        self.validate(config)?;
+        let mut run = Run::start();
+        let start = run.clock;
+        let mut explanation = self.pipeline(x, config, &mut run)?;
+        explanation.timings.total = start.elapsed().as_secs_f64();
+        Ok(explanation)
+    }
+
+    /// Prediction, baseline, partition, compose, model and aggregate of the uploaded model inputs `x`.
+    fn pipeline(&self, x: Tensor<4>, config: &ExplainConfig, run: &mut Run) -> Result<DeviceExplanation, Error> {
+        let [h, w] = self.model.input_size();
+        let norm = self.model.normalisation();
+        let classes = self.model.class_names().len();
+        let device = &self.device;
+        let n = x.dims()[0];
 
         // Prediction on the whole images; target ids stay on the device.
         let logits = self.model.forward(norm.apply(x.clone()));
@@ -416,64 +514,29 @@ impl<M: Model> Explainer<M> {
                     rows.extend(grid.rows(w, h)?);
                 }
                 let parts = Parts::windows(grids[0].shape, &rows, n, w, h, device);
-                self.aggregated(&views, &parts, config, false, None, &mut run, &mut parts_per_image)?
+                self.aggregated(&views, &parts, config, false, None, run, &mut parts_per_image)?
             }
             Strategy::Occlusion(occlusion) => {
                 let parts = Parts::windows(PartKind::Rect, &occlusion.rows(w, h)?, n, w, h, device);
-                self.aggregated(&views, &parts, config, true, Some(&whole_score), &mut run, &mut parts_per_image)?
+                self.aggregated(&views, &parts, config, true, Some(&whole_score), run, &mut parts_per_image)?
             }
             Strategy::Rise(rise) => {
                 let parts = rise.parts(n, w, h, device)?;
-                self.aggregated(&views, &parts, config, false, None, &mut run, &mut parts_per_image)?
-                    / rise.probability
+                self.aggregated(&views, &parts, config, false, None, run, &mut parts_per_image)? / rise.probability
             }
-            Strategy::Segments(options) => self.segments(&views, options, config, &mut run, &mut parts_per_image)?,
+            Strategy::Segments(options) => self.segments(&views, options, config, run, &mut parts_per_image)?,
         };
-        let targets = target_ids.dims()[1];
-        let maps_full: Vec<Tensor<3>> = images
-            .iter()
-            .enumerate()
-            .map(|(i, image)| {
-                let size = [image.height() as usize, image.width() as usize];
-                let options = InterpolateOptions::new(InterpolateMode::Bilinear).with_output_size(size);
-                let map = maps.clone().slice([i..i + 1, 0..targets, 0..h, 0..w]);
-                interpolate(map, options).reshape([targets, size[0], size[1]])
-            })
-            .collect();
         lap(&mut run.clock, device, &mut run.timings.aggregate)?;
-
-        // The one download: maps, scores and class ids.
-        let maps = floats(maps)?;
-        let maps_full = maps_full.into_iter().map(floats).collect::<Result<Vec<_>, _>>()?;
-        let top_p = floats(top_p)?;
-        let target_p = floats(target_p)?;
-        let top_i = ints(top_i)?;
-        let target_i = ints(target_ids)?;
-        lap(&mut run.clock, device, &mut run.timings.download)?;
-        run.timings.total = start.elapsed().as_secs_f64();
-
-        let names = self.model.class_names();
-        let prediction = |class: usize, probability: f32| Prediction { class, name: names[class].clone(), probability };
-        let plane = targets * h * w;
-        Ok(maps_full
-            .into_iter()
-            .enumerate()
-            .map(|(i, maps_full)| {
-                let tops = i * top..(i + 1) * top;
-                let chosen = i * targets..(i + 1) * targets;
-                Explanation {
-                    predictions: top_i[tops.clone()].iter().zip(&top_p[tops]).take(config.top).map(|(&c, &p)| prediction(c, p)).collect(),
-                    targets: target_i[chosen.clone()].iter().zip(&target_p[chosen]).map(|(&c, &p)| prediction(c, p)).collect(),
-                    map_size: [h, w],
-                    image_size: [images[i].height() as usize, images[i].width() as usize],
-                    maps: maps[i * plane..(i + 1) * plane].to_vec(),
-                    maps_full,
-                    parts: parts_per_image[i],
-                    forward_passes: run.passes,
-                    timings: run.timings.clone(),
-                }
-            })
-            .collect())
+        Ok(DeviceExplanation {
+            maps,
+            targets: target_ids,
+            target_probabilities: target_p,
+            top_probabilities: top_p,
+            top_classes: top_i,
+            parts: parts_per_image,
+            forward_passes: run.passes,
+            timings: run.timings.clone(),
+        })
     }
 
     /// Host-side resize to the model input (antialiased), then the one upload: `[N, 3, H, W]`.

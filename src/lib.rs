@@ -33,7 +33,7 @@ pub use blur::{Blur, BlurShape, Padding};
 pub use device::{DeviceChoice, Runtime};
 pub use error::Error;
 pub use explain::{
-    Baseline, ExplainConfig, Explainer, Explanation, Prediction, Score, SegmentsConfig, Shifts, Strategy, Targets, Timings,
+    Baseline, DeviceExplanation, ExplainConfig, Explainer, Explanation, Prediction, Score, SegmentsConfig, Shifts, Strategy, Targets, Timings,
 };
 pub use model::{EfficientNetLite0, Model, Normalisation};
 pub use partition::{PartKind, Parts, occlusion::Occlusion, rise::Rise, window::WindowGrid};
