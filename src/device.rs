@@ -31,6 +31,32 @@ pub struct Runtime {
     pub adapter: String,
     /// One line on why this device runs.
     pub reason: String,
+    /// The wgpu device's largest storage buffer binding, in bytes (`None` on the CPU).
+    pub max_binding: Option<u64>,
+}
+
+/// The most composites per forward pass [`Runtime::batch_for`] picks: beyond
+/// it a GPU gains little and each pass holds the host longer.
+pub const MAX_AUTO_BATCH: usize = 64;
+
+/// Composites per pass on the CPU: flex gains nothing from larger batches
+/// on these machines (DESIGN §7: batch 32 is slower per image than 16).
+pub const CPU_BATCH: usize = 16;
+
+impl Runtime {
+    /// Composites per forward pass for `model` on this device: on wgpu, as
+    /// many as keep the model's largest activation within one storage
+    /// binding (every tensor of a pass is one binding), at most
+    /// [`MAX_AUTO_BATCH`]; on the CPU, [`CPU_BATCH`].
+    pub fn batch_for(&self, model: &dyn crate::Model) -> usize {
+        match self.max_binding {
+            None => CPU_BATCH,
+            Some(limit) => {
+                let per_image = model.activation_bytes().max(1) as u64;
+                ((limit / per_image) as usize).clamp(1, MAX_AUTO_BATCH)
+            }
+        }
+    }
 }
 
 /// Name, type and API of the adapter wgpu would pick, without creating a device.
@@ -50,13 +76,18 @@ fn describe(info: &wgpu::AdapterInfo) -> String {
 /// Burn's wgpu device, initialised once per process (Burn's runtime can be
 /// initialised only once).
 pub fn wgpu_device() -> Result<(Device, String), Error> {
-    static GPU: OnceLock<Result<(Device, String), String>> = OnceLock::new();
+    wgpu_setup().map(|(device, adapter, _)| (device, adapter))
+}
+
+/// [`wgpu_device`] with its largest storage binding.
+fn wgpu_setup() -> Result<(Device, String, u64), Error> {
+    static GPU: OnceLock<Result<(Device, String, u64), String>> = OnceLock::new();
     GPU.get_or_init(|| {
         if probe_adapter().is_none() {
             return Err("wgpu found no adapter (install a Vulkan/Metal/DX12 driver, e.g. mesa-vulkan-drivers)".into());
         }
         let (device, setup) = Device::wgpu_options().init_with_setup().map_err(|e| e.to_string())?;
-        Ok((device, describe(&setup.adapter.get_info())))
+        Ok((device, describe(&setup.adapter.get_info()), setup.device.limits().max_storage_buffer_binding_size))
     })
     .clone()
     .map_err(Error::NoGpu)
@@ -87,12 +118,13 @@ pub fn init_device(setup: WgpuSetup) -> Result<Runtime, Error> {
             "the device lacks adapter features Burn's runtime uses ({missing:?}); request it with `required_features: adapter.features()`"
         )));
     }
+    let max_binding = setup.device.limits().max_storage_buffer_binding_size;
     let device = Device::wgpu_options().setup(setup).init().map_err(|e| Error::Device(e.to_string()))?;
-    Ok(Runtime { device, backend: "wgpu", adapter, reason: "the caller's wgpu device".into() })
+    Ok(Runtime { device, backend: "wgpu", adapter, reason: "the caller's wgpu device".into(), max_binding: Some(max_binding) })
 }
 
 pub fn cpu_runtime(reason: String) -> Runtime {
-    Runtime { device: Device::flex(), backend: "cpu", adapter: "burn flex (CPU)".into(), reason }
+    Runtime { device: Device::flex(), backend: "cpu", adapter: "burn flex (CPU)".into(), reason, max_binding: None }
 }
 
 /// Picks the device for `choice`.
@@ -100,13 +132,13 @@ pub fn select(choice: DeviceChoice) -> Result<Runtime, Error> {
     match choice {
         DeviceChoice::Cpu => Ok(cpu_runtime("--device cpu".into())),
         DeviceChoice::Wgpu => {
-            let (device, adapter) = wgpu_device()?;
-            Ok(Runtime { device, backend: "wgpu", adapter, reason: "--device wgpu".into() })
+            let (device, adapter, max_binding) = wgpu_setup()?;
+            Ok(Runtime { device, backend: "wgpu", adapter, reason: "--device wgpu".into(), max_binding: Some(max_binding) })
         }
         DeviceChoice::Auto => match probe_adapter() {
             Some(info) if info.device_type != wgpu::DeviceType::Cpu => {
-                let (device, adapter) = wgpu_device()?;
-                Ok(Runtime { device, backend: "wgpu", adapter, reason: "a GPU adapter is present".into() })
+                let (device, adapter, max_binding) = wgpu_setup()?;
+                Ok(Runtime { device, backend: "wgpu", adapter, reason: "a GPU adapter is present".into(), max_binding: Some(max_binding) })
             }
             Some(info) => Ok(cpu_runtime(format!(
                 "the only adapter, {}, is a software rasteriser; Burn's CPU backend is faster (--device wgpu to override)",
@@ -114,5 +146,44 @@ pub fn select(choice: DeviceChoice) -> Result<Runtime, Error> {
             ))),
             None => Ok(cpu_runtime("no GPU adapter found".into())),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Model, Normalisation};
+    use burn::tensor::Tensor;
+
+    /// A model described only by its activation size.
+    struct Sized(usize);
+
+    impl Model for Sized {
+        fn input_size(&self) -> [usize; 2] {
+            [224, 224]
+        }
+        fn normalisation(&self) -> Normalisation {
+            Normalisation::LITE
+        }
+        fn forward(&self, x: Tensor<4>) -> Tensor<2> {
+            x.flatten(1, 3)
+        }
+        fn class_names(&self) -> &[String] {
+            &[]
+        }
+        fn activation_bytes(&self) -> usize {
+            self.0
+        }
+    }
+
+    #[test]
+    fn batches_fill_the_storage_binding_limit() {
+        let gpu = |limit: u64| Runtime { max_binding: Some(limit), ..cpu_runtime(String::new()) };
+        let efficientnet = Sized(96 * 112 * 112 * 4);
+        // WebGPU's default binding limit (128 MiB) holds 27 EfficientNet-Lite0 activations.
+        assert_eq!(gpu(128 << 20).batch_for(&efficientnet), 27);
+        assert_eq!(gpu(4 << 30).batch_for(&efficientnet), MAX_AUTO_BATCH);
+        assert_eq!(gpu(1 << 20).batch_for(&efficientnet), 1, "never below one composite");
+        assert_eq!(cpu_runtime(String::new()).batch_for(&efficientnet), CPU_BATCH);
     }
 }

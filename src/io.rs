@@ -9,19 +9,39 @@ use npyz::WriterBuilder;
 
 use crate::Error;
 
+/// The longest image side pami decodes.
+pub const MAX_SIDE: u32 = 16_384;
+/// The most pixels pami decodes (an 8000 × 8000 photo): the RGB8 image and
+/// its decoder's buffers stay well inside a run's memory.
+pub const MAX_PIXELS: u64 = 64_000_000;
+
 /// Decodes any image `image` reads (format guessed from the bytes) to RGB8.
 pub fn load_image(path: &Path) -> Result<RgbImage, Error> {
     let bytes = fs::read(path).map_err(|error| Error::Io { path: path.to_owned(), error })?;
-    let decoded = image::ImageReader::new(std::io::Cursor::new(bytes))
-        .with_guessed_format()
-        .map_err(|e| Error::Decode { path: path.to_owned(), reason: e.to_string() })?
-        .decode()
-        .map_err(|e| Error::Decode { path: path.to_owned(), reason: e.to_string() })?;
-    let rgb = decoded.to_rgb8();
-    if rgb.width() < 2 || rgb.height() < 2 {
-        return Err(Error::ImageTooSmall { width: rgb.width(), height: rgb.height() });
+    decode_image(&bytes, path)
+}
+
+/// Decodes encoded image bytes (`name` labels errors). The size in the
+/// header is checked before any pixel is decoded, and the decoder runs under
+/// an allocation limit, so a decompression bomb is an error, not an
+/// out-of-memory kill. Images under 2 × 2 are errors too.
+pub fn decode_image(bytes: &[u8], name: &Path) -> Result<RgbImage, Error> {
+    let fail = |e: image::ImageError| Error::Decode { path: name.to_owned(), reason: e.to_string() };
+    let reader = || image::ImageReader::new(std::io::Cursor::new(bytes)).with_guessed_format().map_err(|e| fail(e.into()));
+    let (width, height) = reader()?.into_dimensions().map_err(fail)?;
+    if width.max(height) > MAX_SIDE || width as u64 * height as u64 > MAX_PIXELS {
+        return Err(Error::ImageTooLarge { width, height });
     }
-    Ok(rgb)
+    if width < 2 || height < 2 {
+        return Err(Error::ImageTooSmall { width, height });
+    }
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_SIDE);
+    limits.max_image_height = Some(MAX_SIDE);
+    limits.max_alloc = Some(MAX_PIXELS * 8);
+    let mut reader = reader()?;
+    reader.limits(limits);
+    Ok(reader.decode().map_err(fail)?.to_rgb8())
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same directory.

@@ -35,5 +35,5 @@ pub use error::Error;
 pub use explain::{
     Baseline, DeviceExplanation, ExplainConfig, Explainer, Explanation, Prediction, Score, SegmentsConfig, Shifts, Strategy, Targets, Timings,
 };
-pub use model::{EfficientNetLite0, Model, Normalisation};
+pub use model::{EfficientNetLite0, Model, Normalisation, Zoo};
 pub use partition::{PartKind, Parts, occlusion::Occlusion, rise::Rise, window::WindowGrid};

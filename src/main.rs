@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use pami::{
     Baseline, Blur, DeviceChoice, EfficientNetLite0, ExplainConfig, Explainer, Explanation, Occlusion, Padding, PartKind,
-    Rise, Score, SegmentsConfig, Shifts, Strategy, Targets, WindowGrid, io,
+    Rise, Score, SegmentsConfig, Shifts, Strategy, Targets, WindowGrid, Zoo, io,
 };
 
 #[derive(Parser)]
@@ -277,9 +277,17 @@ struct MethodArgs {
     /// Score of a composite: softmax probability (paper) or logit.
     #[arg(long, value_enum, default_value = "probability")]
     score: Score,
-    /// Composites per forward pass.
-    #[arg(long, default_value_t = 16)]
-    batch: usize,
+    /// Composites per forward pass [default: as many as the device's storage
+    /// binding holds for the model, at most 64; 16 on the CPU].
+    #[arg(long)]
+    batch: Option<usize>,
+}
+
+impl MethodArgs {
+    /// `--batch`, or the size the device's limits allow for `model`.
+    fn batch_for(&self, runtime: &pami::Runtime, model: &dyn pami::Model) -> usize {
+        self.batch.unwrap_or_else(|| runtime.batch_for(model))
+    }
 }
 
 #[derive(Args)]
@@ -299,6 +307,9 @@ struct ExplainArgs {
     /// auto: a real GPU if present, else the CPU; wgpu forces the GPU path.
     #[arg(long, value_enum, default_value = "auto")]
     device: DeviceChoice,
+    /// The model to explain (its weights are embedded).
+    #[arg(long, value_enum, default_value = "efficientnet-lite0")]
+    model: Zoo,
     /// EfficientNet-Lite0 weights as a PyTorch checkpoint instead of the embedded ones.
     #[arg(long, value_name = "PTH")]
     weights: Option<PathBuf>,
@@ -354,7 +365,7 @@ fn config(kind: StrategyArg, args: &MethodArgs, targets: Targets) -> anyhow::Res
         BaselineArg::Mean => Baseline::Mean,
         BaselineArg::Zero => Baseline::Zero,
     };
-    Ok(ExplainConfig { strategy: strategy(kind, args)?, baseline, targets, score: args.score, batch: args.batch, top: 5 })
+    Ok(ExplainConfig { strategy: strategy(kind, args)?, baseline, targets, score: args.score, batch: args.batch.unwrap_or(pami::device::CPU_BATCH), top: 5 })
 }
 
 /// A file-name-safe form of a class name.
@@ -379,9 +390,10 @@ fn explain(args: ExplainArgs) -> anyhow::Result<()> {
     let image = io::load_image(&args.image)?;
     let runtime = pami::device::select(args.device)?;
     eprintln!("pami: running on {} ({}): {}", runtime.backend, runtime.adapter, runtime.reason);
-    let model = match &args.weights {
-        Some(path) => EfficientNetLite0::from_pytorch(path, &runtime.device)?,
-        None => EfficientNetLite0::pretrained(&runtime.device)?,
+    let model: Box<dyn pami::Model> = match (&args.weights, args.model) {
+        (Some(path), Zoo::EfficientnetLite0) => Box::new(EfficientNetLite0::from_pytorch(path, &runtime.device)?),
+        (Some(_), other) => anyhow::bail!("--weights loads EfficientNet-Lite0 checkpoints, not {}", other.name()),
+        (None, zoo) => zoo.load(&runtime.device)?,
     };
     let explainer = Explainer::new(model, runtime.device.clone());
     let targets = if args.targets.is_empty() {
@@ -389,14 +401,15 @@ fn explain(args: ExplainArgs) -> anyhow::Result<()> {
     } else {
         Targets::Classes(args.targets.iter().map(|c| explainer.class_id(c)).collect::<Result<_, _>>()?)
     };
-    let config = config(args.strategy, &args.method, targets)?;
+    let mut config = config(args.strategy, &args.method, targets)?;
+    config.batch = args.method.batch_for(&runtime, &explainer.model);
     let explanation = explainer.explain(&image, &config)?;
     let stem = args.image.file_stem().and_then(|s| s.to_str()).unwrap_or("image").to_owned();
     let json = serde_json::json!({
         "image": args.image,
         "backend": runtime.backend,
         "adapter": runtime.adapter,
-        "model": "efficientnet-lite0",
+        "model": args.model.name(),
         "config": config,
         "explanation": explanation,
     });
@@ -454,6 +467,10 @@ fn eval(args: EvalArgs) -> anyhow::Result<()> {
     eprintln!("pami: running on {} ({}): {}", runtime.backend, runtime.adapter, runtime.reason);
     let model = EfficientNetLite0::pretrained(&runtime.device)?;
     let explainer = Explainer::new(model, runtime.device.clone());
+    let batch = args.method.batch_for(&runtime, &explainer.model);
+    for (_, method) in methods.iter_mut() {
+        method.batch = batch;
+    }
     for (name, method) in &methods {
         explainer.validate(method).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
     }
@@ -465,7 +482,7 @@ fn eval(args: EvalArgs) -> anyhow::Result<()> {
     }
     let per_image = args.out.join("images");
     std::fs::create_dir_all(&per_image).with_context(|| format!("{}: cannot create directory", per_image.display()))?;
-    let curves = pami::metrics::CurveConfig { step: args.step, batch: args.method.batch, ..Default::default() };
+    let curves = pami::metrics::CurveConfig { step: args.step, batch, ..Default::default() };
     let config = eval::EvalConfig { methods, curves, tolerance: args.tolerance };
     let mut results = Vec::new();
     let mut failures = Vec::new();
@@ -518,45 +535,61 @@ struct RunArgs {
     /// Images whose parts share model batches.
     #[arg(long, default_value_t = 4)]
     images_per_batch: usize,
+    #[arg(long, value_enum, default_value = "efficientnet-lite0")]
+    model: Zoo,
     /// This process's share i/n of the dataset (every n-th image from the i-th, in name order).
     #[arg(long, value_name = "I/N")]
     shard: Option<pami::run::Shard>,
     /// Also write an overlay PNG per target.
     #[arg(long)]
     png: bool,
+    /// Pointing-game tolerance in image pixels, for manifest lines with boxes.
+    #[arg(long, default_value_t = 15.0)]
+    tolerance: f32,
     #[arg(long, value_enum, default_value = "auto")]
     device: DeviceChoice,
 }
 
 /// Writes one explained image's outputs, its JSON last (the mark of a finished image).
-fn write_job(out: &Path, job: &pami::run::Job, image: &image::RgbImage, e: &Explanation, png: bool) -> anyhow::Result<serde_json::Value> {
+fn write_job(out: &Path, job: &pami::run::Job, image: &image::RgbImage, e: &Explanation, args: &RunArgs) -> anyhow::Result<()> {
     let mut maps = Vec::new();
     for (t, target) in e.targets.iter().enumerate() {
         let name = format!("{}.class{}.npy", job.stem, target.class);
         io::write_npy(&out.join(&name), e.map(t), &e.map_size)?;
-        if png {
+        if args.png {
             io::write_png(&out.join(format!("{}.class{}.png", job.stem, target.class)), &io::overlay(image, e.map_full(t)))?;
         }
         maps.push(name);
     }
-    let json = serde_json::json!({
+    let boxes = job.all_boxes();
+    let mut json = serde_json::json!({
         "image": job.image,
         "targets": e.targets,
         "predictions": e.predictions,
         "maps": maps,
         "map_size": e.map_size,
+        "image_size": e.image_size,
         "parts": e.parts,
         "forward_passes": e.forward_passes,
         "timings": e.timings,
     });
+    if !boxes.is_empty() {
+        // Zhang et al.'s pointing game on the map at the image's size, one hit per target.
+        let hits: Vec<bool> = (0..e.targets.len())
+            .map(|t| pami::metrics::pointing_game(e.map_full(t), e.image_size[1], &boxes, args.tolerance))
+            .collect();
+        json["boxes"] = serde_json::json!(boxes);
+        json["pointing_game"] = serde_json::json!({ "hits": hits, "tolerance": args.tolerance });
+    }
     io::write_atomic(&pami::run::done_marker(out, job), serde_json::to_string(&json)?.as_bytes())?;
-    Ok(json)
+    Ok(())
 }
 
 fn run(args: RunArgs) -> anyhow::Result<()> {
+    use pami::run::Job;
     use std::sync::mpsc;
     anyhow::ensure!(args.images_per_batch >= 1, "--images-per-batch must be at least 1");
-    let config = config(args.strategy, &args.method, Targets::TopK(args.top_k))?;
+    let mut config = config(args.strategy, &args.method, Targets::TopK(args.top_k))?;
     let mut jobs = pami::run::jobs(&args.input)?;
     if let Some(shard) = args.shard {
         jobs = shard.select(jobs);
@@ -571,12 +604,20 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         }
     }
     let total = jobs.len();
-    let todo: Vec<_> = jobs.iter().filter(|j| !pami::run::done_marker(&args.out, j).exists()).cloned().collect();
+    let todo: Vec<Job> = jobs.iter().filter(|j| !pami::run::done_marker(&args.out, j).exists()).cloned().collect();
     let runtime = pami::device::select(args.device)?;
     eprintln!("pami: running on {} ({}): {}", runtime.backend, runtime.adapter, runtime.reason);
     eprintln!("pami: {total} images, {} already done, {} to explain", total - todo.len(), todo.len());
-    let explainer = Explainer::new(EfficientNetLite0::pretrained(&runtime.device)?, runtime.device.clone());
+    let explainer = Explainer::new(args.model.load(&runtime.device)?, runtime.device.clone());
+    config.batch = args.method.batch_for(&runtime, &explainer.model);
     explainer.validate(&config)?;
+    let classes = pami::Model::class_names(&explainer.model).len();
+    for job in &todo {
+        if let Some(bad) = job.targets.iter().flatten().find(|&&c| c >= classes) {
+            anyhow::bail!("{}: target class {bad} is not below the model's {classes} classes", job.image.display());
+        }
+    }
+    eprintln!("pami: {}, {} composites per forward pass, {} images per batch", args.model.name(), config.batch, args.images_per_batch);
 
     // Decoding on a CPU thread overlaps the device's work; the bounded channel bounds memory.
     let (sender, receiver) = mpsc::sync_channel(2 * args.images_per_batch);
@@ -597,16 +638,25 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
             .expect("a valid progress template"),
     );
     let mut failures: Vec<(PathBuf, String)> = Vec::new();
+    let mut fail = |job: &Job, error: String, bar: &indicatif::ProgressBar| {
+        bar.suspend(|| eprintln!("pami: failed {}: {error}", job.image.display()));
+        failures.push((job.image.clone(), error));
+    };
     let mut received = receiver.into_iter().peekable();
     while received.peek().is_some() {
-        let mut group = Vec::new();
+        // A group: up to K decoded images that share their targets (manifests may set them per image).
+        let mut group: Vec<(Job, image::RgbImage)> = Vec::new();
         while group.len() < args.images_per_batch {
-            let Some((job, image)) = received.next() else { break };
+            match received.peek() {
+                Some((job, _)) if group.first().is_some_and(|(first, _)| first.targets != job.targets) => break,
+                None => break,
+                _ => {}
+            }
+            let (job, image) = received.next().expect("peeked");
             match image {
                 Ok(image) => group.push((job, image)),
                 Err(e) => {
-                    bar.suspend(|| eprintln!("pami: skipped {}: {e}", job.image.display()));
-                    failures.push((job.image.clone(), e.to_string()));
+                    fail(&job, e.to_string(), &bar);
                     bar.inc(1);
                 }
             }
@@ -614,20 +664,21 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         if group.is_empty() {
             continue;
         }
+        let mut group_config = config.clone();
+        if let Some(targets) = &group[0].0.targets {
+            group_config.targets = Targets::Classes(targets.clone());
+        }
         let images: Vec<_> = group.iter().map(|(_, i)| i.clone()).collect();
-        match explainer.explain_batch(&images, &config) {
-            Ok(explanations) => {
-                for ((job, image), e) in group.iter().zip(&explanations) {
-                    if let Err(err) = write_job(&args.out, job, image, e, args.png) {
-                        failures.push((job.image.clone(), format!("{err:#}")));
-                    }
-                }
-            }
-            Err(e) => {
-                for (job, _) in &group {
-                    bar.suspend(|| eprintln!("pami: failed {}: {e}", job.image.display()));
-                    failures.push((job.image.clone(), e.to_string()));
-                }
+        // If the group fails together, each image is tried alone so one cannot sink the others.
+        let explained: Vec<Result<Explanation, pami::Error>> = match explainer.explain_batch(&images, &group_config) {
+            Ok(explanations) => explanations.into_iter().map(Ok).collect(),
+            Err(_) if images.len() > 1 => images.iter().map(|i| explainer.explain(i, &group_config)).collect(),
+            Err(e) => vec![Err(e)],
+        };
+        for ((job, image), result) in group.iter().zip(explained) {
+            let written = result.map_err(anyhow::Error::from).and_then(|e| write_job(&args.out, job, image, &e, &args));
+            if let Err(e) = written {
+                fail(job, format!("{e:#}"), &bar);
             }
         }
         bar.inc(group.len() as u64);
@@ -635,12 +686,15 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
     bar.finish_and_clear();
     decoder.join().map_err(|_| anyhow::anyhow!("the decoding thread panicked"))?;
 
-    // results.jsonl: every finished image of this shard, in name order, rebuilt from their JSON files.
+    // results.jsonl: every finished image of this shard in name order (rebuilt from their
+    // JSON files), then this run's failures as {"image", "error"}; failures.jsonl has those alone.
     let mut lines = String::new();
+    let mut done = 0;
     for job in &jobs {
         if let Ok(text) = std::fs::read_to_string(pami::run::done_marker(&args.out, job)) {
             lines += text.trim();
             lines.push('\n');
+            done += 1;
         }
     }
     let mut failed = String::new();
@@ -648,9 +702,10 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         failed += &serde_json::json!({ "image": image, "error": reason }).to_string();
         failed.push('\n');
     }
+    lines += &failed;
     io::write_atomic(&args.out.join("results.jsonl"), lines.as_bytes())?;
     io::write_atomic(&args.out.join("failures.jsonl"), failed.as_bytes())?;
-    eprintln!("pami: {} of {total} images done, {} failed; wrote {}", lines.lines().count(), failures.len(), args.out.display());
+    eprintln!("pami: {done} of {total} images done, {} failed; wrote {}", failures.len(), args.out.display());
     anyhow::ensure!(failures.is_empty(), "{} images failed (listed in {})", failures.len(), args.out.join("failures.jsonl").display());
     Ok(())
 }

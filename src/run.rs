@@ -11,15 +11,32 @@ use serde::{Deserialize, Serialize};
 
 use crate::Error;
 
-/// One image to explain.
+/// One image to explain: a manifest line, or a file of a folder.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
 pub struct Job {
     /// The image file.
     pub image: PathBuf,
+    /// Class ids to explain instead of the run's `--top-k`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub targets: Option<Vec<usize>>,
+    /// Boxes `(x0, y0, x1, y1)`, inclusive image pixels, around the object:
+    /// the run reports the pointing game for each map.
+    #[serde(default, rename = "box", skip_serializing_if = "Option::is_none")]
+    pub single_box: Option<[f32; 4]>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub boxes: Vec<[f32; 4]>,
     /// Output file stem: the path relative to the input folder (or as the
     /// manifest gives it) with separators replaced, so stems never collide.
     #[serde(skip)]
     pub stem: String,
+}
+
+impl Job {
+    /// The job's boxes, `box` and `boxes` together.
+    pub fn all_boxes(&self) -> Vec<[f32; 4]> {
+        self.single_box.iter().copied().chain(self.boxes.iter().copied()).collect()
+    }
 }
 
 fn stem_of(relative: &Path) -> String {
@@ -28,8 +45,9 @@ fn stem_of(relative: &Path) -> String {
 }
 
 /// The jobs of `input`: a folder (its PNG/JPEG files, recursively, in name
-/// order) or a JSON-lines manifest of `{"image": "path"}` (relative paths
-/// from the manifest's folder).
+/// order) or a JSON-lines manifest of `{"image": "path", "targets": [ids],
+/// "box": [x0, y0, x1, y1], "boxes": [[…], …]}` (all but `image` optional;
+/// relative paths from the manifest's folder).
 pub fn jobs(input: &Path) -> Result<Vec<Job>, Error> {
     let mut jobs = Vec::new();
     if input.is_dir() {
@@ -42,7 +60,7 @@ pub fn jobs(input: &Path) -> Result<Vec<Job>, Error> {
                     stack.push(path);
                 } else if crate::eval::is_image(&path) {
                     let relative = path.strip_prefix(input).unwrap_or(&path).to_owned();
-                    jobs.push(Job { stem: stem_of(&relative), image: path });
+                    jobs.push(Job { stem: stem_of(&relative), image: path, targets: None, single_box: None, boxes: Vec::new() });
                 }
             }
         }
@@ -54,7 +72,10 @@ pub fn jobs(input: &Path) -> Result<Vec<Job>, Error> {
             let job: Job = serde_json::from_str(line)
                 .map_err(|e| Error::InvalidParameter(format!("{}:{}: {e}", input.display(), n + 1)))?;
             let image = if job.image.is_absolute() { job.image.clone() } else { base.join(&job.image) };
-            jobs.push(Job { stem: stem_of(&job.image), image });
+            if job.targets.as_ref().is_some_and(|t| t.is_empty()) {
+                return Err(Error::InvalidParameter(format!("{}:{}: `targets` is empty", input.display(), n + 1)));
+            }
+            jobs.push(Job { stem: stem_of(&job.image), image, ..job });
         }
     }
     if jobs.is_empty() {

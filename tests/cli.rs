@@ -304,3 +304,84 @@ fn run_resumes_after_a_kill_and_shards_split_the_dataset() {
     seen.dedup();
     assert_eq!(seen.len(), 6, "the shards cover the dataset once");
 }
+
+/// A PNG whose header claims `width × height` but whose data is a few bytes:
+/// what a decompression bomb or a truncated giant looks like to a decoder.
+fn png_header_only(width: u32, height: u32) -> Vec<u8> {
+    fn crc32(bytes: &[u8]) -> u32 {
+        let mut crc = !0u32;
+        for &b in bytes {
+            crc ^= b as u32;
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            }
+        }
+        !crc
+    }
+    let chunk = |kind: &[u8], data: &[u8]| {
+        let mut typed = kind.to_vec();
+        typed.extend_from_slice(data);
+        let mut out = (data.len() as u32).to_be_bytes().to_vec();
+        out.extend_from_slice(&typed);
+        out.extend_from_slice(&crc32(&typed).to_be_bytes());
+        out
+    };
+    let mut ihdr = width.to_be_bytes().to_vec();
+    ihdr.extend_from_slice(&height.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    png.extend(chunk(b"IHDR", &ihdr));
+    png.extend(chunk(b"IDAT", &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]));
+    png.extend(chunk(b"IEND", &[]));
+    png
+}
+
+#[test]
+fn run_reports_bad_images_and_scores_manifest_boxes() {
+    let dir = scratch("manifest");
+    let mut manifest = String::new();
+    for seed in 0..6u64 {
+        let sample = pami::synthetic::sample(pami::synthetic::HELD_OUT + 500 + seed);
+        let name = format!("shape{seed}.png");
+        sample.image.save(dir.join(&name)).unwrap();
+        let line = serde_json::json!({ "image": name, "targets": [sample.class], "box": sample.bbox });
+        manifest += &format!("{line}\n");
+    }
+    image::RgbImage::new(1, 1).save(dir.join("tiny.png")).unwrap();
+    std::fs::write(dir.join("giant.png"), png_header_only(30_000, 30_000)).unwrap();
+    std::fs::write(dir.join("text.png"), "not an image").unwrap();
+    for bad in ["tiny.png", "giant.png", "text.png", "missing.png"] {
+        manifest += &format!("{{\"image\": \"{bad}\"}}\n");
+    }
+    std::fs::write(dir.join("manifest.jsonl"), manifest).unwrap();
+    let out = dir.join("out");
+    let run = pami(&[
+        "run", "--input", dir.join("manifest.jsonl").to_str().unwrap(), "--out", out.to_str().unwrap(),
+        "--model", "synthetic-shapes", "--strategy", "occlusion", "--window", "12", "--stride", "6", "--tolerance", "2",
+    ]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "a run with failures exits 1 at the end: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(stderr.contains("6 of 10 images done, 4 failed"), "{stderr}");
+    let lines: Vec<serde_json::Value> =
+        std::fs::read_to_string(out.join("results.jsonl")).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 10, "one line per image, failed ones included");
+    let errors: Vec<(String, String)> = lines
+        .iter()
+        .filter_map(|l| Some((l["image"].as_str()?.rsplit('/').next()?.to_owned(), l["error"].as_str()?.to_owned())))
+        .collect();
+    let error_of = |name: &str| errors.iter().find(|(n, _)| n == name).map(|(_, e)| e.clone()).unwrap_or_default();
+    assert!(error_of("tiny.png").contains("1×1"), "{errors:?}");
+    assert!(error_of("giant.png").contains("30000×30000"), "{errors:?}");
+    assert!(error_of("text.png").contains("not a readable image"), "{errors:?}");
+    assert!(!error_of("missing.png").is_empty(), "{errors:?}");
+    assert_eq!(std::fs::read_to_string(out.join("failures.jsonl")).unwrap().lines().count(), 4);
+    // The manifest's targets are the ones explained, and the trained model's maps hit the shapes.
+    let mut hits = 0;
+    for (seed, line) in lines.iter().take(6).enumerate() {
+        let sample = pami::synthetic::sample(pami::synthetic::HELD_OUT + 500 + seed as u64);
+        assert_eq!(line["targets"][0]["class"], sample.class, "{line}");
+        hits += line["pointing_game"]["hits"][0].as_bool().unwrap() as usize;
+    }
+    assert!(hits >= 5, "pointing game {hits}/6");
+}

@@ -16,7 +16,7 @@ use super::{Model, Normalisation, labels};
 use crate::Error;
 
 /// The converted Burn record embedded in the binary (`models/README.md` says how it was made).
-static EMBEDDED: &[u8] = include_bytes!("../../models/efficientnet_lite0.bpk");
+static EMBEDDED: &super::Aligned<[u8]> = &super::Aligned(*include_bytes!("../../models/efficientnet_lite0.bpk"));
 
 /// (repeats, kernel, stride, expand ratio, in, out) per stage, as in
 /// TensorFlow's `efficientnet_lite_builder` for width and depth 1.0.
@@ -117,7 +117,7 @@ impl EfficientNetLite0 {
     /// The ImageNet weights embedded in pami.
     pub fn pretrained(device: &Device) -> Result<Self, Error> {
         let mut model = Self::init(device);
-        let mut store = BurnpackStore::from_static(EMBEDDED);
+        let mut store = BurnpackStore::from_static(&EMBEDDED.0);
         model.load_from(&mut store).map_err(|e| Error::Weights(e.to_string()))?;
         Ok(model)
     }
@@ -164,6 +164,11 @@ impl Model for EfficientNetLite0 {
         let [b, c, _, _] = x.dims();
         let pooled = x.mean_dim(3).mean_dim(2).reshape([b, c]);
         self.fc.forward(pooled)
+    }
+
+    /// The first expanded block: 96 channels at 112 × 112.
+    fn activation_bytes(&self) -> usize {
+        96 * 112 * 112 * 4
     }
 
     fn class_names(&self) -> &[String] {

@@ -8,6 +8,12 @@ pub use efficientnet::EfficientNetLite0;
 use burn::tensor::Tensor;
 use serde::Serialize;
 
+/// Embedded weight files, aligned: Burn's CPU backend reads tensors from
+/// burnpack bytes in place and panics on f32 data off a 4-byte boundary,
+/// which `include_bytes!` alone does not promise.
+#[repr(C, align(64))]
+pub(crate) struct Aligned<T: ?Sized>(pub(crate) T);
+
 /// Per-channel input normalisation `(x − mean) / std`, applied by the
 /// compose kernel to pixel values in `[0, 255]`.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -41,4 +47,58 @@ pub trait Model: Send + Sync {
     fn forward(&self, x: Tensor<4>) -> Tensor<2>;
     /// Class names, one per logit.
     fn class_names(&self) -> &[String];
+    /// Bytes of the model's largest activation for one image, which sizes
+    /// batches to the device ([`crate::Runtime::batch_for`]). The default
+    /// assumes 32 f32 channels at full input resolution.
+    fn activation_bytes(&self) -> usize {
+        let [h, w] = self.input_size();
+        32 * h * w * 4
+    }
+}
+
+/// Boxed models are models, so a program can pick one at run time.
+impl<M: Model + ?Sized> Model for Box<M> {
+    fn input_size(&self) -> [usize; 2] {
+        (**self).input_size()
+    }
+    fn normalisation(&self) -> Normalisation {
+        (**self).normalisation()
+    }
+    fn forward(&self, x: Tensor<4>) -> Tensor<2> {
+        (**self).forward(x)
+    }
+    fn class_names(&self) -> &[String] {
+        (**self).class_names()
+    }
+    fn activation_bytes(&self) -> usize {
+        (**self).activation_bytes()
+    }
+}
+
+/// The models pami ships (`--model`), their weights embedded in the binary.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Zoo {
+    /// EfficientNet-Lite0, ImageNet's 1,000 classes, 224 × 224 input.
+    #[default]
+    EfficientnetLite0,
+    /// The synthetic-shapes CNN (`pami train-synthetic`): 4 classes, 64 × 64 input.
+    SyntheticShapes,
+}
+
+impl Zoo {
+    pub fn name(self) -> &'static str {
+        match self {
+            Zoo::EfficientnetLite0 => "efficientnet-lite0",
+            Zoo::SyntheticShapes => "synthetic-shapes",
+        }
+    }
+
+    /// The model with its embedded weights on `device`.
+    pub fn load(self, device: &burn::tensor::Device) -> Result<Box<dyn Model>, crate::Error> {
+        Ok(match self {
+            Zoo::EfficientnetLite0 => Box::new(EfficientNetLite0::pretrained(device)?),
+            Zoo::SyntheticShapes => Box::new(crate::synthetic::model::SyntheticCnn::pretrained(device)?),
+        })
+    }
 }
