@@ -112,10 +112,14 @@ pub fn mark_boundaries(image: &RgbImage, labels: &[i32]) -> RgbImage {
     out
 }
 
-pub fn write_png(path: &Path, image: &RgbImage) -> Result<(), Error> {
+/// `image` encoded as PNG.
+pub fn png_bytes(image: &RgbImage) -> Result<Vec<u8>, image::ImageError> {
     let mut buf = Vec::new();
-    image
-        .write_to(&mut std::io::Cursor::new(&mut buf), image::ImageFormat::Png)
-        .map_err(|e| Error::Output { path: path.to_owned(), reason: e.to_string() })?;
+    image.write_to(&mut std::io::Cursor::new(&mut buf), image::ImageFormat::Png)?;
+    Ok(buf)
+}
+
+pub fn write_png(path: &Path, image: &RgbImage) -> Result<(), Error> {
+    let buf = png_bytes(image).map_err(|e| Error::Output { path: path.to_owned(), reason: e.to_string() })?;
     write_atomic(path, &buf)
 }

@@ -3,6 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod serve;
+
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use pami::{
@@ -27,6 +29,8 @@ enum Command {
     Eval(EvalArgs),
     /// Explain a whole dataset: resumable, shardable, images batched together.
     Run(RunArgs),
+    /// Serve explanations over HTTP: POST /explain (image bytes, options as query parameters), GET /healthz.
+    Serve(serve::ServeArgs),
     /// Train the synthetic ground-truth CNN (coloured shape among grey distractors).
     TrainSynthetic(TrainArgs),
 }
@@ -756,6 +760,7 @@ fn main() -> ExitCode {
         Command::Segment(args) => segment(args),
         Command::Eval(args) => eval(args),
         Command::Run(args) => run(args),
+        Command::Serve(args) => serve::serve(args),
         Command::TrainSynthetic(args) => train_synthetic(args),
     };
     match result {
