@@ -465,6 +465,22 @@ fn f32s(t: FlexTensor) -> (Vec<f32>, Shape) {
     (data.try_into_vec::<f32>().expect("f32 data"), shape)
 }
 
+/// A contiguous tensor's values of type `E`, borrowed from Burn's buffer
+/// when its dtype is `E` and the bytes are aligned, else converted. Borrowing
+/// keeps the per-pass twins (compose, aggregate) from copying their inputs
+/// on every call: with many images in flight those copies were large
+/// allocations whose page faults and unmaps cost more than the model.
+fn view<E: burn::tensor::Element + bytemuck::Pod>(t: &FlexTensor) -> std::borrow::Cow<'_, [E]> {
+    let borrowed = (t.dtype() == E::dtype())
+        .then(|| t.layout().contiguous_offsets())
+        .flatten()
+        .and_then(|(start, end)| bytemuck::try_cast_slice::<u8, E>(t.bytes()).ok().map(|s| &s[start..end]));
+    match borrowed {
+        Some(slice) => std::borrow::Cow::Borrowed(slice),
+        None => std::borrow::Cow::Owned(t.clone().into_data().convert::<E>().try_into_vec::<E>().expect("convertible data")),
+    }
+}
+
 fn i32s(t: FlexTensor) -> Vec<i32> {
     t.into_data().convert::<i32>().try_into_vec::<i32>().expect("i32 data")
 }
@@ -507,9 +523,7 @@ impl PamiBackend for Flex {
         labels: IntTensor<Self>,
         params: ComposeParams,
     ) -> FloatTensor<Self> {
-        let (image, _) = f32s(image);
-        let (baseline, _) = f32s(baseline);
-        let out = cpu::compose::compose(&image, &baseline, &i32s(parts), &i32s(labels), &params);
+        let out = cpu::compose::compose(&view(&image), &view(&baseline), &view(&parts), &view(&labels), &params);
         flex(out, Shape::new([params.batch as usize, 3, params.height as usize, params.width as usize]))
     }
 
@@ -520,8 +534,7 @@ impl PamiBackend for Flex {
         offsets: IntTensor<Self>,
         params: AggregateParams,
     ) -> FloatTensor<Self> {
-        let (scores, _) = f32s(scores);
-        let maps = cpu::aggregate::aggregate(&scores, &i32s(parts), &i32s(labels), &i32s(offsets), &params);
+        let maps = cpu::aggregate::aggregate(&view(&scores), &view(&parts), &view(&labels), &view(&offsets), &params);
         flex(maps, Shape::new([params.targets as usize, params.height as usize, params.width as usize]))
     }
 

@@ -316,13 +316,7 @@ impl<M: Model> Explainer<M> {
 
     /// Resolves a class given as an id or an exact (case-insensitive) name.
     pub fn class_id(&self, class: &str) -> Result<usize, Error> {
-        let names = self.model.class_names();
-        let unknown = || Error::UnknownClass(class.to_owned(), names.len());
-        match class.trim().parse::<usize>() {
-            Ok(id) if id < names.len() => Ok(id),
-            Ok(_) => Err(unknown()),
-            Err(_) => names.iter().position(|n| n.eq_ignore_ascii_case(class.trim())).ok_or_else(unknown),
-        }
+        crate::model::class_id(class, self.model.class_names())
     }
 
     fn check(&self, images: &[RgbImage], config: &ExplainConfig) -> Result<(), Error> {

@@ -5,6 +5,14 @@ use std::process::ExitCode;
 
 mod serve;
 
+/// mimalloc instead of glibc's malloc: the CPU path allocates and frees
+/// buffers of a few hundred KB to a few MB every forward pass, which glibc
+/// serves with mmap/munmap; with Burn's threads those unmaps become TLB
+/// shootdowns, and one batch shape in three took twice as long for it
+/// (`cargo bench --bench throughput`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use pami::{

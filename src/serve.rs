@@ -160,21 +160,12 @@ fn parse_query(pairs: &[(String, String)], class_names: &[String], batch: usize)
     let targets = if args.targets.is_empty() {
         Targets::TopK(args.top_k.unwrap_or(1))
     } else {
-        let ids = args.targets.iter().map(|c| class_id(c, class_names)).collect::<Result<_, _>>()?;
+        let ids = args.targets.iter().map(|c| pami::model::class_id(c, class_names)).collect::<Result<_, _>>().map_err(unprocessable)?;
         Targets::Classes(ids)
     };
     let mut config = config(args.strategy, &args.method, targets).map_err(|e| unprocessable(format!("{e:#}")))?;
     config.batch = args.method.batch.unwrap_or(batch);
     Ok((config, format, model_size))
-}
-
-fn class_id(class: &str, names: &[String]) -> Result<usize, Failure> {
-    let unknown = || unprocessable(pami::Error::UnknownClass(class.to_owned(), names.len()));
-    match class.trim().parse::<usize>() {
-        Ok(id) if id < names.len() => Ok(id),
-        Ok(_) => Err(unknown()),
-        Err(_) => names.iter().position(|n| n.eq_ignore_ascii_case(class.trim())).ok_or_else(unknown),
-    }
 }
 
 /// The worker: takes waiting jobs, groups those of one configuration, explains each group.

@@ -56,6 +56,16 @@ pub trait Model: Send + Sync {
     }
 }
 
+/// Resolves a class of `names` given as an id or an exact (case-insensitive) name.
+pub fn class_id(class: &str, names: &[String]) -> Result<usize, crate::Error> {
+    let unknown = || crate::Error::UnknownClass(class.to_owned(), names.len());
+    match class.trim().parse::<usize>() {
+        Ok(id) if id < names.len() => Ok(id),
+        Ok(_) => Err(unknown()),
+        Err(_) => names.iter().position(|n| n.eq_ignore_ascii_case(class.trim())).ok_or_else(unknown),
+    }
+}
+
 /// Boxed models are models, so a program can pick one at run time.
 impl<M: Model + ?Sized> Model for Box<M> {
     fn input_size(&self) -> [usize; 2] {
