@@ -3,7 +3,8 @@
 //! Handlers decode images on tokio's blocking threads and put them in one
 //! queue; a single worker thread owns the model and the device and takes
 //! from the queue as many waiting images as share a configuration (up to
-//! `--images-per-batch`), so concurrent clients share model batches. Every
+//! `--images-per-batch`), so concurrent clients share model batches. At most
+//! one image per core is decoded at a time. Every
 //! failure is a JSON `{"error": …}` with its status: 413 (body too large),
 //! 422 (undecodable image, bad parameter), 503 (queue full), 504 (timeout),
 //! 500 (the device failed; the worker goes on).
@@ -113,6 +114,9 @@ struct Done {
 
 struct Shared {
     jobs: mpsc::Sender<Job>,
+    /// Images decoded at once: one per core, so a burst of large images
+    /// queues for the decoder instead of holding many decoded images in memory.
+    decoders: tokio::sync::Semaphore,
     /// Accepted and not yet started.
     waiting: AtomicUsize,
     worker_alive: AtomicBool,
@@ -249,7 +253,12 @@ async fn explain(
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let result = answer(&shared, query, body).await;
+    // The timeout covers the whole request: decoding, waiting and explaining. A
+    // request dropped here closes its reply channel, and the worker skips it.
+    let result = match tokio::time::timeout(shared.timeout, answer(&shared, query, body)).await {
+        Ok(result) => result,
+        Err(_) => Err(timed_out(&shared)),
+    };
     let counter = if result.is_ok() { &shared.served } else { &shared.failed };
     counter.fetch_add(1, Ordering::SeqCst);
     match result {
@@ -268,10 +277,12 @@ async fn answer(shared: &Arc<Shared>, query: Result<Query<Vec<(String, String)>>
     if body.is_empty() {
         return Err(unprocessable("the request body is empty: send the image's bytes"));
     }
+    let permit = shared.decoders.acquire().await.map_err(|e| Failure(StatusCode::SERVICE_UNAVAILABLE, e.to_string()))?;
     let image = tokio::task::spawn_blocking(move || io::decode_image(&body, "request body".as_ref()))
         .await
         .map_err(|e| Failure(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
         .map_err(unprocessable)?;
+    drop(permit);
     let decoded = arrived.elapsed().as_secs_f64();
 
     // Admission: a bounded number of accepted, unstarted jobs.
@@ -287,11 +298,7 @@ async fn answer(shared: &Arc<Shared>, query: Result<Query<Vec<(String, String)>>
         shared.waiting.fetch_sub(1, Ordering::SeqCst);
         return Err(Failure(StatusCode::SERVICE_UNAVAILABLE, "the worker has stopped".into()));
     }
-    let done = match tokio::time::timeout_at(deadline.into(), answer).await {
-        Ok(Ok(result)) => result?,
-        Ok(Err(_)) => return Err(Failure(StatusCode::INTERNAL_SERVER_ERROR, "the worker dropped the request".into())),
-        Err(_) => return Err(timed_out(shared)),
-    };
+    let done = answer.await.map_err(|_| Failure(StatusCode::INTERNAL_SERVER_ERROR, "the worker dropped the request".into()))??;
     let e = &done.explanation;
     let ([h, w], maps): ([usize; 2], Vec<&[f32]>) = if model_size {
         (e.map_size, (0..e.targets.len()).map(|t| e.map(t)).collect())
@@ -355,6 +362,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let (sender, receiver) = mpsc::channel();
     let shared = Arc::new(Shared {
         jobs: sender,
+        decoders: tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
         waiting: AtomicUsize::new(0),
         worker_alive: AtomicBool::new(true),
         served: AtomicUsize::new(0),
