@@ -28,3 +28,18 @@ fn a_tensor_of_the_wrong_size_is_an_error() {
     let error = explainer.explain_tensor(wrong, &pami::ExplainConfig::default()).err().expect("an error");
     assert!(error.to_string().contains("[1, 3, 50, 50]"), "{error}");
 }
+
+#[test]
+fn a_device_without_the_adapters_features_is_refused_with_a_reason() {
+    use pami::device::burn_wgpu as wgpu;
+    let Ok(mut setup) = embed::application_device() else { return eprintln!("skipping: no adapter") };
+    let wanted = setup.adapter.features().difference(wgpu::Features::MAPPABLE_PRIMARY_BUFFERS);
+    if wanted.is_empty() {
+        return eprintln!("skipping: the adapter offers no optional feature");
+    }
+    // The same adapter, but a device opened with WebGPU's defaults only.
+    let (device, queue) = pollster::block_on(setup.adapter.request_device(&wgpu::DeviceDescriptor::default())).unwrap();
+    (setup.device, setup.queue) = (device, queue);
+    let error = pami::device::init_device(setup).err().expect("refused");
+    assert!(error.to_string().contains("lacks adapter features"), "{error}");
+}
