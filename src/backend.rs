@@ -466,10 +466,10 @@ fn f32s(t: FlexTensor) -> (Vec<f32>, Shape) {
 }
 
 /// A contiguous tensor's values of type `E`, borrowed from Burn's buffer
-/// when its dtype is `E` and the bytes are aligned, else converted. Borrowing
-/// keeps the per-pass twins (compose, aggregate) from copying their inputs
-/// on every call: with many images in flight those copies were large
-/// allocations whose page faults and unmaps cost more than the model.
+/// when its dtype is `E` and the bytes are aligned, else converted: how the
+/// twins read the inputs they do not modify. Copying them on every call (the
+/// per-pass compose and aggregate above all) made large allocations whose
+/// page faults and unmaps cost more than the model with many images in flight.
 fn view<E: burn::tensor::Element + bytemuck::Pod>(t: &FlexTensor) -> std::borrow::Cow<'_, [E]> {
     let borrowed = (t.dtype() == E::dtype())
         .then(|| t.layout().contiguous_offsets())
@@ -506,7 +506,7 @@ fn flex_u32(values: Vec<u32>, shape: Shape, dtype: burn::tensor::DType) -> FlexT
 impl PamiBackend for Flex {
     fn blur(image: FloatTensor<Self>, weights: FloatTensor<Self>, padding: u32) -> FloatTensor<Self> {
         let (mut values, shape) = f32s(image);
-        let (weights, _) = f32s(weights);
+        let weights = view::<f32>(&weights);
         let (planes, height, width) = planes_hw(&shape);
         let radius = (weights.len() / 2) as u32;
         for axis in 0..2 {
@@ -539,8 +539,8 @@ impl PamiBackend for Flex {
     }
 
     fn rank(maps: FloatTensor<Self>) -> IntTensor<Self> {
-        let (values, shape) = f32s(maps);
-        let ranks = cpu::rank::rank(&values, &RankParams::new(shape[0], shape[1] * shape[2]));
+        let shape = maps.layout().shape().clone();
+        let ranks = cpu::rank::rank(&view(&maps), &RankParams::new(shape[0], shape[1] * shape[2]));
         flex_int(ranks, shape, DType::I32)
     }
 
@@ -548,7 +548,7 @@ impl PamiBackend for Flex {
         let dtype = labels.dtype();
         let shape = labels.layout().shape().clone();
         let params = ComponentsParams::new(shape[0], shape[1], shape[2]);
-        let (components, counts) = cpu::components::connected_components(&i32s(labels), &params);
+        let (components, counts) = cpu::components::connected_components(&view(&labels), &params);
         (flex_int(components, shape.clone(), dtype), flex_int(counts, Shape::new([shape[0]]), dtype))
     }
 
@@ -559,16 +559,16 @@ impl PamiBackend for Flex {
         params: SlicParams,
     ) -> IntTensor<Self> {
         let dtype = linear.dtype();
-        let (image, _) = f32s(image);
+        let image = view(&image);
         let range = cpu::slic::slic_range(&image, &params);
-        let lab = cpu::slic::slic_lab(&image, &range, &i32s(linear), &i32s(cbrt), &params);
+        let lab = cpu::slic::slic_lab(&image, &range, &view(&linear), &view(&cbrt), &params);
         let shape = Shape::new([params.images as usize, 3, params.height as usize, params.width as usize]);
         flex_int(lab, shape, dtype)
     }
 
     fn slic_assign(lab: IntTensor<Self>, clusters: IntTensor<Self>, params: SlicParams) -> IntTensor<Self> {
         let dtype = lab.dtype();
-        let labels = cpu::slic::slic_assign(&i32s(lab), &i32s(clusters), &params);
+        let labels = cpu::slic::slic_assign(&view(&lab), &view(&clusters), &params);
         flex_int(labels, Shape::new([params.images as usize, params.height as usize, params.width as usize]), dtype)
     }
 
@@ -581,7 +581,7 @@ impl PamiBackend for Flex {
         let dtype = clusters.dtype();
         let shape = clusters.layout().shape().clone();
         let mut table = i32s(clusters);
-        let (lab, labels) = (i32s(lab), i32s(labels));
+        let (lab, labels) = (view(&lab), view(&labels));
         let mut sums = vec![0; table.len()];
         for band in gpu::slic::update_bands(&params) {
             cpu::slic::slic_update(&lab, &labels, &mut table, &mut sums, &band);
@@ -596,7 +596,7 @@ impl PamiBackend for Flex {
         let (mut sizes, mut first) = (vec![0u32; len], vec![0u32; len]);
         cpu::merge::segment_clear(&mut sizes, &MergeParams { value: 0, ..params });
         cpu::merge::segment_clear(&mut first, &MergeParams { value: u32::MAX, ..params });
-        cpu::merge::segment_sizes(&i32s(labels), &mut sizes, &mut first, &params);
+        cpu::merge::segment_sizes(&view(&labels), &mut sizes, &mut first, &params);
         let shape = Shape::new([params.images as usize, plane]);
         (flex_u32(sizes, shape.clone(), dtype), flex_u32(first, shape, dtype))
     }
@@ -610,10 +610,10 @@ impl PamiBackend for Flex {
     ) -> IntTensor<Self> {
         let dtype = labels.dtype();
         let shape = labels.layout().shape().clone();
-        let labels = i32s(labels);
+        let labels = view::<i32>(&labels);
         let (sizes, first) = (u32s(sizes), u32s(first));
         let mut output = vec![0; labels.len()];
-        cpu::merge::segment_merge(&labels, &sizes, &first, &i32s(counts), &mut output, &params);
+        cpu::merge::segment_merge(&labels, &sizes, &first, &view(&counts), &mut output, &params);
         flex_int(output, shape, dtype)
     }
 
@@ -626,10 +626,9 @@ impl PamiBackend for Flex {
         use crate::gpu::felzenszwalb::{merge_chunks, sort_chunks};
         use cpu::felzenszwalb::*;
         let dtype = weights.dtype();
-        let (image, _) = f32s(image);
         let settings = u32s(settings);
         let [n, h, w] = [params.images, params.height, params.width].map(|v| v as usize);
-        let smooth = felzenszwalb_smooth(&image, &i32s(weights), &params);
+        let smooth = felzenszwalb_smooth(&view(&image), &view(&weights), &params);
         let mut forest = vec![0; n * params.settings as usize * 3 * h * w];
         let (costs, mut counts) = felzenszwalb_costs(&smooth, &mut forest, &params);
         let (mut spare, mut order) = (vec![0; n * 4 * h * w], vec![0; n * 4 * h * w]);
@@ -654,7 +653,7 @@ impl PamiBackend for Flex {
         let (dtype, shape) = (state.dtype(), state.layout().shape().clone());
         let (table, mut values) = (u32s(table), u32s(state));
         match kernel {
-            0 => seeds_histograms(&f32s(image).0, &table, &mut values, &params),
+            0 => seeds_histograms(&view(&image), &table, &mut values, &params),
             1 => seeds_blocks(&table, &mut values, &params),
             2 => seeds_descend(&table, &mut values, &params),
             3 => seeds_labels(&table, &mut values, &params),
@@ -664,8 +663,7 @@ impl PamiBackend for Flex {
     }
 
     fn watershed_gradient(image: FloatTensor<Self>, params: WatershedParams) -> IntTensor<Self> {
-        let (image, _) = f32s(image);
-        let gradient = cpu::watershed::watershed_gradient(&image, &params);
+        let gradient = cpu::watershed::watershed_gradient(&view(&image), &params);
         let shape = Shape::new([params.batch as usize, params.height as usize, params.width as usize]);
         flex_u32(gradient, shape, DType::I32)
     }
@@ -673,7 +671,7 @@ impl PamiBackend for Flex {
     fn watershed_init(gradient: IntTensor<Self>, markers: IntTensor<Self>, params: WatershedParams) -> IntTensor<Self> {
         let dtype = gradient.dtype();
         let gradient = u32s(gradient);
-        let level = cpu::watershed::watershed_init(&gradient, &i32s(markers), &params);
+        let level = cpu::watershed::watershed_init(&gradient, &view(&markers), &params);
         let shape = Shape::new([params.images as usize, params.height as usize, params.width as usize]);
         flex_u32(level, shape, dtype)
     }
@@ -691,7 +689,7 @@ impl PamiBackend for Flex {
         let mut values = u32s(level);
         let changed = cpu::watershed::watershed_flood(
             &u32s(gradient),
-            &i32s(markers),
+            &view(&markers),
             &u32s(distance),
             &mut values,
             sweeps,
