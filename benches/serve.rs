@@ -46,7 +46,7 @@ fn main() {
         std::thread::scope(|scope| {
             for c in 0..16 {
                 let (send, bodies) = (&send, &bodies);
-                scope.spawn(move || (0..3).for_each(|_| drop(send(&bodies[c]))));
+                scope.spawn(move || (0..3).for_each(|_| { let _ = send(&bodies[c]); }));
             }
         });
         for clients in [1, 4, 16] {

@@ -380,6 +380,15 @@ fn config(kind: StrategyArg, args: &MethodArgs, targets: Targets) -> anyhow::Res
     Ok(ExplainConfig { strategy: strategy(kind, args)?, baseline, targets, score: args.score, batch: args.batch.unwrap_or(pami::device::CPU_BATCH), top: 5 })
 }
 
+/// The `--target` classes (ids or names among `names`), else the `--top-k`
+/// most probable (one by default); `explain` and `serve` read them alike.
+fn targets(classes: &[String], top_k: Option<usize>, names: &[String]) -> Result<Targets, pami::Error> {
+    if classes.is_empty() {
+        return Ok(Targets::TopK(top_k.unwrap_or(1)));
+    }
+    classes.iter().map(|c| pami::model::class_id(c, names)).collect::<Result<_, _>>().map(Targets::Classes)
+}
+
 /// A file-name-safe form of a class name.
 fn slug(name: &str) -> String {
     name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect()
@@ -408,11 +417,7 @@ fn explain(args: ExplainArgs) -> anyhow::Result<()> {
         (None, zoo) => zoo.load(&runtime.device)?,
     };
     let explainer = Explainer::new(model, runtime.device.clone());
-    let targets = if args.targets.is_empty() {
-        Targets::TopK(args.top_k.unwrap_or(1))
-    } else {
-        Targets::Classes(args.targets.iter().map(|c| explainer.class_id(c)).collect::<Result<_, _>>()?)
-    };
+    let targets = targets(&args.targets, args.top_k, pami::Model::class_names(&explainer.model))?;
     let mut config = config(args.strategy, &args.method, targets)?;
     config.batch = args.method.batch_for(&runtime, &explainer.model);
     let explanation = explainer.explain(&image, &config)?;

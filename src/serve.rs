@@ -25,11 +25,11 @@ use axum::{Json, Router};
 use base64::Engine;
 use clap::{Args, Parser};
 use image::RgbImage;
-use pami::{ExplainConfig, Explainer, Explanation, Model, Targets, Zoo, io};
+use pami::{ExplainConfig, Explainer, Explanation, Model, Zoo, io};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
-use crate::{MethodArgs, StrategyArg, config};
+use crate::{MethodArgs, StrategyArg, config, targets};
 
 #[derive(Args)]
 pub struct ServeArgs {
@@ -124,6 +124,8 @@ struct Shared {
     failed: AtomicUsize,
     queue: usize,
     timeout: Duration,
+    /// Composites per forward pass, from the device's limits (a request's `batch` overrides it).
+    batch: usize,
     class_names: Vec<String>,
     info: Value,
 }
@@ -161,12 +163,7 @@ fn parse_query(pairs: &[(String, String)], class_names: &[String], batch: usize)
         let text = e.to_string();
         unprocessable(text.lines().next().unwrap_or("bad parameters").trim_start_matches("error: ").to_owned())
     })?;
-    let targets = if args.targets.is_empty() {
-        Targets::TopK(args.top_k.unwrap_or(1))
-    } else {
-        let ids = args.targets.iter().map(|c| pami::model::class_id(c, class_names)).collect::<Result<_, _>>().map_err(unprocessable)?;
-        Targets::Classes(ids)
-    };
+    let targets = targets(&args.targets, args.top_k, class_names).map_err(unprocessable)?;
     let mut config = config(args.strategy, &args.method, targets).map_err(|e| unprocessable(format!("{e:#}")))?;
     config.batch = args.method.batch.unwrap_or(batch);
     Ok((config, format, model_size))
@@ -272,8 +269,7 @@ async fn answer(shared: &Arc<Shared>, query: Result<Query<Vec<(String, String)>>
     let deadline = arrived + shared.timeout;
     let body = body.map_err(|e| Failure(e.status(), e.body_text()))?;
     let Query(pairs) = query.map_err(unprocessable)?;
-    let batch = shared.info["batch"].as_u64().unwrap_or(16) as usize;
-    let (config, format, model_size) = parse_query(&pairs, &shared.class_names, batch)?;
+    let (config, format, model_size) = parse_query(&pairs, &shared.class_names, shared.batch)?;
     if body.is_empty() {
         return Err(unprocessable("the request body is empty: send the image's bytes"));
     }
@@ -369,6 +365,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         failed: AtomicUsize::new(0),
         queue: args.queue,
         timeout: Duration::from_secs_f64(args.timeout),
+        batch,
         class_names: explainer.model.class_names().to_vec(),
         info: json!({
             "model": args.model.name(),

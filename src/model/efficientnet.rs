@@ -116,10 +116,7 @@ impl EfficientNetLite0 {
 
     /// The ImageNet weights embedded in pami.
     pub fn pretrained(device: &Device) -> Result<Self, Error> {
-        let mut model = Self::init(device);
-        let mut store = BurnpackStore::from_static(&EMBEDDED.0);
-        model.load_from(&mut store).map_err(|e| Error::Weights(e.to_string()))?;
-        Ok(model)
+        super::load_embedded(Self::init(device), EMBEDDED)
     }
 
     /// Weights from a PyTorch checkpoint in the layout of

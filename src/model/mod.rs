@@ -14,6 +14,13 @@ use serde::Serialize;
 #[repr(C, align(64))]
 pub(crate) struct Aligned<T: ?Sized>(pub(crate) T);
 
+/// `model` with the weights of an embedded burnpack file.
+pub(crate) fn load_embedded<M: burn::store::ModuleSnapshot>(mut model: M, weights: &'static Aligned<[u8]>) -> Result<M, crate::Error> {
+    let mut store = burn::store::BurnpackStore::from_static(&weights.0);
+    model.load_from(&mut store).map_err(|e| crate::Error::Weights(e.to_string()))?;
+    Ok(model)
+}
+
 /// Per-channel input normalisation `(x − mean) / std`, applied by the
 /// compose kernel to pixel values in `[0, 255]`.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]

@@ -45,10 +45,7 @@ impl SyntheticCnn {
     /// The trained weights embedded in pami (`models/synthetic_shapes.bpk`).
     pub fn pretrained(device: &Device) -> Result<Self, Error> {
         static EMBEDDED: &crate::model::Aligned<[u8]> = &crate::model::Aligned(*include_bytes!("../../models/synthetic_shapes.bpk"));
-        let mut model = Self::init(device);
-        let mut store = BurnpackStore::from_static(&EMBEDDED.0);
-        model.load_from(&mut store).map_err(|e| Error::Weights(e.to_string()))?;
-        Ok(model)
+        crate::model::load_embedded(Self::init(device), EMBEDDED)
     }
 
     /// Trained weights from a burnpack file (`models/synthetic_shapes.bpk`).
