@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use burn::tensor::{Device, Tensor, TensorData};
 use criterion::{BenchmarkId, Criterion};
 use pami::{
-    Blur, DeviceChoice, EfficientNetLite0, ExplainConfig, Explainer, Model, PartKind, Parts, Strategy, Targets,
+    Blur, DeviceChoice, EfficientNetLite0, ExplainConfig, Explainer, Model, PartKind, Parts, Targets,
     WindowGrid, ops,
 };
 
@@ -42,7 +42,7 @@ fn coffee() -> image::RgbImage {
 /// The explanation the overhead is measured on: paper radius, stride 12 (361 windows).
 fn config(batch: usize) -> ExplainConfig {
     ExplainConfig {
-        strategy: Strategy::Window(vec![WindowGrid { shape: PartKind::Circle, radius: 40, stride: 12 }]),
+        method: std::sync::Arc::new(pami::Window::new(vec![WindowGrid { shape: PartKind::Circle, radius: 40, stride: 12 }])),
         targets: Targets::TopK(1),
         batch,
         ..ExplainConfig::default()

@@ -12,21 +12,21 @@ use std::time::Duration;
 use criterion::Criterion;
 use pami::synthetic::{HELD_OUT, SyntheticCnn, sample};
 use pami::{
-    Baseline, Blur, DeviceChoice, ExplainConfig, Explainer, Occlusion, PartKind, Rise, SegmentsConfig, Shifts, Strategy,
+    Baseline, Blur, DeviceChoice, ExplainConfig, Explainer, Occlusion, PartKind, Rise, Shifts,
     Targets, WindowGrid,
 };
 
 fn methods() -> Vec<(&'static str, ExplainConfig)> {
     let blur = Baseline::Blur(Blur::gaussian(15, 30.0).unwrap());
     let base = ExplainConfig { targets: Targets::TopK(1), batch: 64, baseline: blur, ..ExplainConfig::default() };
-    let segments = |second_run, shifts| ExplainConfig { strategy: Strategy::Segments(SegmentsConfig { second_run, shifts }), ..base.clone() };
+    let segments = |second_run, shifts| ExplainConfig { method: std::sync::Arc::new(pami::Segments { second_run, shifts }), ..base.clone() };
     vec![
-        ("pami-window r11 s2", ExplainConfig { strategy: Strategy::Window(vec![WindowGrid { shape: PartKind::Circle, radius: 11, stride: 2 }]), ..base.clone() }),
+        ("pami-window r11 s2", ExplainConfig { method: std::sync::Arc::new(pami::Window::new(vec![WindowGrid { shape: PartKind::Circle, radius: 11, stride: 2 }])), ..base.clone() }),
         ("pami-segments paper", segments(false, Shifts::None)),
         ("pami-segments paper + second run", segments(true, Shifts::None)),
         ("pami-segments paper + 13 shifts", segments(false, Shifts::Reference)),
-        ("occlusion w4 s2", ExplainConfig { strategy: Strategy::Occlusion(Occlusion { window: 4, stride: 2 }), baseline: Baseline::Zero, ..base.clone() }),
-        ("rise N4000", ExplainConfig { strategy: Strategy::Rise(Rise::default()), baseline: Baseline::Zero, ..base.clone() }),
+        ("occlusion w4 s2", ExplainConfig { method: std::sync::Arc::new(Occlusion { window: 4, stride: 2 }), baseline: Baseline::Zero, ..base.clone() }),
+        ("rise N4000", ExplainConfig { method: std::sync::Arc::new(Rise::default()), baseline: Baseline::Zero, ..base.clone() }),
     ]
 }
 

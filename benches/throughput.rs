@@ -15,7 +15,7 @@ use std::time::Duration;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use criterion::{Criterion, Throughput};
-use pami::{Baseline, DeviceChoice, ExplainConfig, Explainer, Occlusion, Strategy, Zoo};
+use pami::{Baseline, DeviceChoice, ExplainConfig, Explainer, Occlusion, Zoo};
 
 fn main() {
     let choice = match std::env::var("PAMI_BENCH_DEVICE").as_deref() {
@@ -33,7 +33,7 @@ fn main() {
             Zoo::EfficientnetLite0 => vec![coffee.clone(); count],
         };
         let config = ExplainConfig {
-            strategy: Strategy::Occlusion(Occlusion { window: side, stride: side }),
+            method: std::sync::Arc::new(Occlusion { window: side, stride: side }),
             baseline: Baseline::Zero,
             batch: runtime.batch_for(&explainer.model),
             ..ExplainConfig::default()

@@ -13,7 +13,7 @@ use burn::module::{Module, Param};
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::tensor::{Device, Tensor, TensorData};
 use pami::device::{WgpuSetup, burn_wgpu as wgpu};
-use pami::{ExplainConfig, Explainer, Model, Normalisation, Strategy, Targets, WindowGrid};
+use pami::{ExplainConfig, Explainer, Model, Normalisation, Targets, WindowGrid};
 
 /// The model's input side.
 pub const SIZE: usize = 96;
@@ -130,7 +130,7 @@ pub fn run(setup: WgpuSetup) -> Result<Outcome, pami::Error> {
     // The application's image, put on its device by the application.
     let image = Tensor::<1>::from_data(TensorData::new(scene(), [3 * SIZE * SIZE]), &device).reshape([1, 3, SIZE, SIZE]);
     let config = ExplainConfig {
-        strategy: Strategy::Window(vec![WindowGrid { radius: 12, stride: 4, ..WindowGrid::default() }]),
+        method: std::sync::Arc::new(pami::Window::new(vec![WindowGrid { radius: 12, stride: 4, ..WindowGrid::default() }])),
         targets: Targets::Classes(vec![0]),
         ..ExplainConfig::default()
     };

@@ -5,7 +5,7 @@ use serde::Serialize;
 use crate::Error;
 
 /// How the blur treats pixels outside the image.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Padding {
     /// Outside pixels are 0 (what a convolution with zero padding does).

@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::Error;
 
 /// What the user asked for (`--device`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum DeviceChoice {
     /// A real GPU if there is one, else the CPU.
     #[default]
@@ -18,6 +18,18 @@ pub enum DeviceChoice {
     Wgpu,
     /// Burn's CPU backend.
     Cpu,
+}
+
+impl std::str::FromStr for DeviceChoice {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "auto" => Ok(DeviceChoice::Auto),
+            "wgpu" => Ok(DeviceChoice::Wgpu),
+            "cpu" => Ok(DeviceChoice::Cpu),
+            other => Err(format!("unknown device `{other}`: use auto, wgpu or cpu")),
+        }
+    }
 }
 
 /// The device a run uses and why.
@@ -40,7 +52,8 @@ pub struct Runtime {
 pub const MAX_AUTO_BATCH: usize = 64;
 
 /// Composites per pass on the CPU: flex gains nothing from larger batches
-/// on these machines (DESIGN §7: batch 32 is slower per image than 16).
+/// on these machines (batch 64 is about 50% slower per image than 16: the
+/// README, `pami explain`).
 pub const CPU_BATCH: usize = 16;
 
 impl Runtime {

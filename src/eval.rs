@@ -6,38 +6,12 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::metrics::{CurveConfig, Curves, MapToScore, pointing_game};
+use crate::io::is_image;
+use crate::run::Annotation;
 use crate::{Error, ExplainConfig, Explainer, Model, Targets, io};
-
-/// One entry of a boxes file: `{"classes": [ids], "box": [x0, y0, x1, y1]}`
-/// or `"boxes": [[…], …]`, inclusive pixel coordinates of the original image.
-#[derive(Clone, Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct Annotation {
-    /// The acceptable classes; the one the model ranks highest is explained.
-    pub classes: Vec<usize>,
-    #[serde(default, rename = "box", skip_serializing_if = "Option::is_none")]
-    pub single: Option<[f32; 4]>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub boxes: Vec<[f32; 4]>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
-}
-
-impl Annotation {
-    pub fn all_boxes(&self) -> Vec<[f32; 4]> {
-        self.single.iter().copied().chain(self.boxes.iter().copied()).collect()
-    }
-}
-
-const IMAGE_EXTENSIONS: [&str; 3] = ["png", "jpg", "jpeg"];
-
-/// Whether `path` names a PNG or JPEG file (extension in any case).
-pub fn is_image(path: &Path) -> bool {
-    path.extension().and_then(|e| e.to_str()).is_some_and(|e| IMAGE_EXTENSIONS.iter().any(|x| e.eq_ignore_ascii_case(x)))
-}
 
 /// The images of `dir` that `boxes` annotates, in name order, checked
 /// against the file: every entry names an image of the folder, has classes
@@ -61,10 +35,14 @@ pub fn annotated_images(dir: &Path, boxes: &Path, classes: usize) -> Result<(Vec
         let Some(path) = files.iter().find(|p| p.file_name().and_then(|f| f.to_str()) == Some(name.as_str())) else {
             return Err(bad(format!("`{name}` matches no image in {}", dir.display())));
         };
-        if annotation.classes.is_empty() {
+        if annotation.image.is_some() {
+            return Err(bad(format!("`{name}`: unknown field `image` (the key names the image)")));
+        }
+        let listed = annotation.targets.as_deref().unwrap_or_default();
+        if listed.is_empty() {
             return Err(bad(format!("`{name}` lists no class")));
         }
-        if let Some(c) = annotation.classes.iter().find(|&&c| c >= classes) {
+        if let Some(c) = listed.iter().find(|&&c| c >= classes) {
             return Err(bad(format!("`{name}`: class {c} is not below the model's {classes} classes")));
         }
         let all = annotation.all_boxes();
@@ -153,7 +131,7 @@ pub fn evaluate_image<M: Model>(explainer: &Explainer<M>, path: &Path, annotatio
     let mut chosen = None;
     for (name, method) in &config.methods {
         let mut method = method.clone();
-        method.targets = Targets::Classes(annotation.classes.clone());
+        method.targets = Targets::Classes(annotation.targets.clone().unwrap_or_default());
         let start = Instant::now();
         let e = explainer.explain(&image, &method)?;
         let seconds = start.elapsed().as_secs_f64();

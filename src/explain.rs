@@ -1,106 +1,21 @@
-//! partition → compose → infer → aggregate, on one device, with a single
-//! upload of the image and a single download of the results.
+//! The explanation shell, the same for every method: resize and upload the
+//! images once, predict on the whole images, resolve the targets, build the
+//! baselines, hand the views to the method (`crate::method`), resize the maps
+//! to each image and download everything once, with the report and its
+//! stage timings.
 
-use std::time::Instant;
+use std::sync::Arc;
 
 use burn::tensor::{
     Device, Int, Tensor, TensorData,
-    activation::softmax,
     module::interpolate,
     ops::{InterpolateMode, InterpolateOptions},
 };
 use image::RgbImage;
 use serde::Serialize;
 
-use crate::partition::{PartKind, Parts, occlusion::Occlusion, rise::Rise, window::WindowGrid};
+use crate::method::{Baseline, Context, Method, Run, Score, Timings, Views, index_tensor, window::Window};
 use crate::{Blur, Error, Model, ops};
-
-/// How a part is scored.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum Score {
-    /// `softmax(f(x))[k]`, as in the paper.
-    #[default]
-    Probability,
-    /// The raw logit `f(x)[k]`.
-    Logit,
-}
-
-/// What replaces the pixels outside the kept part.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Baseline {
-    Blur(Blur),
-    Black,
-    White,
-    /// The image's per-channel mean.
-    Mean,
-    /// Zero in the model's normalised input (the normalisation mean):
-    /// Captum's default occlusion baseline and RISE's masking.
-    Zero,
-}
-
-/// How the input is partitioned and the scores aggregated.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Strategy {
-    /// PAMI Strategy I: sliding windows; several grids (one shape) are one
-    /// multi-scale set of windows, aggregated together.
-    Window(Vec<WindowGrid>),
-    /// PAMI Strategy II: the segments of the paper's twenty pre-segmentations
-    /// (Table 3, `segment::paper`) of the model-size image, one map per
-    /// segmentation, averaged.
-    Segments(SegmentsConfig),
-    /// Occlusion (Captum's semantics): the score drop when a window is replaced by the baseline.
-    Occlusion(Occlusion),
-    /// RISE: score-weighted random soft masks.
-    Rise(Rise),
-}
-
-impl Strategy {
-    /// The method's name in reports.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Strategy::Window(_) => "pami-window",
-            Strategy::Segments(_) => "pami-segments",
-            Strategy::Occlusion(_) => "occlusion",
-            Strategy::Rise(_) => "rise",
-        }
-    }
-}
-
-/// Options of PAMI Strategy II.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct SegmentsConfig {
-    /// Segment the colour-mapped first-run map and explain again with those
-    /// segments (masks still cut the original image).
-    pub second_run: bool,
-    pub shifts: Shifts,
-}
-
-/// Cyclic shifts of the image, each explained and shifted back, the maps averaged.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum Shifts {
-    /// The image as it is (the paper).
-    #[default]
-    None,
-    /// The public reference code's 13: none, and ±24, ±30, ±36 px along each axis.
-    Reference,
-}
-
-impl Shifts {
-    /// `(dx, dy)` of each shift.
-    pub fn offsets(self) -> Vec<(i32, i32)> {
-        let mut out = vec![(0, 0)];
-        if self == Shifts::Reference {
-            for d in [24, 30, 36] {
-                out.extend([(d, 0), (-d, 0), (0, d), (0, -d)]);
-            }
-        }
-        out
-    }
-}
 
 /// Which classes get a map.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -112,9 +27,12 @@ pub enum Targets {
     Classes(Vec<usize>),
 }
 
-#[derive(Clone, Debug, Serialize)]
+/// What to explain and how; the method decides the rest.
+#[derive(Clone, Debug)]
 pub struct ExplainConfig {
-    pub strategy: Strategy,
+    pub method: Arc<dyn Method>,
+    /// What replaces removed pixels (front ends default to the method's
+    /// [`Method::default_baseline`]).
     pub baseline: Baseline,
     pub targets: Targets,
     pub score: Score,
@@ -128,7 +46,7 @@ impl Default for ExplainConfig {
     /// The paper's settings: circles of radius 40 at stride 6, blurred baseline, softmax score.
     fn default() -> Self {
         ExplainConfig {
-            strategy: Strategy::Window(vec![WindowGrid::default()]),
+            method: Arc::new(Window::default()),
             baseline: Baseline::Blur(Blur::paper()),
             targets: Targets::TopK(1),
             score: Score::Probability,
@@ -138,27 +56,36 @@ impl Default for ExplainConfig {
     }
 }
 
+impl ExplainConfig {
+    /// `self` with another method.
+    pub fn with_method(self, method: impl Method + 'static) -> Self {
+        ExplainConfig { method: Arc::new(method), ..self }
+    }
+}
+
+/// The report's form: the method as `strategy: {name: options}`.
+impl Serialize for ExplainConfig {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut strategy = serde_json::Map::new();
+        strategy.insert(self.method.entry().strategy.into(), self.method.options());
+        let mut out = s.serialize_struct("ExplainConfig", 6)?;
+        out.serialize_field("strategy", &strategy)?;
+        out.serialize_field("baseline", &self.baseline)?;
+        out.serialize_field("targets", &self.targets)?;
+        out.serialize_field("score", &self.score)?;
+        out.serialize_field("batch", &self.batch)?;
+        out.serialize_field("top", &self.top)?;
+        out.end()
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Prediction {
     pub class: usize,
     pub name: String,
     /// Softmax probability on the whole image.
     pub probability: f32,
-}
-
-/// Wall-clock seconds per stage; the device is synchronised at each stage's end.
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct Timings {
-    pub upload: f64,
-    /// Segmentation (Strategy II) and parts tables.
-    pub partition: f64,
-    pub predict: f64,
-    pub baseline: f64,
-    pub compose: f64,
-    pub model: f64,
-    pub aggregate: f64,
-    pub download: f64,
-    pub total: f64,
 }
 
 /// Maps for several targets from one set of forward passes.
@@ -239,13 +166,6 @@ pub fn to_chw(image: &RgbImage) -> Vec<f32> {
     chw
 }
 
-fn lap(clock: &mut Instant, device: &Device, slot: &mut f64) -> Result<(), Error> {
-    device.sync().map_err(|e| Error::Device(e.to_string()))?;
-    *slot += clock.elapsed().as_secs_f64();
-    *clock = Instant::now();
-    Ok(())
-}
-
 fn floats<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>, Error> {
     t.into_data().try_into_vec::<f32>().map_err(|e| Error::Device(format!("{e:?}")))
 }
@@ -253,60 +173,6 @@ fn floats<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>, Error> {
 fn ints<const D: usize>(t: Tensor<D, Int>) -> Result<Vec<usize>, Error> {
     let data = t.into_data().convert::<i64>();
     Ok(data.try_into_vec::<i64>().map_err(|e| Error::Device(format!("{e:?}")))?.into_iter().map(|i| i as usize).collect())
-}
-
-fn index_tensor(ids: &[usize], device: &Device) -> Tensor<1, Int> {
-    let ids: Vec<i32> = ids.iter().map(|&i| i as i32).collect();
-    let n = ids.len();
-    Tensor::from_data(TensorData::new(ids, [n]), device)
-}
-
-/// Model inputs `[V, 3, H, W]` with their baselines and the classes `[V, T]`
-/// each is scored for. A view is an image, a shifted image, or an image
-/// paired with one target (second run).
-pub(crate) struct Views {
-    pub(crate) images: Tensor<4>,
-    pub(crate) baseline: Tensor<4>,
-    pub(crate) targets: Tensor<2, Int>,
-}
-
-impl Views {
-    pub(crate) fn select(&self, ids: &[usize]) -> Views {
-        let ids = index_tensor(ids, &self.images.device());
-        Views {
-            images: self.images.clone().select(0, ids.clone()),
-            baseline: self.baseline.clone().select(0, ids.clone()),
-            targets: self.targets.clone().select(0, ids),
-        }
-    }
-}
-
-/// The stopwatch and counters of one call.
-pub(crate) struct Run {
-    timings: Timings,
-    clock: Instant,
-    passes: usize,
-}
-
-impl Run {
-    pub(crate) fn start() -> Run {
-        Run { timings: Timings::default(), clock: Instant::now(), passes: 0 }
-    }
-}
-
-/// Jet colour map of each map `[N, H, W]` after min–max scaling: RGB `[N, 3, H, W]` in 0..255.
-fn jet(maps: Tensor<3>) -> Tensor<4> {
-    let [n, h, w] = maps.dims();
-    let flat = maps.reshape([n, h * w]);
-    let low = flat.clone().min_dim(1);
-    let range = flat.clone().max_dim(1) - low.clone();
-    let v = (flat - low) / range.clamp_min(1e-12);
-    let channel = |offset: f32| {
-        let rising = v.clone() * 4.0 - (1.5 - offset);
-        let falling = v.clone() * -4.0 + (4.5 - offset);
-        rising.min_pair(falling).clamp(0.0, 1.0) * 255.0
-    };
-    Tensor::stack::<3>(vec![channel(0.0), channel(1.0), channel(2.0)], 1).reshape([n, 3, h, w])
 }
 
 impl<M: Model> Explainer<M> {
@@ -356,25 +222,7 @@ impl<M: Model> Explainer<M> {
         if let Baseline::Blur(b) = config.baseline {
             b.validated()?;
         }
-        let [h, w] = self.model.input_size();
-        match &config.strategy {
-            Strategy::Window(grids) => {
-                let Some(first) = grids.first() else {
-                    return Err(Error::InvalidParameter("no window grid given".into()));
-                };
-                for grid in grids {
-                    if grid.shape != first.shape {
-                        return Err(Error::InvalidParameter("multi-scale windows must share one shape".into()));
-                    }
-                    grid.rows(w, h)?;
-                }
-            }
-            Strategy::Occlusion(o) => {
-                o.rows(w, h)?;
-            }
-            Strategy::Rise(r) => r.validated(w, h)?,
-            Strategy::Segments(_) => {}
-        }
+        config.method.validate(self.model.input_size())?;
         Ok(())
     }
 
@@ -389,10 +237,9 @@ impl<M: Model> Explainer<M> {
         self.check(images, config)?;
         let device = &self.device;
         let mut run = Run::start();
-        let start = run.clock;
 
         let x = self.upload(images)?;
-        lap(&mut run.clock, device, &mut run.timings.upload)?;
+        run.lap(device, "upload")?;
         let on_device = self.pipeline(x, config, &mut run)?;
         let DeviceExplanation { maps, targets: target_ids, target_probabilities: target_p, top_probabilities: top_p, top_classes: top_i, parts, .. } =
             on_device;
@@ -407,7 +254,7 @@ impl<M: Model> Explainer<M> {
                 interpolate(map, options).reshape([targets, size[0], size[1]])
             })
             .collect();
-        lap(&mut run.clock, device, &mut run.timings.aggregate)?;
+        run.lap(device, "resize")?;
 
         // The one download: maps, scores and class ids.
         let top = top_i.dims()[1];
@@ -417,8 +264,8 @@ impl<M: Model> Explainer<M> {
         let target_p = floats(target_p)?;
         let top_i = ints(top_i)?;
         let target_i = ints(target_ids)?;
-        lap(&mut run.clock, device, &mut run.timings.download)?;
-        run.timings.total = start.elapsed().as_secs_f64();
+        run.lap(device, "download")?;
+        run.finish();
 
         let names = self.model.class_names();
         let prediction = |class: usize, probability: f32| Prediction { class, name: names[class].clone(), probability };
@@ -462,15 +309,14 @@ impl<M: Model> Explainer<M> {
         }
         self.validate(config)?;
         let mut run = Run::start();
-        let start = run.clock;
         let mut explanation = self.pipeline(x, config, &mut run)?;
-        explanation.timings.total = start.elapsed().as_secs_f64();
+        run.finish();
+        explanation.timings = run.timings;
         Ok(explanation)
     }
 
-    /// Prediction, baseline, partition, compose, model and aggregate of the uploaded model inputs `x`.
+    /// Prediction, baselines and the method's maps of the uploaded model inputs `x`.
     fn pipeline(&self, x: Tensor<4>, config: &ExplainConfig, run: &mut Run) -> Result<DeviceExplanation, Error> {
-        let [h, w] = self.model.input_size();
         let norm = self.model.normalisation();
         let classes = self.model.class_names().len();
         let device = &self.device;
@@ -479,7 +325,7 @@ impl<M: Model> Explainer<M> {
         // Prediction on the whole images; target ids stay on the device.
         let logits = self.model.forward(norm.apply(x.clone()));
         run.passes += 1;
-        let probs = softmax(logits.clone(), 1);
+        let probs = self.model.probabilities(logits.clone());
         let top = config.top.max(match config.targets {
             Targets::TopK(k) => k,
             Targets::Classes(_) => 0,
@@ -495,39 +341,21 @@ impl<M: Model> Explainer<M> {
             Score::Probability => target_p.clone(),
             Score::Logit => logits.gather(1, target_ids.clone()),
         };
-        lap(&mut run.clock, device, &mut run.timings.predict)?;
+        run.lap(device, "predict")?;
 
-        let views = Views { baseline: self.baseline(&x, config), images: x, targets: target_ids.clone() };
-        lap(&mut run.clock, device, &mut run.timings.baseline)?;
+        let views = Views { baseline: self.baseline(&x, config), images: x, targets: target_ids.clone(), scores: Some(whole_score) };
+        run.lap(device, "baseline")?;
 
-        let mut parts_per_image = vec![0; n];
-        let maps: Tensor<4> = match &config.strategy {
-            Strategy::Window(grids) => {
-                let mut rows = Vec::new();
-                for grid in grids {
-                    rows.extend(grid.rows(w, h)?);
-                }
-                let parts = Parts::windows(grids[0].shape, &rows, n, w, h, device);
-                self.aggregated(&views, &parts, config, false, None, run, &mut parts_per_image)?
-            }
-            Strategy::Occlusion(occlusion) => {
-                let parts = Parts::windows(PartKind::Rect, &occlusion.rows(w, h)?, n, w, h, device);
-                self.aggregated(&views, &parts, config, true, Some(&whole_score), run, &mut parts_per_image)?
-            }
-            Strategy::Rise(rise) => {
-                let parts = rise.parts(n, w, h, device)?;
-                self.aggregated(&views, &parts, config, false, None, run, &mut parts_per_image)? / rise.probability
-            }
-            Strategy::Segments(options) => self.segments(&views, options, config, run, &mut parts_per_image)?,
-        };
-        lap(&mut run.clock, device, &mut run.timings.aggregate)?;
+        let mut cx = Context { model: &self.model, device, score: config.score, batch: config.batch, run: &mut *run, parts: vec![0; n] };
+        let maps = config.method.attribute(&mut cx, &views)?;
+        let parts = cx.parts;
         Ok(DeviceExplanation {
             maps,
             targets: target_ids,
             target_probabilities: target_p,
             top_probabilities: top_p,
             top_classes: top_i,
-            parts: parts_per_image,
+            parts,
             forward_passes: run.passes,
             timings: run.timings.clone(),
         })
@@ -560,129 +388,5 @@ impl<M: Model> Explainer<M> {
                 Tensor::<1>::from_data(TensorData::new(mean.to_vec(), [3]), &x.device()).reshape([1, 3, 1, 1]).expand([n, c, h, w])
             }
         }
-    }
-
-    /// Scores every part of `parts` (composed over the views' baselines,
-    /// `invert`: keep all but the part) for its view's targets: `[P, T]`.
-    pub(crate) fn score(&self, views: &Views, parts: &Parts, config: &ExplainConfig, invert: bool, run: &mut Run) -> Result<Tensor<2>, Error> {
-        let device = &self.device;
-        let norm = self.model.normalisation();
-        let targets = views.targets.clone().select(0, parts.image_of_rows());
-        let t = targets.dims()[1];
-        // A batch is the z axis of the compose dispatch, which WebGPU caps at 65,535.
-        let batch = config.batch.min(crate::segment::MAX_BATCH);
-        let mut chunks = Vec::new();
-        for first in (0..parts.len()).step_by(batch) {
-            let count = batch.min(parts.len() - first);
-            let composed = ops::compose(&views.images, &views.baseline, parts, first, count, invert, &norm);
-            lap(&mut run.clock, device, &mut run.timings.compose)?;
-            let logits = self.model.forward(composed);
-            let scores = match config.score {
-                Score::Probability => softmax(logits, 1),
-                Score::Logit => logits,
-            };
-            chunks.push(scores.gather(1, targets.clone().slice([first..first + count, 0..t])));
-            run.passes += 1;
-            lap(&mut run.clock, device, &mut run.timings.model)?;
-        }
-        Ok(Tensor::cat(chunks, 0))
-    }
-
-    /// Scores and aggregates `parts` over `views`: maps `[V, T, H, W]`.
-    /// `drop_from`: occlusion's whole-view scores `[V, T]`; a part's
-    /// attribution is then the score drop.
-    #[allow(clippy::too_many_arguments)]
-    fn aggregated(
-        &self,
-        views: &Views,
-        parts: &Parts,
-        config: &ExplainConfig,
-        invert: bool,
-        drop_from: Option<&Tensor<2>>,
-        run: &mut Run,
-        parts_per_image: &mut [usize],
-    ) -> Result<Tensor<4>, Error> {
-        let mut scores = self.score(views, parts, config, invert, run)?;
-        if let Some(whole) = drop_from {
-            scores = whole.clone().select(0, parts.image_of_rows()) - scores;
-        }
-        let maps: Vec<Tensor<3>> = (0..parts.images.len()).map(|v| ops::aggregate(&scores, parts, v)).collect();
-        lap(&mut run.clock, &self.device, &mut run.timings.aggregate)?;
-        for (count, range) in parts_per_image.iter_mut().zip(&parts.images) {
-            *count += range.len();
-        }
-        Ok(Tensor::stack(maps, 0))
-    }
-
-    /// PAMI Strategy II over `views`, with its shifts and second run: `[N, T, H, W]`.
-    fn segments(
-        &self,
-        views: &Views,
-        options: &SegmentsConfig,
-        config: &ExplainConfig,
-        run: &mut Run,
-        parts_per_image: &mut [usize],
-    ) -> Result<Tensor<4>, Error> {
-        let shifts = options.shifts.offsets();
-        let maps = self.segment_maps(views, &views.images, &shifts, config, run, parts_per_image)?;
-        if !options.second_run {
-            return Ok(maps);
-        }
-        // One view per (image, target): the image, scored for that target only,
-        // cut by the segments of that target's colour-mapped first map.
-        let [n, t, h, w] = maps.dims();
-        let mut paired = views.select(&(0..n * t).map(|i| i / t).collect::<Vec<_>>());
-        paired.targets = views.targets.clone().reshape([n * t, 1]);
-        let colour = jet(maps.reshape([n * t, h, w]));
-        let mut counts = vec![0; n * t];
-        let second = self.segment_maps(&paired, &colour, &[(0, 0)], config, run, &mut counts)?;
-        for (i, c) in counts.iter().enumerate() {
-            parts_per_image[i / t] += c;
-        }
-        Ok(second.reshape([n, t, h, w]))
-    }
-
-    /// Strategy II maps `[V, T, H, W]` of `views`, cut by the paper's
-    /// segmentations of `source [V, 3, H, W]` rolled by each shift `(dx, dy)`
-    /// and rolled back: the model always sees the unshifted views; a shift
-    /// only moves where the segmenters start (a segment crossing the seam
-    /// becomes two pieces of one part).
-    fn segment_maps(
-        &self,
-        views: &Views,
-        source: &Tensor<4>,
-        shifts: &[(i32, i32)],
-        config: &ExplainConfig,
-        run: &mut Run,
-        counts: &mut [usize],
-    ) -> Result<Tensor<4>, Error> {
-        let v = source.dims()[0];
-        let preset = crate::segment::paper();
-        let k = preset.len();
-        let mut labels = Vec::with_capacity(shifts.len() * k);
-        let mut setting_counts = Vec::with_capacity(shifts.len() * k);
-        for &(dx, dy) in shifts {
-            let rolled = if (dx, dy) == (0, 0) { source.clone() } else { source.clone().roll(&[dy, dx], &[2, 3]) };
-            for seg in crate::segment::segment_all(&rolled, &preset)? {
-                let back = if (dx, dy) == (0, 0) { seg.labels } else { seg.labels.roll(&[-dy, -dx], &[1, 2]) };
-                labels.push(back);
-                setting_counts.push(seg.counts);
-            }
-        }
-        // Runs grouped by view: run v·R + r, r over shifts × settings.
-        let r = labels.len();
-        let mut runs = Vec::with_capacity(v * r);
-        let mut run_counts = Vec::with_capacity(v * r);
-        for view in 0..v {
-            for (i, c) in setting_counts.iter().enumerate() {
-                runs.push(i * v + view);
-                run_counts.push(c[view]);
-            }
-        }
-        let labels = Tensor::cat(labels, 0).select(0, index_tensor(&runs, &self.device));
-        let run_images: Vec<usize> = (0..v * r).map(|i| i / r).collect();
-        let parts = Parts::segments(labels, &run_counts, &run_images, v);
-        lap(&mut run.clock, &self.device, &mut run.timings.partition)?;
-        self.aggregated(views, &parts, config, false, None, run, counts)
     }
 }

@@ -123,3 +123,10 @@ pub fn write_png(path: &Path, image: &RgbImage) -> Result<(), Error> {
     let buf = png_bytes(image).map_err(|e| Error::Output { path: path.to_owned(), reason: e.to_string() })?;
     write_atomic(path, &buf)
 }
+
+const IMAGE_EXTENSIONS: [&str; 3] = ["png", "jpg", "jpeg"];
+
+/// Whether `path` names a PNG or JPEG file (extension in any case).
+pub fn is_image(path: &Path) -> bool {
+    path.extension().and_then(|e| e.to_str()).is_some_and(|e| IMAGE_EXTENSIONS.iter().any(|x| e.eq_ignore_ascii_case(x)))
+}

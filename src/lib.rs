@@ -21,19 +21,25 @@ mod error;
 pub mod explain;
 pub mod gpu;
 pub mod io;
+pub mod method;
 pub mod metrics;
 pub mod model;
 pub mod ops;
+pub mod options;
 pub mod partition;
 pub mod run;
 pub mod segment;
+pub mod serve;
 pub mod synthetic;
+pub mod zoo;
 
 pub use blur::{Blur, BlurShape, Padding};
 pub use device::{DeviceChoice, Runtime};
 pub use error::Error;
-pub use explain::{
-    Baseline, DeviceExplanation, ExplainConfig, Explainer, Explanation, Prediction, Score, SegmentsConfig, Shifts, Strategy, Targets, Timings,
+pub use explain::{DeviceExplanation, ExplainConfig, Explainer, Explanation, Prediction, Targets};
+pub use method::{
+    Baseline, Method, Score, Timings, ablation::Ablation, occlusion::Occlusion, rise::Rise, segments::Segments, segments::Shifts, window::Window, window::WindowGrid,
 };
-pub use model::{EfficientNetLite0, Model, Normalisation, Zoo};
-pub use partition::{PartKind, Parts, occlusion::Occlusion, rise::Rise, window::WindowGrid};
+pub use model::{EfficientNetLite0, Model, Normalisation};
+pub use partition::{PartKind, Parts};
+pub use zoo::Zoo;

@@ -6,9 +6,9 @@ use burn::tensor::{Int, Tensor, TensorData};
 use image::RgbImage;
 use serde::Serialize;
 
+use crate::method::{Context, Run, Views, perturbation};
 use crate::partition::Parts;
-use crate::explain::{Run, Views};
-use crate::{Blur, Error, ExplainConfig, Explainer, Model, Score, ops};
+use crate::{Blur, Error, Explainer, Model, Score, ops};
 
 /// Whether the map's maximum lies within `tolerance` pixels of one of the
 /// boxes `(x0, y0, x1, y1)` (inclusive pixel coordinates of the map). The
@@ -97,7 +97,7 @@ impl<M: Model> Explainer<M> {
         // One view per map: its image, its substrate and its class; rows grouped by view.
         let images: Vec<usize> = maps.iter().map(|m| m.image).collect();
         let classes: Vec<i32> = maps.iter().map(|m| m.class as i32).collect();
-        let mut views = Views { images: x, baseline: substrate, targets: Tensor::<2, Int>::zeros([n, 1], device) }.select(&images);
+        let mut views = Views { images: x, baseline: substrate, targets: Tensor::<2, Int>::zeros([n, 1], device), scores: None }.select(&images);
         views.targets = Tensor::from_data(TensorData::new(classes, [maps.len(), 1]), device);
         let values: Vec<f32> = maps.iter().flat_map(|m| m.map.iter().copied()).collect();
         let ranks = ops::rank(Tensor::from_data(TensorData::new(values, [maps.len(), h, w]), device));
@@ -106,11 +106,11 @@ impl<M: Model> Explainer<M> {
             (0..maps.len()).flat_map(|m| (0..=steps).map(move |s| [m, m, (s * config.step).min(plane)])).collect();
         let parts = Parts::ranks(ranks, &rows, maps.len());
         // The class probability of every composite, in the explanation's own batches.
-        let scoring = ExplainConfig { score: Score::Probability, batch: config.batch, ..ExplainConfig::default() };
         let mut run = Run::start();
+        let mut cx = Context { model: &self.model, device, score: Score::Probability, batch: config.batch, run: &mut run, parts: Vec::new() };
         let mut curves = Vec::with_capacity(2);
         for invert in [false, true] {
-            let scores = self.score(&views, &parts, &scoring, invert, &mut run)?;
+            let scores = perturbation::score(&mut cx, &views, &parts, invert)?;
             curves.push(scores.reshape([maps.len(), steps + 1]));
         }
         // Normalised trapezoid areas.

@@ -117,8 +117,3 @@ pub fn aggregate(scores: &Tensor<2>, parts: &Parts, image: usize) -> Tensor<3> {
 pub fn rank(maps: Tensor<3>) -> Tensor<3, Int> {
     Tensor::from_dispatch(Dispatch::rank(maps.into_dispatch()))
 }
-
-/// A one-element int tensor for kernel bindings a part kind does not use.
-pub(crate) fn placeholder<const D: usize>(device: &burn::tensor::Device) -> Tensor<D, Int> {
-    Tensor::<1, Int>::from_data(TensorData::new(vec![0i32], [1]), device).reshape([1; D])
-}

@@ -1,41 +1,110 @@
-//! `pami run`: explanations of a whole dataset, resumable and shardable.
+//! The dataset loop of `pami run` and `pami serve`: requests grouped by
+//! configuration into `Explainer::explain_batch` ([`Batcher`],
+//! [`explain_group`]), and for datasets ([`explain_dataset`]) decoding ahead
+//! on a thread, per-image outputs, `results.jsonl`/`failures.jsonl`, shards
+//! and resume.
 //!
 //! Every output of an image is written to a temporary file and renamed, and
 //! the image's JSON is written last: an image is finished exactly when its
 //! JSON exists, so a rerun skips it and a run killed at any moment loses
-//! nothing finished and leaves no partial file.
+//! nothing finished and leaves no partial file. Output names carry the model
+//! and the method ([`RunKey`]), so runs of two models or two methods can
+//! share a folder.
 
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
 
+use image::RgbImage;
 use serde::{Deserialize, Serialize};
 
-use crate::Error;
+use crate::{Error, ExplainConfig, Explainer, Explanation, Model, Targets, io};
 
-/// One image to explain: a manifest line, or a file of a folder.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+/// Groups waiting requests: the oldest first, with the later ones that share
+/// its configuration, at most `per_batch` images.
+#[derive(Clone, Copy, Debug)]
+pub struct Batcher {
+    pub per_batch: usize,
+}
+
+impl Batcher {
+    pub fn new(per_batch: usize) -> Self {
+        Batcher { per_batch: per_batch.max(1) }
+    }
+
+    /// Takes the next group from `pending` (in arrival order); the rest stay.
+    pub fn take<T, K: PartialEq>(&self, pending: &mut VecDeque<T>, key: impl Fn(&T) -> K) -> Vec<T> {
+        let Some(first) = pending.front() else { return Vec::new() };
+        let key_of_first = key(first);
+        let mut group = Vec::new();
+        let mut rest = VecDeque::with_capacity(pending.len());
+        for item in pending.drain(..) {
+            if group.len() < self.per_batch && key(&item) == key_of_first {
+                group.push(item);
+            } else {
+                rest.push_back(item);
+            }
+        }
+        *pending = rest;
+        group
+    }
+}
+
+/// Explains `images` together; if the group fails together, each image
+/// alone, so one bad image cannot sink the others. One result per image.
+pub fn explain_group<M: Model>(explainer: &Explainer<M>, images: &[RgbImage], config: &ExplainConfig) -> Vec<Result<Explanation, Error>> {
+    match explainer.explain_batch(images, config) {
+        Ok(explanations) => explanations.into_iter().map(Ok).collect(),
+        Err(_) if images.len() > 1 => images.iter().map(|i| explainer.explain(i, config)).collect(),
+        Err(e) => vec![Err(e)],
+    }
+}
+
+/// What is known of an image beyond its pixels: a line of `pami run`'s
+/// manifest (`{"image": "path", "targets": [ids], "box": [x0, y0, x1, y1]}`)
+/// or an entry of `pami eval`'s boxes file (`{"classes": [ids], "boxes":
+/// [[…], …]}`, keyed by file name). Boxes are inclusive pixel coordinates
+/// of the original image.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
-pub struct Job {
-    /// The image file.
-    pub image: PathBuf,
-    /// Class ids to explain instead of the run's `--top-k`.
+pub struct Annotation {
+    /// The image file (manifests).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<PathBuf>,
+    /// Class ids to explain (`pami eval`: the acceptable classes, of which
+    /// the one the model ranks highest is explained).
+    #[serde(default, alias = "classes", skip_serializing_if = "Option::is_none")]
     pub targets: Option<Vec<usize>>,
-    /// Boxes `(x0, y0, x1, y1)`, inclusive image pixels, around the object:
-    /// the run reports the pointing game for each map.
     #[serde(default, rename = "box", skip_serializing_if = "Option::is_none")]
     pub single_box: Option<[f32; 4]>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub boxes: Vec<[f32; 4]>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl Annotation {
+    /// `box` and `boxes` together.
+    pub fn all_boxes(&self) -> Vec<[f32; 4]> {
+        self.single_box.iter().copied().chain(self.boxes.iter().copied()).collect()
+    }
+}
+
+/// One image to explain: a manifest line, or a file of a folder.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Job {
+    /// The image file (resolved against the manifest's folder).
+    pub image: PathBuf,
+    pub annotation: Annotation,
     /// Output file stem: the path relative to the input folder (or as the
     /// manifest gives it) with separators replaced, so stems never collide.
-    #[serde(skip)]
     pub stem: String,
 }
 
 impl Job {
-    /// The job's boxes, `box` and `boxes` together.
-    pub fn all_boxes(&self) -> Vec<[f32; 4]> {
-        self.single_box.iter().copied().chain(self.boxes.iter().copied()).collect()
+    /// Class ids to explain instead of the run's `--top-k`.
+    pub fn targets(&self) -> Option<&Vec<usize>> {
+        self.annotation.targets.as_ref()
     }
 }
 
@@ -58,9 +127,9 @@ pub fn jobs(input: &Path) -> Result<Vec<Job>, Error> {
                 let path = entry.path();
                 if path.is_dir() {
                     stack.push(path);
-                } else if crate::eval::is_image(&path) {
+                } else if io::is_image(&path) {
                     let relative = path.strip_prefix(input).unwrap_or(&path).to_owned();
-                    jobs.push(Job { stem: stem_of(&relative), image: path, targets: None, single_box: None, boxes: Vec::new() });
+                    jobs.push(Job { stem: stem_of(&relative), image: path, annotation: Annotation::default() });
                 }
             }
         }
@@ -69,13 +138,14 @@ pub fn jobs(input: &Path) -> Result<Vec<Job>, Error> {
         let text = std::fs::read_to_string(input).map_err(|error| Error::Io { path: input.to_owned(), error })?;
         let base = input.parent().unwrap_or(Path::new("."));
         for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-            let job: Job = serde_json::from_str(line)
-                .map_err(|e| Error::InvalidParameter(format!("{}:{}: {e}", input.display(), n + 1)))?;
-            let image = if job.image.is_absolute() { job.image.clone() } else { base.join(&job.image) };
-            if job.targets.as_ref().is_some_and(|t| t.is_empty()) {
-                return Err(Error::InvalidParameter(format!("{}:{}: `targets` is empty", input.display(), n + 1)));
+            let bad = |m: String| Error::InvalidParameter(format!("{}:{}: {m}", input.display(), n + 1));
+            let annotation: Annotation = serde_json::from_str(line).map_err(|e| bad(e.to_string()))?;
+            let Some(given) = annotation.image.clone() else { return Err(bad("missing field `image`".into())) };
+            let image = if given.is_absolute() { given.clone() } else { base.join(&given) };
+            if annotation.targets.as_ref().is_some_and(|t| t.is_empty()) {
+                return Err(bad("`targets` is empty".into()));
             }
-            jobs.push(Job { stem: stem_of(&job.image), image, ..job });
+            jobs.push(Job { stem: stem_of(&given), image, annotation });
         }
     }
     if jobs.is_empty() {
@@ -116,7 +186,209 @@ impl Shard {
     }
 }
 
-/// The file whose existence marks `job` finished.
-pub fn done_marker(out: &Path, job: &Job) -> PathBuf {
-    out.join(format!("{}.json", job.stem))
+/// What a run's outputs are named after besides the image: the model and
+/// the method (`coffee.efficientnet-lite0.pami-window.json`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunKey {
+    pub model: String,
+    pub method: String,
+}
+
+impl RunKey {
+    /// `<stem>.<model>.<method>`: the prefix of every output of `job`.
+    pub fn prefix(&self, job: &Job) -> String {
+        format!("{}.{}.{}", job.stem, self.model, self.method)
+    }
+
+    /// The file whose existence marks `job` finished.
+    pub fn done_marker(&self, out: &Path, job: &Job) -> PathBuf {
+        out.join(format!("{}.json", self.prefix(job)))
+    }
+}
+
+/// How [`explain_dataset`] runs.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    pub out: PathBuf,
+    pub key: RunKey,
+    /// Images whose parts share model batches.
+    pub images_per_batch: usize,
+    /// Also write an overlay PNG per target.
+    pub png: bool,
+    /// Pointing-game tolerance in image pixels, for jobs with boxes.
+    pub tolerance: f32,
+}
+
+/// What a dataset run did.
+#[derive(Clone, Debug, Default)]
+pub struct RunSummary {
+    /// Jobs finished, this run or before.
+    pub done: usize,
+    /// This run's failures: the image and why.
+    pub failures: Vec<(PathBuf, String)>,
+}
+
+/// Explains every job not yet finished in `options.out` with `config` (a
+/// job's own targets replace the config's), `per_batch` images at a time,
+/// decoding ahead on a thread. `progress` is called after each image.
+/// Rewrites `results.jsonl` (every finished image of the jobs, any model or
+/// method, in name order, then this run's failures) and `failures.jsonl`.
+pub fn explain_dataset<M: Model>(
+    explainer: &Explainer<M>,
+    jobs: &[Job],
+    config: &ExplainConfig,
+    options: &RunOptions,
+    mut progress: impl FnMut(&Job, Option<&str>),
+) -> Result<RunSummary, Error> {
+    let out = &options.out;
+    std::fs::create_dir_all(out).map_err(|error| Error::Io { path: out.clone(), error })?;
+    // A run killed while writing leaves only temporary files (final names are renamed into place).
+    if let Ok(entries) = std::fs::read_dir(out) {
+        for entry in entries.flatten() {
+            if entry.file_name().to_string_lossy().contains(".tmp") {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+    let todo: Vec<Job> = jobs.iter().filter(|j| !options.key.done_marker(out, j).exists()).cloned().collect();
+    let classes = explainer.model.class_names().len();
+    for job in &todo {
+        if let Some(bad) = job.targets().into_iter().flatten().find(|&&c| c >= classes) {
+            return Err(Error::InvalidParameter(format!(
+                "{}: target class {bad} is not below the model's {classes} classes",
+                job.image.display()
+            )));
+        }
+    }
+    let batcher = Batcher::new(options.images_per_batch);
+    // Decoding on a CPU thread overlaps the device's work; the bounded channel bounds memory.
+    let (sender, receiver) = mpsc::sync_channel(2 * batcher.per_batch);
+    let decoder = std::thread::spawn({
+        let todo = todo.clone();
+        move || {
+            for job in todo {
+                let image = io::load_image(&job.image);
+                if sender.send((job, image)).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    let mut failures: Vec<(PathBuf, String)> = Vec::new();
+    let mut pending: VecDeque<(Job, RgbImage)> = VecDeque::new();
+    let mut received = receiver.into_iter();
+    let mut open = true;
+    while open || !pending.is_empty() {
+        // Decoded images until a batch's worth waits (or the jobs end).
+        while open && pending.len() < batcher.per_batch {
+            match received.next() {
+                Some((job, Ok(image))) => pending.push_back((job, image)),
+                Some((job, Err(e))) => {
+                    progress(&job, Some(&e.to_string()));
+                    failures.push((job.image.clone(), e.to_string()));
+                }
+                None => open = false,
+            }
+        }
+        // A group: images that share their targets (manifests may set them per image).
+        let group = batcher.take(&mut pending, |(job, _)| job.annotation.targets.clone());
+        if group.is_empty() {
+            continue;
+        }
+        let mut group_config = config.clone();
+        if let Some(targets) = group[0].0.targets() {
+            group_config.targets = Targets::Classes(targets.clone());
+        }
+        let images: Vec<RgbImage> = group.iter().map(|(_, i)| i.clone()).collect();
+        for ((job, image), result) in group.iter().zip(explain_group(explainer, &images, &group_config)) {
+            match result.and_then(|e| write_job(options, job, image, &e)) {
+                Ok(()) => progress(job, None),
+                Err(e) => {
+                    progress(job, Some(&e.to_string()));
+                    failures.push((job.image.clone(), e.to_string()));
+                }
+            }
+        }
+    }
+    decoder.join().map_err(|_| Error::Device("the decoding thread panicked".into()))?;
+    Ok(RunSummary { done: write_results(jobs, &failures, out)?, failures })
+}
+
+/// `results.jsonl`: every finished output of `jobs` in `out` (any model and
+/// method), in name order, then `failures` as `{"image", "error"}`;
+/// `failures.jsonl` has those alone. Returns the finished count.
+fn write_results(jobs: &[Job], failures: &[(PathBuf, String)], out: &Path) -> Result<usize, Error> {
+    let mut lines = String::new();
+    let mut done = 0;
+    let mut names: Vec<PathBuf> = std::fs::read_dir(out)
+        .map_err(|error| Error::Io { path: out.to_owned(), error })?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    names.sort();
+    for job in jobs {
+        let prefix = format!("{}.", job.stem);
+        for path in &names {
+            let name = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+            let Some(rest) = name.strip_prefix(&prefix) else { continue };
+            // `<stem>.<model>.<method>.json`: exactly two more dots.
+            if rest.matches('.').count() != 2 {
+                continue;
+            }
+            if let Ok(text) = std::fs::read_to_string(path) {
+                lines += text.trim();
+                lines.push('\n');
+                done += 1;
+            }
+        }
+    }
+    let mut failed = String::new();
+    for (image, reason) in failures {
+        failed += &serde_json::json!({ "image": image, "error": reason }).to_string();
+        failed.push('\n');
+    }
+    lines += &failed;
+    io::write_atomic(&out.join("results.jsonl"), lines.as_bytes())?;
+    io::write_atomic(&out.join("failures.jsonl"), failed.as_bytes())?;
+    Ok(done)
+}
+
+/// Writes one explained image's outputs, its JSON last (the mark of a finished image).
+fn write_job(options: &RunOptions, job: &Job, image: &RgbImage, e: &Explanation) -> Result<(), Error> {
+    let out = &options.out;
+    let prefix = options.key.prefix(job);
+    let mut maps = Vec::new();
+    for (t, target) in e.targets.iter().enumerate() {
+        let name = format!("{prefix}.class{}.npy", target.class);
+        io::write_npy(&out.join(&name), e.map(t), &e.map_size)?;
+        if options.png {
+            io::write_png(&out.join(format!("{prefix}.class{}.png", target.class)), &io::overlay(image, e.map_full(t)))?;
+        }
+        maps.push(name);
+    }
+    let boxes = job.annotation.all_boxes();
+    let mut json = serde_json::json!({
+        "image": job.image,
+        "model": options.key.model,
+        "method": options.key.method,
+        "targets": e.targets,
+        "predictions": e.predictions,
+        "maps": maps,
+        "map_size": e.map_size,
+        "image_size": e.image_size,
+        "parts": e.parts,
+        "forward_passes": e.forward_passes,
+        "timings": e.timings,
+    });
+    if !boxes.is_empty() {
+        // Zhang et al.'s pointing game on the map at the image's size, one hit per target.
+        let hits: Vec<bool> = (0..e.targets.len())
+            .map(|t| crate::metrics::pointing_game(e.map_full(t), e.image_size[1], &boxes, options.tolerance))
+            .collect();
+        json["boxes"] = serde_json::json!(boxes);
+        json["pointing_game"] = serde_json::json!({ "hits": hits, "tolerance": options.tolerance });
+    }
+    let text = serde_json::to_string(&json).map_err(|e| Error::Output { path: out.clone(), reason: e.to_string() })?;
+    io::write_atomic(&options.key.done_marker(out, job), text.as_bytes())
 }

@@ -1,4 +1,4 @@
-//! `pami serve` (part of the `pami` binary): explanations over HTTP.
+//! `pami serve`: explanations over HTTP.
 //!
 //! Handlers decode images on tokio's blocking threads and put them in one
 //! queue; a single worker thread owns the model and the device and takes
@@ -23,56 +23,87 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine;
-use clap::{Args, Parser};
 use image::RgbImage;
-use pami::{ExplainConfig, Explainer, Explanation, Model, Zoo, io};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
-use crate::{MethodArgs, StrategyArg, config, targets};
+use crate::method::registry::Values;
+use crate::options;
+use crate::model::targets;
+use crate::run::{Batcher, explain_group};
+use crate::{Error, ExplainConfig, Explainer, Explanation, Model, io};
 
-#[derive(Args)]
-pub struct ServeArgs {
+/// How the server runs (`pami serve`'s flags).
+#[derive(Clone, Debug)]
+pub struct ServeOptions {
     /// Address to listen on (port 0: any free port; the chosen one is printed).
-    #[arg(long, default_value = "127.0.0.1:8080")]
-    addr: String,
-    #[arg(long, value_enum, default_value = "efficientnet-lite0")]
-    model: Zoo,
-    #[arg(long, value_enum, default_value = "auto")]
-    device: pami::DeviceChoice,
+    pub addr: String,
     /// Images of different requests (same method and options) that share model batches.
-    #[arg(long, default_value_t = 4)]
-    images_per_batch: usize,
+    pub images_per_batch: usize,
     /// Requests waiting for the device beyond which new ones get 503.
-    #[arg(long, default_value_t = 64)]
-    queue: usize,
+    pub queue: usize,
     /// Largest request body in bytes (413 beyond).
-    #[arg(long, default_value_t = 32 << 20)]
-    max_body: usize,
-    /// Seconds from a request's arrival to its answer (504 beyond).
-    #[arg(long, default_value_t = 120.0)]
-    timeout: f64,
+    pub max_body: usize,
+    /// From a request's arrival to its answer (504 beyond).
+    pub timeout: Duration,
 }
 
-/// A request's method options: the CLI's own flags, given as query parameters
-/// (`?strategy=occlusion&window=56&stride=56&top_k=2&target=967`).
-#[derive(Parser)]
-#[command(no_binary_name = true, disable_help_flag = true)]
-struct QueryArgs {
-    #[arg(long, value_enum, default_value = "window")]
-    strategy: StrategyArg,
-    /// Class ids or exact names; repeat for several.
-    #[arg(long = "target", conflicts_with = "top_k")]
-    targets: Vec<String>,
-    #[arg(long)]
-    top_k: Option<usize>,
-    #[command(flatten)]
-    method: MethodArgs,
+/// A request's options: the command line's method options as query
+/// parameters (`?strategy=occlusion&window=56&stride=56&top_k=2&target=967`),
+/// plus how the maps come back.
+#[derive(Clone, Debug, PartialEq)]
+pub struct QueryOptions {
+    pub strategy: String,
+    /// Class ids or exact names.
+    pub targets: Vec<String>,
+    pub top_k: Option<usize>,
+    /// The method's and the common options, as the command line collects them.
+    pub options: Values,
+    pub format: Format,
+    /// Maps at the model's input size instead of the image's.
+    pub model_size: bool,
+}
+
+/// Reads the query's pairs: `strategy`, `target` (repeatable), `top_k`,
+/// `format`, `size` and every method option; an unknown name is an error.
+pub fn parse_query(pairs: &[(String, String)]) -> Result<QueryOptions, String> {
+    let mut query =
+        QueryOptions { strategy: "window".into(), targets: Vec::new(), top_k: None, options: Values::default(), format: Format::F32, model_size: false };
+    for (key, value) in pairs {
+        match key.replace('-', "_").as_str() {
+            "strategy" => query.strategy = value.clone(),
+            "target" => query.targets.push(value.clone()),
+            "top_k" => query.top_k = Some(value.trim().parse().map_err(|_| format!("top_k `{value}` is not a count"))?),
+            "format" => {
+                query.format = match value.as_str() {
+                    "f32" => Format::F32,
+                    "png" => Format::Png,
+                    "none" => Format::None,
+                    other => return Err(format!("format `{other}`: use f32, png or none")),
+                }
+            }
+            "size" => {
+                query.model_size = match value.as_str() {
+                    "image" => false,
+                    "model" => true,
+                    other => return Err(format!("size `{other}`: use image or model")),
+                }
+            }
+            _ => query.options.push(key, value.clone()),
+        }
+    }
+    if let Some(name) = options::unknown(&query.options).first() {
+        return Err(format!("unknown parameter `{name}`"));
+    }
+    if !query.targets.is_empty() && query.top_k.is_some() {
+        return Err("`target` cannot be used with `top_k`: give one".into());
+    }
+    Ok(query)
 }
 
 /// How a map comes back.
-#[derive(Clone, Copy, PartialEq)]
-enum Format {
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
     /// Little-endian f32, row-major, base64.
     F32,
     /// The map over the image (inferno colours), PNG, base64.
@@ -130,47 +161,16 @@ struct Shared {
     info: Value,
 }
 
-/// Parses the query into the explanation config, the map format and the map size.
-fn parse_query(pairs: &[(String, String)], class_names: &[String], batch: usize) -> Result<(ExplainConfig, Format, bool), Failure> {
-    let mut argv = Vec::new();
-    let (mut format, mut model_size) = (Format::F32, false);
-    for (key, value) in pairs {
-        match key.as_str() {
-            "format" => {
-                format = match value.as_str() {
-                    "f32" => Format::F32,
-                    "png" => Format::Png,
-                    "none" => Format::None,
-                    other => return Err(unprocessable(format!("format `{other}`: use f32, png or none"))),
-                }
-            }
-            "size" => {
-                model_size = match value.as_str() {
-                    "image" => false,
-                    "model" => true,
-                    other => return Err(unprocessable(format!("size `{other}`: use image or model"))),
-                }
-            }
-            _ => {
-                argv.push(format!("--{}", key.replace('_', "-")));
-                if !(key == "second_run" && (value.is_empty() || value == "true")) {
-                    argv.push(value.clone());
-                }
-            }
-        }
-    }
-    let args = QueryArgs::try_parse_from(&argv).map_err(|e| {
-        let text = e.to_string();
-        unprocessable(text.lines().next().unwrap_or("bad parameters").trim_start_matches("error: ").to_owned())
-    })?;
-    let targets = targets(&args.targets, args.top_k, class_names).map_err(unprocessable)?;
-    let mut config = config(args.strategy, &args.method, targets).map_err(|e| unprocessable(format!("{e:#}")))?;
-    config.batch = args.method.batch.unwrap_or(batch);
-    Ok((config, format, model_size))
+/// The request's configuration, the map format and the map size.
+fn configure(pairs: &[(String, String)], class_names: &[String], batch: usize) -> Result<(ExplainConfig, Format, bool), Failure> {
+    let query = parse_query(pairs).map_err(unprocessable)?;
+    let targets = targets(&query.targets, query.top_k, class_names).map_err(unprocessable)?;
+    let config = options::config(&query.strategy, &query.options, targets, batch).map_err(unprocessable)?;
+    Ok((config, query.format, query.model_size))
 }
 
 /// The worker: takes waiting jobs, groups those of one configuration, explains each group.
-fn work(explainer: Explainer<Box<dyn Model>>, jobs: mpsc::Receiver<Job>, shared: Arc<Shared>, per_batch: usize) {
+fn work<M: Model>(explainer: Explainer<M>, jobs: mpsc::Receiver<Job>, shared: Arc<Shared>, batcher: Batcher) {
     let mut pending: VecDeque<Job> = VecDeque::new();
     loop {
         if pending.is_empty() {
@@ -181,17 +181,7 @@ fn work(explainer: Explainer<Box<dyn Model>>, jobs: mpsc::Receiver<Job>, shared:
         }
         pending.extend(jobs.try_iter());
         // The oldest job's configuration goes first, with the next waiting jobs that share it.
-        let key = pending[0].key.clone();
-        let mut group = Vec::new();
-        let mut rest = VecDeque::new();
-        for job in pending.drain(..) {
-            if job.key == key && group.len() < per_batch {
-                group.push(job);
-            } else {
-                rest.push_back(job);
-            }
-        }
-        pending = rest;
+        let group = batcher.take(&mut pending, |job| job.key.clone());
         shared.waiting.fetch_sub(group.len(), Ordering::SeqCst);
         let now = Instant::now();
         let (live, expired): (Vec<Job>, Vec<Job>) = group.into_iter().partition(|j| j.deadline > now && !j.reply.is_closed());
@@ -203,22 +193,20 @@ fn work(explainer: Explainer<Box<dyn Model>>, jobs: mpsc::Receiver<Job>, shared:
         }
         let images: Vec<RgbImage> = live.iter().map(|j| j.image.clone()).collect();
         let config = live[0].config.clone();
-        let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| explainer.explain_batch(&images, &config)));
+        let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| explain_group(&explainer, &images, &config)));
         let n = live.len();
         match outcome {
-            Ok(Ok(explanations)) => {
-                for (job, explanation) in live.into_iter().zip(explanations) {
+            Ok(results) => {
+                for (job, result) in live.into_iter().zip(results) {
                     let queued = (now - job.arrived).as_secs_f64();
-                    let _ = job.reply.send(Ok(Done { explanation, queued, batch_images: n }));
-                }
-            }
-            Ok(Err(e)) => {
-                let status = match e {
-                    pami::Error::Device(_) => StatusCode::INTERNAL_SERVER_ERROR,
-                    _ => StatusCode::UNPROCESSABLE_ENTITY,
-                };
-                for job in live {
-                    let _ = job.reply.send(Err(Failure(status, e.to_string())));
+                    let reply = result.map(|explanation| Done { explanation, queued, batch_images: n }).map_err(|e| {
+                        let status = match e {
+                            Error::Device(_) => StatusCode::INTERNAL_SERVER_ERROR,
+                            _ => StatusCode::UNPROCESSABLE_ENTITY,
+                        };
+                        Failure(status, e.to_string())
+                    });
+                    let _ = job.reply.send(reply);
                 }
             }
             Err(_) => {
@@ -269,7 +257,7 @@ async fn answer(shared: &Arc<Shared>, query: Result<Query<Vec<(String, String)>>
     let deadline = arrived + shared.timeout;
     let body = body.map_err(|e| Failure(e.status(), e.body_text()))?;
     let Query(pairs) = query.map_err(unprocessable)?;
-    let (config, format, model_size) = parse_query(&pairs, &shared.class_names, shared.batch)?;
+    let (config, format, model_size) = configure(&pairs, &shared.class_names, shared.batch)?;
     if body.is_empty() {
         return Err(unprocessable("the request body is empty: send the image's bytes"));
     }
@@ -324,7 +312,7 @@ async fn answer(shared: &Arc<Shared>, query: Result<Query<Vec<(String, String)>>
     Ok(json!({
         "targets": e.targets,
         "predictions": e.predictions,
-        "strategy": config.strategy.name(),
+        "strategy": config.method.name(),
         "map_format": match format { Format::F32 => "f32le-base64", Format::Png => "png-base64", Format::None => "none" },
         "map_size": [h, w],
         "maps": encoded,
@@ -347,15 +335,25 @@ async fn not_found() -> Failure {
     Failure(StatusCode::NOT_FOUND, "no such endpoint: POST /explain or GET /healthz".into())
 }
 
-pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    anyhow::ensure!(args.images_per_batch >= 1, "--images-per-batch must be at least 1");
-    anyhow::ensure!(args.queue >= 1, "--queue must be at least 1");
-    anyhow::ensure!(args.timeout > 0.0 && args.timeout.is_finite(), "--timeout must be a positive number of seconds");
-    let runtime = pami::device::select(args.device)?;
-    eprintln!("pami: running on {} ({}): {}", runtime.backend, runtime.adapter, runtime.reason);
-    let explainer = Explainer::new(args.model.load(&runtime.device)?, runtime.device.clone());
-    let batch = runtime.batch_for(&explainer.model);
+/// Serves `explainer` until interrupted (Ctrl-C). `info` (the model's name,
+/// the backend, …) is shown by `GET /healthz`; `batch` is the composites per
+/// forward pass a request gets unless it gives `batch`.
+pub fn serve<M: Model + 'static>(options: ServeOptions, explainer: Explainer<M>, batch: usize, info: Value) -> Result<(), Error> {
+    let invalid = |m: &str| Err(Error::InvalidParameter(m.into()));
+    if options.images_per_batch == 0 {
+        return invalid("--images-per-batch must be at least 1");
+    }
+    if options.queue == 0 {
+        return invalid("--queue must be at least 1");
+    }
+    if options.timeout.is_zero() {
+        return invalid("--timeout must be a positive number of seconds");
+    }
     let (sender, receiver) = mpsc::channel();
+    let mut info = info;
+    info["batch"] = json!(batch);
+    info["images_per_batch"] = json!(options.images_per_batch);
+    info["queue"] = json!(options.queue);
     let shared = Arc::new(Shared {
         jobs: sender,
         decoders: tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
@@ -363,44 +361,43 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         worker_alive: AtomicBool::new(true),
         served: AtomicUsize::new(0),
         failed: AtomicUsize::new(0),
-        queue: args.queue,
-        timeout: Duration::from_secs_f64(args.timeout),
+        queue: options.queue,
+        timeout: options.timeout,
         batch,
         class_names: explainer.model.class_names().to_vec(),
-        info: json!({
-            "model": args.model.name(),
-            "backend": runtime.backend,
-            "adapter": runtime.adapter,
-            "batch": batch,
-            "images_per_batch": args.images_per_batch,
-            "queue": args.queue,
-        }),
+        info,
     });
-    let worker = std::thread::Builder::new().name("pami-device".into()).spawn({
-        let shared = shared.clone();
-        let per_batch = args.images_per_batch;
-        move || {
-            work(explainer, receiver, shared.clone(), per_batch);
-            shared.worker_alive.store(false, Ordering::SeqCst);
-        }
-    })?;
+    let device_error = |e: std::io::Error| Error::Device(e.to_string());
+    let worker = std::thread::Builder::new()
+        .name("pami-device".into())
+        .spawn({
+            let shared = shared.clone();
+            let batcher = Batcher::new(options.images_per_batch);
+            move || {
+                work(explainer, receiver, shared.clone(), batcher);
+                shared.worker_alive.store(false, Ordering::SeqCst);
+            }
+        })
+        .map_err(device_error)?;
 
     let router = Router::new()
         .route("/explain", post(explain))
         .route("/healthz", get(healthz))
         .fallback(not_found)
-        .layer(DefaultBodyLimit::max(args.max_body))
+        .layer(DefaultBodyLimit::max(options.max_body))
         .with_state(shared.clone());
-    let runtime = tokio::runtime::Runtime::new()?;
+    let runtime = tokio::runtime::Runtime::new().map_err(device_error)?;
+    let addr = options.addr.clone();
     runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(&args.addr).await.map_err(|e| anyhow::anyhow!("{}: {e}", args.addr))?;
-        eprintln!("pami: listening on http://{}", listener.local_addr()?);
+        let listener =
+            tokio::net::TcpListener::bind(&addr).await.map_err(|e| Error::InvalidParameter(format!("{addr}: {e}")))?;
+        eprintln!("pami: listening on http://{}", listener.local_addr().map_err(device_error)?);
         axum::serve(listener, router)
             .with_graceful_shutdown(async {
                 let _ = tokio::signal::ctrl_c().await;
             })
-            .await?;
-        anyhow::Ok(())
+            .await
+            .map_err(device_error)
     })?;
     // The worker thread ends with the process; whatever it computes now has no one to answer.
     drop(worker);

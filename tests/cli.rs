@@ -286,7 +286,22 @@ fn run_resumes_after_a_kill_and_shards_split_the_dataset() {
     assert!(std::fs::read_dir(&out).unwrap().flatten().all(|e| !e.file_name().to_string_lossy().contains(".tmp")));
     let lines = std::fs::read_to_string(out.join("results.jsonl")).unwrap();
     assert_eq!(lines.lines().count(), 6);
-    assert!(out.join("sub~coffee0.class285.npy").exists(), "a subfolder's image keeps its own name");
+    assert!(out.join("sub~coffee0.efficientnet-lite0.pami-window.class285.npy").exists(), "a subfolder's image keeps its own name");
+    // Another method in the same folder: nothing of the first run counts as done for it, nothing is overwritten.
+    let other = [
+        "run", "--input", input.to_str().unwrap(), "--out", out.to_str().unwrap(), "--strategy", "occlusion", "--window", "112",
+        "--stride", "112", "--device", "cpu",
+    ];
+    let second = Command::new(env!("CARGO_BIN_EXE_pami")).args(other).output().unwrap();
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(second.status.success() && stderr.contains("6 images, 0 already done"), "{stderr}");
+    assert_eq!(finished(&out), 12);
+    let lines: Vec<serde_json::Value> =
+        std::fs::read_to_string(out.join("results.jsonl")).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 12);
+    for method in ["pami-window", "occlusion"] {
+        assert_eq!(lines.iter().filter(|l| l["method"] == method).count(), 6, "{method}");
+    }
     // Two shards: disjoint, together the dataset.
     let mut seen = Vec::new();
     for i in 0..2 {

@@ -3,7 +3,7 @@
 //! peak on the annotated object.
 
 use burn::tensor::Device;
-use pami::{EfficientNetLite0, ExplainConfig, Explainer, PartKind, Strategy, Targets, WindowGrid};
+use pami::{EfficientNetLite0, ExplainConfig, Explainer, PartKind, Targets, WindowGrid};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
@@ -31,7 +31,7 @@ fn espresso_segments_map_points_at_the_cup() {
     let image = pami::io::load_image(format!("{ROOT}/assets/coffee.png").as_ref()).unwrap();
     let device = Device::flex();
     let explainer = Explainer::new(EfficientNetLite0::pretrained(&device).unwrap(), device);
-    let config = ExplainConfig { strategy: Strategy::Segments(Default::default()), batch: 16, ..ExplainConfig::default() };
+    let config = ExplainConfig { method: std::sync::Arc::new(pami::Segments::default()), batch: 16, ..ExplainConfig::default() };
     let e = explainer.explain(&image, &config).unwrap();
     assert_eq!(e.targets[0].name, "espresso");
     // Twenty segmentations of 4 to 80 segments each.
@@ -48,7 +48,7 @@ fn espresso_map_peaks_on_the_cup() {
     let explainer = Explainer::new(EfficientNetLite0::pretrained(&device).unwrap(), device);
     // The paper's radius with a coarser stride keeps the test to ~400 forward passes.
     let config = ExplainConfig {
-        strategy: Strategy::Window(vec![WindowGrid { shape: PartKind::Circle, radius: 40, stride: 12 }]),
+        method: std::sync::Arc::new(pami::Window::new(vec![WindowGrid { shape: PartKind::Circle, radius: 40, stride: 12 }])),
         targets: Targets::TopK(2),
         ..ExplainConfig::default()
     };
@@ -69,7 +69,7 @@ fn occlusion_and_rise_espresso_maps_point_at_the_cup() {
     let explainer = Explainer::new(EfficientNetLite0::pretrained(&device).unwrap(), device);
     // Coarse settings keep the test to ~300 forward passes: 8 × 8 squares of 48 px; 300 masks.
     let occlusion = ExplainConfig {
-        strategy: Strategy::Occlusion(pami::Occlusion { window: 48, stride: 24 }),
+        method: std::sync::Arc::new(pami::Occlusion { window: 48, stride: 24 }),
         baseline: pami::Baseline::Zero,
         batch: 16,
         ..ExplainConfig::default()
@@ -78,7 +78,7 @@ fn occlusion_and_rise_espresso_maps_point_at_the_cup() {
     assert_eq!(e.parts, 8 * 8);
     assert_points_at(e.map_full(0), e.image_size[1], &cup());
     let rise = ExplainConfig {
-        strategy: Strategy::Rise(pami::Rise { masks: 300, ..pami::Rise::default() }),
+        method: std::sync::Arc::new(pami::Rise { masks: 300, ..pami::Rise::default() }),
         baseline: pami::Baseline::Zero,
         batch: 16,
         ..ExplainConfig::default()

@@ -6,7 +6,7 @@
 use burn::tensor::Device;
 use pami::metrics::{CurveConfig, MapToScore, pointing_game};
 use pami::synthetic::{HELD_OUT, SIZE, SyntheticCnn, sample};
-use pami::{Baseline, Blur, ExplainConfig, Explainer, Occlusion, PartKind, Rise, Strategy, Targets, WindowGrid};
+use pami::{Baseline, Blur, ExplainConfig, Explainer, Occlusion, PartKind, Rise, Targets, WindowGrid};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 /// The pointing game's 15 px on 224², scaled to 64².
@@ -21,7 +21,7 @@ fn explainer() -> Explainer<SyntheticCnn> {
 /// The paper's settings scaled from 224² to 64²: radius 40 → 11, stride 6 → 2, blur 49 → 15.
 fn pami_window() -> ExplainConfig {
     ExplainConfig {
-        strategy: Strategy::Window(vec![WindowGrid { shape: PartKind::Circle, radius: 11, stride: 2 }]),
+        method: std::sync::Arc::new(pami::Window::new(vec![WindowGrid { shape: PartKind::Circle, radius: 11, stride: 2 }])),
         baseline: Baseline::Blur(Blur::gaussian(15, 30.0).unwrap()),
         batch: 256,
         ..ExplainConfig::default()
@@ -91,9 +91,9 @@ fn report_every_method() {
     let blur = Baseline::Blur(Blur::gaussian(15, 30.0).unwrap());
     let methods = [
         ("pami-window", Some(pami_window())),
-        ("pami-segments", Some(ExplainConfig { strategy: Strategy::Segments(Default::default()), baseline: blur, batch: 256, ..ExplainConfig::default() })),
-        ("occlusion", Some(ExplainConfig { strategy: Strategy::Occlusion(Occlusion { window: 4, stride: 2 }), baseline: Baseline::Zero, batch: 256, ..ExplainConfig::default() })),
-        ("rise", Some(ExplainConfig { strategy: Strategy::Rise(Rise::default()), baseline: Baseline::Zero, batch: 256, ..ExplainConfig::default() })),
+        ("pami-segments", Some(ExplainConfig { method: std::sync::Arc::new(pami::Segments::default()), baseline: blur, batch: 256, ..ExplainConfig::default() })),
+        ("occlusion", Some(ExplainConfig { method: std::sync::Arc::new(Occlusion { window: 4, stride: 2 }), baseline: Baseline::Zero, batch: 256, ..ExplainConfig::default() })),
+        ("rise", Some(ExplainConfig { method: std::sync::Arc::new(Rise::default()), baseline: Baseline::Zero, batch: 256, ..ExplainConfig::default() })),
         ("centre", None),
         ("random", None),
     ];

@@ -6,7 +6,10 @@ mod common;
 use burn::tensor::{Device, Tensor};
 use common::{gpu, max_abs_diff, noise};
 use image::RgbImage;
-use pami::{Baseline, Blur, ExplainConfig, Explainer, Model, Normalisation, PartKind, Strategy, Targets, WindowGrid};
+use std::sync::Arc;
+
+use pami::segment::Segmenter;
+use pami::{Baseline, Blur, ExplainConfig, Explainer, Model, Normalisation, PartKind, Targets, WindowGrid};
 
 const SIZE: usize = 96;
 /// The patch the model looks at: x 56..72, y 20..36.
@@ -48,7 +51,7 @@ fn noise_image() -> RgbImage {
 fn explain(device: Device) -> Vec<f32> {
     let explainer = Explainer::new(PatchModel { classes: vec!["patch".into(), "rest".into()] }, device);
     let config = ExplainConfig {
-        strategy: Strategy::Window(vec![WindowGrid { shape: PartKind::Circle, radius: 10, stride: 4 }]),
+        method: Arc::new(pami::Window::new(vec![WindowGrid { shape: PartKind::Circle, radius: 10, stride: 4 }])),
         baseline: Baseline::Blur(Blur::gaussian(9, 3.0).unwrap()),
         targets: Targets::Classes(vec![0]),
         batch: 64,
@@ -99,8 +102,8 @@ fn explainer(device: Device) -> Explainer<PatchModel> {
     Explainer::new(PatchModel { classes: vec!["patch".into(), "rest".into()] }, device)
 }
 
-fn config(strategy: Strategy, baseline: Baseline) -> ExplainConfig {
-    ExplainConfig { strategy, baseline, targets: Targets::Classes(vec![0]), batch: 64, ..ExplainConfig::default() }
+fn config(method: Arc<dyn pami::Method>, baseline: Baseline) -> ExplainConfig {
+    ExplainConfig { method, baseline, targets: Targets::Classes(vec![0]), batch: 64, ..ExplainConfig::default() }
 }
 
 /// The maximum lies in the patch and the patch's mean importance is well
@@ -123,10 +126,12 @@ fn assert_peaks_in_patch(map: &[f32], what: &str) {
 #[test]
 fn every_method_points_at_the_patch() {
     let blur = Baseline::Blur(Blur::gaussian(9, 3.0).unwrap());
-    let segments = |second_run, shifts| Strategy::Segments(pami::SegmentsConfig { second_run, shifts });
+    let segments = |second_run, shifts| Arc::new(pami::Segments { second_run, shifts });
     let cases = [
-        ("occlusion", config(Strategy::Occlusion(pami::Occlusion { window: 12, stride: 4 }), Baseline::Zero)),
-        ("RISE", config(Strategy::Rise(pami::Rise { masks: 600, grid: 6, probability: 0.5, seed: 3 }), Baseline::Zero)),
+        ("occlusion", config(Arc::new(pami::Occlusion { window: 12, stride: 4 }), Baseline::Zero)),
+        ("RISE", config(Arc::new(pami::Rise { masks: 600, grid: 6, probability: 0.5, seed: 3 }), Baseline::Zero)),
+        // Compact watershed regions of about 8 px: SLIC merges pure noise into one segment.
+        ("feature ablation", config(Arc::new(pami::Ablation { segmentation: Segmenter::parse("watershed:144,compactness=0.01").unwrap() }), Baseline::Zero)),
         ("segments", config(segments(false, pami::Shifts::None), blur)),
         ("segments, second run", config(segments(true, pami::Shifts::None), blur)),
         // A shift not rolled back would move the peak off the patch (shifts are ≥ 24 px).
@@ -134,10 +139,10 @@ fn every_method_points_at_the_patch() {
         (
             "multi-scale windows",
             config(
-                Strategy::Window(vec![
+                Arc::new(pami::Window::new(vec![
                     WindowGrid { shape: PartKind::Rect, radius: 6, stride: 4 },
                     WindowGrid { shape: PartKind::Rect, radius: 12, stride: 8 },
-                ]),
+                ])),
                 blur,
             ),
         ),
@@ -154,17 +159,18 @@ fn images_explained_together_get_the_maps_they_get_alone() {
     let explainer = explainer(Device::flex());
     let other = image::imageops::rotate180(&noise_image());
     let images = [noise_image(), other];
-    for strategy in [
-        Strategy::Window(vec![WindowGrid { shape: PartKind::Circle, radius: 10, stride: 8 }]),
-        Strategy::Segments(Default::default()),
-    ] {
+    let methods: [Arc<dyn pami::Method>; 2] = [
+        Arc::new(pami::Window::new(vec![WindowGrid { shape: PartKind::Circle, radius: 10, stride: 8 }])),
+        Arc::new(pami::Segments::default()),
+    ];
+    for strategy in methods {
         let config = ExplainConfig { batch: 50, ..config(strategy, Baseline::Blur(Blur::gaussian(9, 3.0).unwrap())) };
         let together = explainer.explain_batch(&images, &config).unwrap();
         for (image, joint) in images.iter().zip(&together) {
             let alone = explainer.explain(image, &config).unwrap();
             assert_eq!(alone.parts, joint.parts);
             let diff = max_abs_diff(&alone.maps, &joint.maps);
-            assert!(diff < 1e-5, "{}: batched map differs by {diff}", config.strategy.name());
+            assert!(diff < 1e-5, "{}: batched map differs by {diff}", config.method.name());
         }
         // Full batches across the images: one prediction pass, then ⌈all parts / batch⌉.
         let parts = together[0].parts + together[1].parts;
@@ -177,7 +183,7 @@ fn insertion_and_deletion_rank_a_faithful_map_above_a_random_one() {
     use pami::metrics::{CurveConfig, MapToScore};
     let explainer = explainer(Device::flex());
     let image = noise_image();
-    let faithful = explainer.explain(&image, &config(Strategy::Occlusion(pami::Occlusion { window: 8, stride: 4 }), Baseline::Zero)).unwrap();
+    let faithful = explainer.explain(&image, &config(Arc::new(pami::Occlusion { window: 8, stride: 4 }), Baseline::Zero)).unwrap();
     let random = pami::eval::reference_map("random", SIZE, SIZE).unwrap();
     let curves_config = CurveConfig { step: 96, substrate: Blur::gaussian(9, 3.0).unwrap(), batch: 64 };
     let maps = [MapToScore { image: 0, class: 0, map: faithful.map(0) }, MapToScore { image: 0, class: 0, map: &random }];
@@ -217,4 +223,46 @@ fn pointing_game_counts_a_maximum_within_the_tolerance() {
     assert!(pointing_game(&map, 20, &[[0.0, 0.0, 9.0, 9.0]], 6.0), "6 px from the box");
     assert!(!pointing_game(&map, 20, &[[0.0, 0.0, 9.0, 9.0]], 5.9));
     assert!(pointing_game(&map, 20, &[[0.0, 0.0, 1.0, 1.0], [15.0, 4.0, 15.0, 4.0]], 0.0), "any of several boxes");
+}
+
+/// Captum's `FeatureAblation` with a superpixel mask: every pixel of a
+/// segment gets `f(x) − f(x with the segment at the baseline)`, the patch
+/// model's drop computed here by hand from the same segmentation.
+#[test]
+fn ablation_gives_every_segment_its_own_score_drop() {
+    let image = noise_image();
+    let resized = image::imageops::resize(&image, SIZE as u32, SIZE as u32, image::imageops::FilterType::Triangle);
+    let chw = pami::explain::to_chw(&resized);
+    // Compact watershed regions of about 19 px (SLIC merges pure noise into one segment).
+    let segmentation = Segmenter::parse("watershed:25,compactness=0.01").unwrap();
+    let x = Tensor::<4>::from_data(burn::tensor::TensorData::new(chw.clone(), [1, 3, SIZE, SIZE]), &Device::flex());
+    let seg = segmentation.segment(&x).unwrap();
+    let labels: Vec<i64> = seg.labels.into_data().convert::<i64>().try_into_vec::<i64>().unwrap();
+    // Logit 0 is 4 · mean(v²) over the patch's 3 · 16 · 16 normalised values; the
+    // zero baseline sets a segment's values to 0.
+    let [x0, y0, x1, y1] = PATCH;
+    let mut drop = vec![0.0f64; seg.counts[0]];
+    for y in y0..y1 {
+        for x in x0..x1 {
+            for c in 0..3 {
+                let v = (chw[c * SIZE * SIZE + y * SIZE + x] as f64 - 127.5) / 64.0;
+                drop[labels[y * SIZE + x] as usize] += 4.0 * v * v / (3 * 16 * 16) as f64;
+            }
+        }
+    }
+    assert!(drop.iter().filter(|&&d| d > 0.0).count() >= 2, "the patch spans several segments");
+    let config = ExplainConfig {
+        score: pami::Score::Logit,
+        batch: 16,
+        ..config(Arc::new(pami::Ablation { segmentation }), Baseline::Zero)
+    };
+    for device in [Some(Device::flex()), gpu()].into_iter().flatten() {
+        let e = explainer(device).explain(&image, &config).unwrap();
+        assert_eq!(e.parts, seg.counts[0]);
+        assert_eq!(e.forward_passes, 1 + seg.counts[0].div_ceil(16));
+        for (p, &value) in e.map(0).iter().enumerate() {
+            let expected = drop[labels[p] as usize];
+            assert!((value as f64 - expected).abs() < 1e-4, "pixel {p}: {value} against the segment's drop {expected}");
+        }
+    }
 }

@@ -44,16 +44,27 @@ impl Normalisation {
     }
 }
 
-/// A classifier pami can explain: RGB images in, one logit per class out.
+/// A model pami can explain: a batch of inputs `[B, 3, H, W]` in, one
+/// score column per output out. Outputs are classes for a classifier, and
+/// any other scored column for other models (a captioner's words). Nothing
+/// here ties a model to a backend: on a device made with
+/// `Device::autodiff()` the same `forward` records gradients.
 pub trait Model: Send + Sync {
     /// `[height, width]` of the input the model expects.
     fn input_size(&self) -> [usize; 2];
     /// The normalisation from pixel values in `[0, 255]` to model input.
     fn normalisation(&self) -> Normalisation;
-    /// Logits `[B, classes]` for a normalised batch `[B, 3, H, W]`.
+    /// Raw outputs `[B, outputs]` (logits for a classifier) for a normalised batch `[B, 3, H, W]`.
     fn forward(&self, x: Tensor<4>) -> Tensor<2>;
-    /// Class names, one per logit.
+    /// Output names, one per column of `forward` (class names for a classifier).
     fn class_names(&self) -> &[String];
+    /// Each output's probability, from a batch of `forward`'s outputs: the
+    /// softmax over the columns for a classifier's logits (the default); a
+    /// model whose outputs are log-probabilities of independent events (a
+    /// caption's words) returns their `exp`.
+    fn probabilities(&self, outputs: Tensor<2>) -> Tensor<2> {
+        burn::tensor::activation::softmax(outputs, 1)
+    }
     /// Bytes of the model's largest activation for one image, which sizes
     /// batches to the device ([`crate::Runtime::batch_for`]). The default
     /// assumes 32 f32 channels at full input resolution.
@@ -73,6 +84,16 @@ pub fn class_id(class: &str, names: &[String]) -> Result<usize, crate::Error> {
     }
 }
 
+/// The classes `classes` (ids or exact names among `names`), else the
+/// `top_k` most probable (one by default): how every front end reads
+/// `--target`/`--top-k`.
+pub fn targets(classes: &[String], top_k: Option<usize>, names: &[String]) -> Result<crate::Targets, crate::Error> {
+    if classes.is_empty() {
+        return Ok(crate::Targets::TopK(top_k.unwrap_or(1)));
+    }
+    classes.iter().map(|c| class_id(c, names)).collect::<Result<_, _>>().map(crate::Targets::Classes)
+}
+
 /// Boxed models are models, so a program can pick one at run time.
 impl<M: Model + ?Sized> Model for Box<M> {
     fn input_size(&self) -> [usize; 2] {
@@ -87,35 +108,10 @@ impl<M: Model + ?Sized> Model for Box<M> {
     fn class_names(&self) -> &[String] {
         (**self).class_names()
     }
+    fn probabilities(&self, outputs: Tensor<2>) -> Tensor<2> {
+        (**self).probabilities(outputs)
+    }
     fn activation_bytes(&self) -> usize {
         (**self).activation_bytes()
-    }
-}
-
-/// The models pami ships (`--model`), their weights embedded in the binary.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, clap::ValueEnum)]
-#[serde(rename_all = "kebab-case")]
-pub enum Zoo {
-    /// EfficientNet-Lite0, ImageNet's 1,000 classes, 224 × 224 input.
-    #[default]
-    EfficientnetLite0,
-    /// The synthetic-shapes CNN (`pami train-synthetic`): 4 classes, 64 × 64 input.
-    SyntheticShapes,
-}
-
-impl Zoo {
-    pub fn name(self) -> &'static str {
-        match self {
-            Zoo::EfficientnetLite0 => "efficientnet-lite0",
-            Zoo::SyntheticShapes => "synthetic-shapes",
-        }
-    }
-
-    /// The model with its embedded weights on `device`.
-    pub fn load(self, device: &burn::tensor::Device) -> Result<Box<dyn Model>, crate::Error> {
-        Ok(match self {
-            Zoo::EfficientnetLite0 => Box::new(EfficientNetLite0::pretrained(device)?),
-            Zoo::SyntheticShapes => Box::new(crate::synthetic::model::SyntheticCnn::pretrained(device)?),
-        })
     }
 }

@@ -4,23 +4,17 @@
 //! image's parts are one contiguous range of rows, so compose batches may
 //! straddle images while aggregation gathers one image at a time.
 
-pub mod occlusion;
-pub mod rise;
-pub mod window;
-
 use std::ops::Range;
 
 use burn::tensor::{Device, Int, Tensor, TensorData};
-use serde::Serialize;
-
-use crate::ops::placeholder;
+use serde::{Deserialize, Serialize};
 
 /// Values per row of a parts table.
 pub const FIELDS: usize = 5;
 
 /// What a row of a parts table describes. The discriminants are the `KIND_*`
 /// codes of `shaders/shared/parts.wgsl`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PartKind {
     /// `(cx, cy, r, r)`: pixels with `dx² + dy² ≤ r²`.
@@ -193,4 +187,9 @@ impl Parts {
 fn table(flat: Vec<i32>, device: &Device) -> Tensor<2, Int> {
     let rows = flat.len() / FIELDS;
     Tensor::from_data(TensorData::new(flat, [rows, FIELDS]), device)
+}
+
+/// A one-element int tensor for kernel bindings a part kind does not use.
+pub(crate) fn placeholder<const D: usize>(device: &burn::tensor::Device) -> Tensor<D, Int> {
+    Tensor::<1, Int>::from_data(TensorData::new(vec![0i32], [1]), device).reshape([1; D])
 }

@@ -29,7 +29,8 @@ pub const MAX_PIXELS: usize = 1 << 20;
 const MAX_RADIUS: usize = 32;
 
 /// `skimage.segmentation.felzenszwalb(image, scale, sigma, min_size)`.
-#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Felzenszwalb {
     /// Higher means larger segments (the paper's k, in grey levels).
     pub scale: f32,

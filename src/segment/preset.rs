@@ -1,4 +1,4 @@
-//! The paper's ensemble of segmentations (DESIGN §1, Table 3) and one type
+//! The paper's ensemble of segmentations (its Table 3) and one type
 //! for "any segmenter with its settings".
 
 use burn::tensor::Tensor;
@@ -25,6 +25,51 @@ impl Segmenter {
             Segmenter::Seeds(s) => s.segment(images),
             Segmenter::Watershed(s) => s.segment(images),
         }
+    }
+
+    /// Parses `NAME[:N][,KEY=VALUE…]`: the algorithm, its main setting (SLIC's
+    /// `n_segments`, Felzenszwalb's `scale`, SEEDS' `num_superpixels`, the
+    /// watershed's `markers`) and any other field by its name, the rest at
+    /// their defaults — `slic:50`, `felzenszwalb:100,min_size=50`,
+    /// `seeds:20,num_levels=5`, `watershed:30,compactness=0.0001`.
+    pub fn parse(spec: &str) -> Result<Segmenter, Error> {
+        let bad = |reason: String| Error::InvalidParameter(format!("segmentation `{spec}`: {reason}"));
+        let mut items = spec.split(',').map(str::trim);
+        let head = items.next().unwrap_or_default();
+        let (name, main) = match head.split_once(':') {
+            Some((name, value)) => (name.trim(), Some(value.trim())),
+            None => (head, None),
+        };
+        let primary = match name {
+            "slic" => "n_segments",
+            "felzenszwalb" => "scale",
+            "seeds" => "num_superpixels",
+            "watershed" => "markers",
+            other => return Err(bad(format!("unknown segmenter `{other}`: use slic, felzenszwalb, seeds or watershed"))),
+        };
+        let value = |text: &str| -> serde_json::Value {
+            match text {
+                "true" => true.into(),
+                "false" => false.into(),
+                _ => text.parse::<u64>().map(Into::into).or_else(|_| text.parse::<f64>().map(Into::into)).unwrap_or_else(|_| text.into()),
+            }
+        };
+        let mut fields = serde_json::Map::new();
+        if let Some(main) = main {
+            fields.insert(primary.into(), value(main));
+        }
+        for item in items {
+            let (key, v) = item.split_once('=').ok_or_else(|| bad(format!("`{item}` is not KEY=VALUE")))?;
+            fields.insert(key.trim().into(), value(v.trim()));
+        }
+        let fields = serde_json::Value::Object(fields);
+        let parsed = match name {
+            "slic" => serde_json::from_value(fields).map(Segmenter::Slic),
+            "felzenszwalb" => serde_json::from_value(fields).map(Segmenter::Felzenszwalb),
+            "seeds" => serde_json::from_value(fields).map(Segmenter::Seeds),
+            _ => serde_json::from_value(fields).map(Segmenter::Watershed),
+        };
+        parsed.map_err(|e| bad(e.to_string()))
     }
 
     /// A short name for files and tables, e.g. `felzenszwalb_scale250`, `slic_n10`.

@@ -19,7 +19,8 @@ use crate::backend::PamiBackend;
 use crate::gpu::seeds::{BINS, BLOCK_CHUNK, Layout, PIXEL_CHUNK, SeedsParams, sweep};
 
 /// `cv::ximgproc::createSuperpixelSEEDS` + `iterate`.
-#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Seeds {
     /// Requested superpixels (at least 10; OpenCV's grid gives fewer).
     pub num_superpixels: usize,

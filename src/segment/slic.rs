@@ -25,7 +25,8 @@ use crate::backend::PamiBackend;
 use crate::gpu::slic::{CLUSTER_STRIDE, SlicParams};
 
 /// `skimage.segmentation.slic` parameters (names and defaults as there).
-#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Slic {
     pub n_segments: usize,
     pub compactness: f32,

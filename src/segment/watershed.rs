@@ -27,7 +27,8 @@ pub const GRADIENT_SCALE: f64 = 4.0 * 25500.0 * std::f64::consts::SQRT_2;
 const SWEEPS: u32 = 16;
 
 /// `skimage.segmentation.watershed` on the Sobel gradient, with `markers` seeds on a grid.
-#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Watershed {
     pub markers: usize,
     pub compactness: f32,

@@ -5,15 +5,20 @@
 //! every device; the masks themselves are computed by the kernels per pixel
 //! and never stored.
 
+use std::sync::Arc;
+
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use super::{PartKind, Parts};
+use super::perturbation::{self, Scored};
+use super::registry::{Entry, Kind, OptionSpec};
+use super::{Baseline, Context, Method, Views};
 use crate::Error;
+use crate::partition::{PartKind, Parts};
 
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Rise {
     /// Number of masks N.
     pub masks: usize,
@@ -64,5 +69,59 @@ impl Rise {
         }
         let grids = Tensor::<3, Int>::from_data(TensorData::new(grids, [self.masks, s, s]), device);
         Ok(Parts::repeated(PartKind::Rise, &rows, images, Some(grids), width, height, device))
+    }
+}
+
+pub static ENTRY: Entry = Entry {
+    strategy: "rise",
+    name: "rise",
+    help: "RISE (random soft masks, score-weighted)",
+    options: &[
+        OptionSpec::new("masks", Kind::Int, "RISE: number of masks [default: 4000]"),
+        OptionSpec::new("grid", Kind::Int, "RISE: grid side [default: 7]"),
+        OptionSpec::new("keep", Kind::Float, "RISE: probability that a grid cell keeps the image [default: 0.5]"),
+        OptionSpec::new("seed", Kind::Int, "RISE: seed of the masks [default: 0]"),
+    ],
+    build: |values| {
+        #[derive(Deserialize, Default)]
+        #[serde(default)]
+        struct Options {
+            masks: Option<usize>,
+            grid: Option<usize>,
+            keep: Option<f32>,
+            seed: Option<u64>,
+        }
+        let o: Options = values.decode(ENTRY.options, "rise")?;
+        let d = Rise::default();
+        let rise = Rise {
+            masks: o.masks.unwrap_or(d.masks),
+            grid: o.grid.unwrap_or(d.grid),
+            probability: o.keep.unwrap_or(d.probability),
+            seed: o.seed.unwrap_or(d.seed),
+        };
+        Ok(Arc::new(rise))
+    },
+};
+
+impl Method for Rise {
+    fn entry(&self) -> &'static Entry {
+        &ENTRY
+    }
+
+    /// RISE masks to zero in the model's normalised input.
+    fn default_baseline(&self) -> Baseline {
+        Baseline::Zero
+    }
+
+    fn validate(&self, [h, w]: [usize; 2]) -> Result<(), Error> {
+        self.validated(w, h)
+    }
+
+    /// `Σ_i f(x ⊙ M_i)·M_i(p) / (N·p)`: the masks' mean score weighted by
+    /// each mask at the pixel, divided by the keep probability.
+    fn attribute(&self, cx: &mut Context<'_>, views: &Views) -> Result<Tensor<4>, Error> {
+        let [_, _, h, w] = views.images.dims();
+        let parts = self.parts(views.len(), w, h, cx.device)?;
+        Ok(perturbation::maps(cx, views, &parts, Scored::Kept)? / self.probability)
     }
 }

@@ -4,11 +4,19 @@
 //! attribution is the score drop `f(x) − f(x with the window occluded)`
 //! averaged over the windows covering it (0 where none does).
 
-use serde::Serialize;
+use std::sync::Arc;
 
+use burn::tensor::Tensor;
+use serde::{Deserialize, Serialize};
+
+use super::perturbation::{self, Scored};
+use super::registry::{Entry, Kind, OptionSpec};
+use super::{Baseline, Context, Method, Views};
 use crate::Error;
+use crate::partition::{PartKind, Parts};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Occlusion {
     /// Window side in model-input pixels.
     pub window: u32,
@@ -42,5 +50,37 @@ impl Occlusion {
             }
         }
         Ok(rows)
+    }
+}
+
+pub static ENTRY: Entry = Entry {
+    strategy: "occlusion",
+    name: "occlusion",
+    help: "Occlusion (Captum's Occlusion: the score drop when a square is replaced by the baseline)",
+    options: &[
+        OptionSpec::new("window", Kind::Int, "Occlusion: side of the occluded square in model-input pixels [default: 15]"),
+        OptionSpec::new("stride", Kind::Int, "Occlusion: distance between squares [default: 8]"),
+    ],
+    build: |values| Ok(Arc::new(values.decode::<Occlusion>(ENTRY.options, "occlusion")?)),
+};
+
+impl Method for Occlusion {
+    fn entry(&self) -> &'static Entry {
+        &ENTRY
+    }
+
+    /// Captum's: zero in the model's normalised input.
+    fn default_baseline(&self) -> Baseline {
+        Baseline::Zero
+    }
+
+    fn validate(&self, [h, w]: [usize; 2]) -> Result<(), Error> {
+        self.rows(w, h).map(|_| ())
+    }
+
+    fn attribute(&self, cx: &mut Context<'_>, views: &Views) -> Result<Tensor<4>, Error> {
+        let [_, _, h, w] = views.images.dims();
+        let parts = Parts::windows(PartKind::Rect, &self.rows(w, h)?, views.len(), w, h, cx.device);
+        perturbation::maps(cx, views, &parts, Scored::Drop)
     }
 }

@@ -1,0 +1,398 @@
+//! The `pami` command line: flags in, one line per error out. Everything it
+//! runs is the library's (`pami::…`).
+
+mod flags;
+mod segment;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// mimalloc instead of glibc's malloc: the CPU path allocates and frees
+/// buffers of a few hundred KB to a few MB every forward pass, which glibc
+/// serves with mmap/munmap; with Burn's threads those unmaps become TLB
+/// shootdowns, and one batch shape in three took twice as long for it
+/// (`cargo bench --bench throughput`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use pami::{DeviceChoice, EfficientNetLite0, Explainer, Explanation, Model, Targets, Zoo, io};
+
+use flags::{MethodFlags, strategies};
+
+#[derive(Parser)]
+#[command(name = "pami", version, about = "Explain what an image classifier looks at (PAMI, on the GPU)")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Importance maps for one image.
+    Explain(ExplainArgs),
+    /// Superpixels of one image, as a label map.
+    Segment(segment::SegmentArgs),
+    /// Score explanation methods against annotated boxes: pointing game, insertion, deletion.
+    Eval(EvalArgs),
+    /// Explain a whole dataset: resumable, shardable, images batched together.
+    Run(RunArgs),
+    /// Serve explanations over HTTP: POST /explain (image bytes, options as query parameters), GET /healthz.
+    Serve(ServeArgs),
+    /// Train the synthetic ground-truth CNN (coloured shape among grey distractors).
+    TrainSynthetic(TrainArgs),
+}
+
+/// The model and the device, the same on every command.
+#[derive(Args)]
+struct ModelArgs {
+    /// The model to explain, its weights embedded: efficientnet-lite0 or synthetic-shapes.
+    #[arg(long, default_value = "efficientnet-lite0")]
+    model: Zoo,
+    /// auto: a real GPU if present, else the CPU; wgpu forces the GPU path; cpu.
+    #[arg(long, default_value = "auto")]
+    device: DeviceChoice,
+}
+
+impl ModelArgs {
+    /// The device (its choice printed) and the model on it.
+    fn load(&self, weights: Option<&Path>) -> anyhow::Result<(pami::Runtime, Explainer<Box<dyn Model>>)> {
+        let runtime = pami::device::select(self.device)?;
+        eprintln!("pami: running on {} ({}): {}", runtime.backend, runtime.adapter, runtime.reason);
+        let model: Box<dyn Model> = match (weights, self.model) {
+            (Some(path), Zoo::EfficientnetLite0) => Box::new(EfficientNetLite0::from_pytorch(path, &runtime.device)?),
+            (Some(_), other) => anyhow::bail!("--weights loads EfficientNet-Lite0 checkpoints, not {}", other.name()),
+            (None, zoo) => zoo.load(&runtime.device)?,
+        };
+        let explainer = Explainer::new(model, runtime.device.clone());
+        Ok((runtime, explainer))
+    }
+}
+
+/// The explanation method's configuration from its flags; the batch from
+/// the device unless `--batch` is given.
+fn method_config(strategy: &str, flags: &MethodFlags, targets: Targets, runtime: &pami::Runtime, model: &dyn Model) -> anyhow::Result<pami::ExplainConfig> {
+    Ok(pami::options::config(strategy, &flags.values, targets, runtime.batch_for(model))?)
+}
+
+#[derive(Args)]
+struct ExplainArgs {
+    /// The image (PNG or JPEG).
+    image: PathBuf,
+    /// Class to explain: an ImageNet id (0–999) or an exact class name. Repeat for several.
+    #[arg(long = "target", value_name = "CLASS", conflicts_with = "top_k")]
+    targets: Vec<String>,
+    /// Explain the K most probable classes (default 1 when no --target is given).
+    #[arg(long, value_name = "K")]
+    top_k: Option<usize>,
+    /// The method.
+    #[arg(long, default_value = "window", value_parser = strategies())]
+    strategy: String,
+    #[command(flatten)]
+    method: MethodFlags,
+    #[command(flatten)]
+    model: ModelArgs,
+    /// EfficientNet-Lite0 weights as a PyTorch checkpoint instead of the embedded ones.
+    #[arg(long, value_name = "PTH")]
+    weights: Option<PathBuf>,
+    /// Output directory.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+/// A file-name-safe form of a class name.
+fn slug(name: &str) -> String {
+    name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect()
+}
+
+fn write_outputs(out: &Path, stem: &str, image: &image::RgbImage, e: &Explanation, json: serde_json::Value) -> anyhow::Result<()> {
+    std::fs::create_dir_all(out).with_context(|| format!("{}: cannot create directory", out.display()))?;
+    for (t, target) in e.targets.iter().enumerate() {
+        let base = format!("{stem}.class{}_{}", target.class, slug(&target.name));
+        io::write_npy(&out.join(format!("{base}.npy")), e.map(t), &e.map_size)?;
+        io::write_npy(&out.join(format!("{base}.full.npy")), e.map_full(t), &e.image_size)?;
+        io::write_png(&out.join(format!("{base}.png")), &io::overlay(image, e.map_full(t)))?;
+    }
+    let text = serde_json::to_string_pretty(&json)?;
+    io::write_atomic(&out.join(format!("{stem}.json")), text.as_bytes())?;
+    Ok(())
+}
+
+fn explain(args: ExplainArgs) -> anyhow::Result<()> {
+    let image = io::load_image(&args.image)?;
+    let (runtime, explainer) = args.model.load(args.weights.as_deref())?;
+    let targets = pami::model::targets(&args.targets, args.top_k, explainer.model.class_names())?;
+    let config = method_config(&args.strategy, &args.method, targets, &runtime, &explainer.model)?;
+    let explanation = explainer.explain(&image, &config)?;
+    let stem = args.image.file_stem().and_then(|s| s.to_str()).unwrap_or("image").to_owned();
+    let json = serde_json::json!({
+        "image": args.image,
+        "backend": runtime.backend,
+        "adapter": runtime.adapter,
+        "model": args.model.model.name(),
+        "config": config,
+        "explanation": explanation,
+    });
+    write_outputs(&args.out, &stem, &image, &explanation, json)?;
+    for t in &explanation.targets {
+        eprintln!("pami: class {} ({}), p = {:.3}", t.class, t.name, t.probability);
+    }
+    eprintln!(
+        "pami: {} parts, {} forward passes, {:.1} s; wrote {}",
+        explanation.parts,
+        explanation.forward_passes,
+        explanation.timings.total(),
+        args.out.display()
+    );
+    Ok(())
+}
+
+#[derive(Args)]
+struct EvalArgs {
+    /// Folder of PNG/JPEG images.
+    #[arg(long)]
+    images: PathBuf,
+    /// JSON: {"file.png": {"classes": [ids], "box": [x0, y0, x1, y1]}, …} (inclusive pixels).
+    #[arg(long)]
+    boxes: PathBuf,
+    /// Methods to compare, by report name (pami-window, pami-segments, occlusion, rise, ablation) or --strategy value.
+    #[arg(long, value_delimiter = ',', default_value = "pami-window,pami-segments,occlusion,rise")]
+    methods: Vec<String>,
+    /// Pixels inserted or deleted per step of the curves (of the 224² model input).
+    #[arg(long, default_value_t = 224)]
+    step: usize,
+    /// Pointing-game tolerance in image pixels.
+    #[arg(long, default_value_t = 15.0)]
+    tolerance: f32,
+    #[command(flatten)]
+    method: MethodFlags,
+    #[command(flatten)]
+    model: ModelArgs,
+    /// Output directory: results.md, results.csv, images/<image>.json.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+fn eval(args: EvalArgs) -> anyhow::Result<()> {
+    use pami::eval;
+    anyhow::ensure!(!args.methods.is_empty(), "no method given");
+    // Every method's options are checked before the model loads or any image is read.
+    for name in &args.methods {
+        pami::options::config(name, &args.method.values, Targets::TopK(1), 1)?;
+    }
+    let (runtime, explainer) = args.model.load(None)?;
+    let mut methods = Vec::new();
+    for name in &args.methods {
+        let config = method_config(name, &args.method, Targets::TopK(1), &runtime, &explainer.model)?;
+        methods.push((config.method.name().to_owned(), config));
+    }
+    let batch = methods[0].1.batch;
+    for (name, method) in &methods {
+        explainer.validate(method).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+    }
+    let (annotated, unannotated) =
+        eval::annotated_images(&args.images, &args.boxes, explainer.model.class_names().len())?;
+    if !unannotated.is_empty() {
+        let names: Vec<String> = unannotated.iter().filter_map(|p| p.file_name()).map(|f| f.to_string_lossy().into_owned()).collect();
+        eprintln!("pami: no box in {} for {}: not evaluated", args.boxes.display(), names.join(", "));
+    }
+    let per_image = args.out.join("images");
+    std::fs::create_dir_all(&per_image).with_context(|| format!("{}: cannot create directory", per_image.display()))?;
+    let curves = pami::metrics::CurveConfig { step: args.step, batch, ..Default::default() };
+    let config = eval::EvalConfig { methods, curves, tolerance: args.tolerance };
+    let mut results = Vec::new();
+    let mut failures = Vec::new();
+    for (i, (path, annotation)) in annotated.iter().enumerate() {
+        let name = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+        eprintln!("pami: [{}/{}] {name}", i + 1, annotated.len());
+        match eval::evaluate_image(&explainer, path, annotation, &config) {
+            Ok(result) => {
+                let stem = path.file_stem().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+                io::write_atomic(&per_image.join(format!("{stem}.json")), &serde_json::to_vec_pretty(&result)?)?;
+                for m in &result.methods {
+                    eprintln!(
+                        "pami:   {:<14} pointing {} insertion {:.3} deletion {:.3} ({:.1} s)",
+                        m.method, m.pointing_hit as u8, m.curves.insertion_auc, m.curves.deletion_auc, m.seconds
+                    );
+                }
+                results.push(result);
+            }
+            Err(e) => {
+                eprintln!("pami:   skipped: {e}");
+                failures.push((name, e.to_string()));
+            }
+        }
+    }
+    let summary = eval::summarise(&results);
+    io::write_atomic(&args.out.join("results.md"), eval::markdown(&summary, &failures).as_bytes())?;
+    io::write_atomic(&args.out.join("results.csv"), eval::csv(&results).as_bytes())?;
+    let json = serde_json::json!({ "summary": summary, "failures": failures, "step": args.step, "tolerance": args.tolerance });
+    io::write_atomic(&args.out.join("results.json"), &serde_json::to_vec_pretty(&json)?)?;
+    print!("{}", eval::markdown(&summary, &failures));
+    anyhow::ensure!(failures.is_empty(), "{} of {} images could not be evaluated (listed in {})", failures.len(), annotated.len(), args.out.join("results.md").display());
+    Ok(())
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// A folder of PNG/JPEG images (searched recursively) or a JSON-lines manifest of {"image": "path"}.
+    #[arg(long)]
+    input: PathBuf,
+    /// Output folder: per image <name>.<model>.<method>.class<id>.npy and <name>.<model>.<method>.json, and results.jsonl.
+    #[arg(long)]
+    out: PathBuf,
+    /// Explain the K most probable classes of each image.
+    #[arg(long, default_value_t = 1)]
+    top_k: usize,
+    /// The method.
+    #[arg(long, default_value = "window", value_parser = strategies())]
+    strategy: String,
+    #[command(flatten)]
+    method: MethodFlags,
+    /// Images whose parts share model batches.
+    #[arg(long, default_value_t = 4)]
+    images_per_batch: usize,
+    #[command(flatten)]
+    model: ModelArgs,
+    /// This process's share i/n of the dataset (every n-th image from the i-th, in name order).
+    #[arg(long, value_name = "I/N")]
+    shard: Option<pami::run::Shard>,
+    /// Also write an overlay PNG per target.
+    #[arg(long)]
+    png: bool,
+    /// Pointing-game tolerance in image pixels, for manifest lines with boxes.
+    #[arg(long, default_value_t = 15.0)]
+    tolerance: f32,
+}
+
+fn run(args: RunArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(args.images_per_batch >= 1, "--images-per-batch must be at least 1");
+    // Options are checked before any image is read.
+    pami::options::config(&args.strategy, &args.method.values, Targets::TopK(args.top_k), 1)?;
+    let mut jobs = pami::run::jobs(&args.input)?;
+    if let Some(shard) = args.shard {
+        jobs = shard.select(jobs);
+    }
+    let (runtime, explainer) = args.model.load(None)?;
+    let config = method_config(&args.strategy, &args.method, Targets::TopK(args.top_k), &runtime, &explainer.model)?;
+    explainer.validate(&config)?;
+    let key = pami::run::RunKey { model: args.model.model.name().into(), method: config.method.name().into() };
+    let options = pami::run::RunOptions { out: args.out.clone(), key, images_per_batch: args.images_per_batch, png: args.png, tolerance: args.tolerance };
+    let todo = jobs.iter().filter(|j| !options.key.done_marker(&args.out, j).exists()).count();
+    eprintln!("pami: {} images, {} already done, {todo} to explain", jobs.len(), jobs.len() - todo);
+    eprintln!("pami: {}, {}, {} composites per forward pass, {} images per batch", args.model.model.name(), config.method.name(), config.batch, args.images_per_batch);
+    let bar = indicatif::ProgressBar::new(todo as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} images, {per_sec}, ETA {eta} {msg}")
+            .expect("a valid progress template"),
+    );
+    let summary = pami::run::explain_dataset(&explainer, &jobs, &config, &options, |job, error| {
+        if let Some(error) = error {
+            bar.suspend(|| eprintln!("pami: failed {}: {error}", job.image.display()));
+        }
+        bar.inc(1);
+    })?;
+    bar.finish_and_clear();
+    let failed = summary.failures.len();
+    eprintln!("pami: {} of {} images done, {failed} failed; wrote {}", summary.done, jobs.len(), args.out.display());
+    anyhow::ensure!(failed == 0, "{failed} images failed (listed in {})", args.out.join("failures.jsonl").display());
+    Ok(())
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Address to listen on (port 0: any free port; the chosen one is printed).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    addr: String,
+    #[command(flatten)]
+    model: ModelArgs,
+    /// Images of different requests (same method and options) that share model batches.
+    #[arg(long, default_value_t = 4)]
+    images_per_batch: usize,
+    /// Requests waiting for the device beyond which new ones get 503.
+    #[arg(long, default_value_t = 64)]
+    queue: usize,
+    /// Largest request body in bytes (413 beyond).
+    #[arg(long, default_value_t = 32 << 20)]
+    max_body: usize,
+    /// Seconds from a request's arrival to its answer (504 beyond).
+    #[arg(long, default_value_t = 120.0)]
+    timeout: f64,
+}
+
+fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(args.timeout > 0.0 && args.timeout.is_finite(), "--timeout must be a positive number of seconds");
+    let (runtime, explainer) = args.model.load(None)?;
+    let batch = runtime.batch_for(&explainer.model);
+    let info = serde_json::json!({ "model": args.model.model.name(), "backend": runtime.backend, "adapter": runtime.adapter });
+    let options = pami::serve::ServeOptions {
+        addr: args.addr,
+        images_per_batch: args.images_per_batch,
+        queue: args.queue,
+        max_body: args.max_body,
+        timeout: Duration::from_secs_f64(args.timeout),
+    };
+    Ok(pami::serve::serve(options, explainer, batch, info)?)
+}
+
+#[derive(Args)]
+struct TrainArgs {
+    /// Optimiser steps.
+    #[arg(long, default_value_t = 1500)]
+    steps: usize,
+    /// Samples per step (each drawn fresh).
+    #[arg(long, default_value_t = 32)]
+    batch: usize,
+    /// Adam learning rate.
+    #[arg(long, default_value_t = 2e-3)]
+    lr: f64,
+    /// auto, wgpu or cpu.
+    #[arg(long, default_value = "cpu")]
+    device: DeviceChoice,
+    /// Where the weights go (burnpack).
+    #[arg(long, default_value = "models/synthetic_shapes.bpk")]
+    out: PathBuf,
+}
+
+fn train_synthetic(args: TrainArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(args.steps > 0 && args.batch > 0, "--steps and --batch must be at least 1");
+    let runtime = pami::device::select(args.device)?;
+    eprintln!("pami: training on {} ({})", runtime.backend, runtime.adapter);
+    let start = std::time::Instant::now();
+    let model = pami::synthetic::train::train(args.steps, args.batch, args.lr, &runtime.device, |step, loss, accuracy| {
+        eprintln!("pami: step {step:>5}  loss {loss:.4}  held-out accuracy {accuracy:.3}  ({:.0} s)", start.elapsed().as_secs_f64());
+    });
+    model.save(&args.out)?;
+    let accuracy = pami::synthetic::train::accuracy(&model, 1000, &runtime.device);
+    eprintln!("pami: wrote {}; held-out accuracy on 1000 images {accuracy:.3}", args.out.display());
+    Ok(())
+}
+
+
+fn main() -> ExitCode {
+    // Mesa's Vulkan drivers load libwayland, which prints "error: XDG_RUNTIME_DIR is
+    // invalid or not set" on headless machines while wgpu enumerates adapters. That line
+    // is not pami's error; give libwayland a directory to look in (and find no display).
+    if std::env::var_os("XDG_RUNTIME_DIR").is_none() {
+        // SAFETY: no other thread exists yet.
+        unsafe { std::env::set_var("XDG_RUNTIME_DIR", std::env::temp_dir()) };
+    }
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Explain(args) => explain(args),
+        Command::Segment(args) => segment::segment(args),
+        Command::Eval(args) => eval(args),
+        Command::Run(args) => run(args),
+        Command::Serve(args) => serve(args),
+        Command::TrainSynthetic(args) => train_synthetic(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
