@@ -1,6 +1,7 @@
 //! The backend extension: the pipeline's own operations beyond plain tensor
-//! math, implemented by WGSL kernels on Burn's CubeCL (wgpu) backend and by
-//! the CPU twins in `crate::cpu` on Burn's `flex` backend.
+//! math, implemented by WGSL kernels on Burn's CubeCL (wgpu) backend (each
+//! method calls the kernel's launch in `src/gpu/<op>.rs`) and by the CPU
+//! twins in `crate::cpu` on Burn's `flex` backend.
 
 use burn::backend::{
     Backend, Flex, backend_extension,
@@ -14,8 +15,18 @@ use burn::backend::fusion::custom::TensorSpec;
 
 use crate::cpu;
 use crate::gpu::{
-    self, aggregate::AggregateParams, blur::BlurParams, components::ComponentsParams, compose::ComposeParams,
-    felzenszwalb::FelzenszwalbParams, merge::MergeParams, rank::RankParams, seeds::SeedsParams, slic::SlicParams, watershed::WatershedParams,
+    self,
+    aggregate::AggregateParams,
+    blur::BlurParams,
+    components::ComponentsParams,
+    compose::ComposeParams,
+    felzenszwalb::FelzenszwalbParams,
+    fill::FillParams,
+    merge::MergeParams,
+    rank::RankParams,
+    seeds::{SeedsParams, SeedsStage},
+    slic::SlicParams,
+    watershed::WatershedParams,
 };
 
 /// `segment_sizes`' two `[N, H·W]` tables, in the input's int dtype.
@@ -140,15 +151,14 @@ pub trait PamiBackend: Backend {
         params: FelzenszwalbParams,
     ) -> IntTensor<Self>;
 
-    /// One SEEDS stage on the per-image state rows `state [N, S]` (see
-    /// `gpu::seeds`): `kernel` 0 histograms, 1 block updates, 2 descend a
-    /// level, 3 labels, 4 pixel updates. `image [N, 3, H, W]` is read by stage 0.
+    /// One SEEDS `stage` on the per-image state rows `state [N, S]` (see
+    /// `gpu::seeds`). `image [N, 3, H, W]` is read by [`SeedsStage::Histograms`].
     #[fusion(dtype = state, shape = state)]
     fn seeds(
         image: FloatTensor<Self>,
         table: IntTensor<Self>,
         state: IntTensor<Self>,
-        kernel: u32,
+        stage: SeedsStage,
         params: SeedsParams,
     ) -> IntTensor<Self>;
 
@@ -186,20 +196,7 @@ pub trait PamiBackend: Backend {
 
 impl PamiBackend for CubeBackend {
     fn blur(image: FloatTensor<Self>, weights: FloatTensor<Self>, padding: u32) -> FloatTensor<Self> {
-        use gpu::launch::{empty, float, launch, tiles};
-        let image = float(image);
-        let weights = float(weights);
-        let shape = image.meta.shape().clone();
-        let (planes, height, width) = planes_hw(&shape);
-        let radius = (weights.meta.shape().num_elements() / 2) as u32;
-        let mut src = image;
-        for axis in 0..2 {
-            let dst = empty(&src, shape.clone(), DType::F32);
-            let params = BlurParams { width, height, planes, radius, axis, padding };
-            launch("blur", gpu::blur::SOURCE, tiles(width, height, planes), &[&src, &weights, &dst], &params);
-            src = dst;
-        }
-        src
+        gpu::blur::blur(image, weights, padding)
     }
 
     fn compose(
@@ -209,13 +206,7 @@ impl PamiBackend for CubeBackend {
         labels: IntTensor<Self>,
         params: ComposeParams,
     ) -> FloatTensor<Self> {
-        use gpu::launch::{float, int, launch_into, tiles};
-        let (image, baseline) = (float(image), float(baseline));
-        let (parts, labels) = (int(parts), int(labels));
-        let shape = Shape::new([params.batch as usize, 3, params.height as usize, params.width as usize]);
-        let grid = tiles(params.width, params.height, params.batch);
-        let inputs = [&image, &baseline, &parts, &labels];
-        launch_into("compose", gpu::compose::SOURCE, grid, &inputs, (shape, DType::F32), &params)
+        gpu::compose::compose(image, baseline, parts, labels, params)
     }
 
     fn aggregate(
@@ -225,25 +216,15 @@ impl PamiBackend for CubeBackend {
         offsets: IntTensor<Self>,
         params: AggregateParams,
     ) -> FloatTensor<Self> {
-        use gpu::launch::{float, int, launch_into, tiles};
-        let scores = float(scores);
-        let (parts, labels, offsets) = (int(parts), int(labels), int(offsets));
-        let shape = Shape::new([params.targets as usize, params.height as usize, params.width as usize]);
-        let grid = tiles(params.width, params.height, params.targets);
-        let inputs = [&scores, &parts, &labels, &offsets];
-        launch_into("aggregate", gpu::aggregate::SOURCE, grid, &inputs, (shape, DType::F32), &params)
+        gpu::aggregate::aggregate(scores, parts, labels, offsets, params)
     }
 
     fn rank(maps: FloatTensor<Self>) -> IntTensor<Self> {
-        let shape = maps.meta.shape().clone();
-        gpu::rank::rank(maps, RankParams::new(shape[0], shape[1] * shape[2]))
+        gpu::rank::rank(maps)
     }
 
     fn connected_components(labels: IntTensor<Self>) -> (IntTensor<Self>, IntTensor<Self>) {
-        use gpu::launch::cast;
-        let dtype = labels.dtype;
-        let (components, counts) = gpu::components::connected_components(labels);
-        (cast(components, dtype), cast(counts, dtype))
+        gpu::components::connected_components(labels)
     }
 
     fn slic_lab(
@@ -252,26 +233,11 @@ impl PamiBackend for CubeBackend {
         cbrt: IntTensor<Self>,
         params: SlicParams,
     ) -> IntTensor<Self> {
-        use gpu::launch::{cast, float, int, launch_into, lines, tiles};
-        let dtype = linear.dtype;
-        let image = float(image);
-        let (linear, cbrt) = (int(linear), int(cbrt));
-        // Burn's min_dim/max_dim gave a wrong row minimum on lavapipe (0.22.1); this is exact.
-        let range_shape = (Shape::new([params.images as usize, 2]), DType::I32);
-        let range = launch_into("slic_range", gpu::slic::RANGE, lines(64, params.images), &[&image], range_shape, &params);
-        let shape = Shape::new([params.images as usize, 3, params.height as usize, params.width as usize]);
-        let grid = tiles(params.width, params.height, params.images);
-        let inputs = [&image, &range, &linear, &cbrt];
-        cast(launch_into("slic_lab", gpu::slic::LAB, grid, &inputs, (shape, DType::I32), &params), dtype)
+        gpu::slic::slic_lab(image, linear, cbrt, params)
     }
 
     fn slic_assign(lab: IntTensor<Self>, clusters: IntTensor<Self>, params: SlicParams) -> IntTensor<Self> {
-        use gpu::launch::{cast, int, launch_into, tiles};
-        let dtype = lab.dtype;
-        let (lab, clusters) = (int(lab), int(clusters));
-        let shape = Shape::new([params.images as usize, params.height as usize, params.width as usize]);
-        let grid = tiles(params.width, params.height, params.images);
-        cast(launch_into("slic_assign", gpu::slic::ASSIGN, grid, &[&lab, &clusters], (shape, DType::I32), &params), dtype)
+        gpu::slic::slic_assign(lab, clusters, params)
     }
 
     fn slic_update(
@@ -280,37 +246,11 @@ impl PamiBackend for CubeBackend {
         clusters: IntTensor<Self>,
         params: SlicParams,
     ) -> IntTensor<Self> {
-        use gpu::launch::{cast, empty, int, launch, lines};
-        let dtype = clusters.dtype;
-        let (lab, labels) = (int(lab), int(labels));
-        // The kernel updates in place: work on a copy, the input may be shared.
-        let clusters = int(clusters).copy();
-        let sums = empty(&clusters, clusters.meta.shape().clone(), DType::I32);
-        let rows = params.clusters * gpu::slic::CLUSTER_STRIDE as u32;
-        let clear = MergeParams { width: rows, height: 1, images: params.images, min_size: 0, value: 0 };
-        launch("segment_clear", gpu::merge::CLEAR, lines(rows, params.images), &[&sums], &clear);
-        for band in gpu::slic::update_bands(&params) {
-            let grid = lines(params.clusters, params.images);
-            launch("slic_update", gpu::slic::UPDATE, grid, &[&lab, &labels, &clusters, &sums], &band);
-        }
-        cast(clusters, dtype)
+        gpu::slic::slic_update(lab, labels, clusters, params)
     }
 
     fn segment_sizes(labels: IntTensor<Self>, params: MergeParams) -> (IntTensor<Self>, IntTensor<Self>) {
-        use gpu::launch::{cast, empty, int, launch, lines, tiles};
-        let dtype = labels.dtype;
-        let labels = int(labels);
-        let plane = (params.width * params.height) as usize;
-        let shape = Shape::new([params.images as usize, plane]);
-        let sizes = empty(&labels, shape.clone(), DType::I32);
-        let first = empty(&labels, shape, DType::I32);
-        for (buffer, value) in [(&sizes, 0), (&first, u32::MAX)] {
-            let clear = MergeParams { value, ..params };
-            launch("segment_clear", gpu::merge::CLEAR, lines(plane as u32, params.images), &[buffer], &clear);
-        }
-        let grid = tiles(params.width, params.height, params.images);
-        launch("segment_sizes", gpu::merge::SIZES, grid, &[&labels, &sizes, &first], &params);
-        (cast(sizes, dtype), cast(first, dtype))
+        gpu::merge::segment_sizes(labels, params)
     }
 
     fn segment_merge(
@@ -320,13 +260,7 @@ impl PamiBackend for CubeBackend {
         counts: IntTensor<Self>,
         params: MergeParams,
     ) -> IntTensor<Self> {
-        use gpu::launch::{cast, int, launch_into, tiles};
-        let dtype = labels.dtype;
-        let (labels, sizes, first, counts) = (int(labels), int(sizes), int(first), int(counts));
-        let shape = labels.meta.shape().clone();
-        let grid = tiles(params.width, params.height, params.images);
-        let inputs = [&labels, &sizes, &first, &counts];
-        cast(launch_into("segment_merge", gpu::merge::MERGE, grid, &inputs, (shape, DType::I32), &params), dtype)
+        gpu::merge::segment_merge(labels, sizes, first, counts, params)
     }
 
     fn felzenszwalb(
@@ -335,79 +269,25 @@ impl PamiBackend for CubeBackend {
         settings: IntTensor<Self>,
         params: FelzenszwalbParams,
     ) -> IntTensor<Self> {
-        use gpu::felzenszwalb::{COUNTS, EDGE_COSTS, LABEL, MERGE, SMOOTH, SORT};
-        use gpu::launch::{cast, empty, float, int, launch, launch_into, lines, singles, tiles};
-        let dtype = weights.dtype;
-        let (image, weights, settings) = (float(image), int(weights), int(settings));
-        let items = params.images * params.settings;
-        let [n, h, w] = [params.images, params.height, params.width].map(|v| v as usize);
-        let grid = || tiles(params.width, params.height, params.images);
-        let table = |rows: usize| empty(&weights, Shape::new([n, rows]), DType::I32);
-        let smooth_shape = (Shape::new([n, 3, h, w]), DType::I32);
-        let smooth = launch_into("felzenszwalb_smooth", SMOOTH, grid(), &[&image, &weights], smooth_shape, &params);
-        let counts = table(COUNTS as usize);
-        let clear = MergeParams { width: COUNTS, height: 1, images: params.images, min_size: 0, value: 0 };
-        launch("segment_clear", gpu::merge::CLEAR, lines(COUNTS, params.images), &[&counts], &clear);
-        let (costs, forest) = (table(4 * h * w), table(params.settings as usize * 3 * h * w));
-        launch("felzenszwalb_costs", EDGE_COSTS, grid(), &[&smooth, &costs, &counts, &forest], &params);
-        let (spare, order) = (table(4 * h * w), table(4 * h * w));
-        for chunk in gpu::felzenszwalb::sort_chunks(&params) {
-            launch("felzenszwalb_sort", SORT, singles(params.images), &[&costs, &counts, &spare, &order], &chunk);
-        }
-        for chunk in gpu::felzenszwalb::merge_chunks(&params) {
-            let buffers = [&costs, &order, &counts, &forest, &settings];
-            launch("felzenszwalb_merge", MERGE, singles(items), &buffers, &chunk);
-        }
-        let labels_shape = (Shape::new([items as usize, h, w]), DType::I32);
-        let grid = tiles(params.width, params.height, items);
-        cast(launch_into("felzenszwalb_label", LABEL, grid, &[&forest], labels_shape, &params), dtype)
+        gpu::felzenszwalb::felzenszwalb(image, weights, settings, params)
     }
 
     fn seeds(
         image: FloatTensor<Self>,
         table: IntTensor<Self>,
         state: IntTensor<Self>,
-        kernel: u32,
+        stage: SeedsStage,
         params: SeedsParams,
     ) -> IntTensor<Self> {
-        use gpu::launch::{cast, float, int, launch, lines, singles};
-        use gpu::seeds::{BLOCKS, DESCEND, HISTOGRAMS, LABELS, PIXELS};
-        let dtype = state.dtype;
-        let (image, table) = (float(image), int(table));
-        // The stages update the state in place: work on a copy if it is shared.
-        let state = int(state);
-        let state = if state.can_mut() { state } else { state.copy() };
-        let (name, source, grid) = match kernel {
-            0 => ("seeds_histograms", HISTOGRAMS, lines(params.count, params.images)),
-            1 => ("seeds_blocks", BLOCKS, singles(params.images)),
-            2 => ("seeds_descend", DESCEND, singles(params.images)),
-            3 => ("seeds_labels", LABELS, lines(params.width * params.height, params.images)),
-            _ => ("seeds_pixels", PIXELS, singles(params.images)),
-        };
-        if kernel == 0 {
-            launch(name, source, grid, &[&image, &table, &state], &params);
-        } else {
-            launch(name, source, grid, &[&table, &state], &params);
-        }
-        cast(state, dtype)
+        gpu::seeds::seeds(image, table, state, stage, params)
     }
 
     fn watershed_gradient(image: FloatTensor<Self>, params: WatershedParams) -> IntTensor<Self> {
-        use gpu::launch::{float, launch_into, tiles};
-        let image = float(image);
-        let shape = Shape::new([params.batch as usize, params.height as usize, params.width as usize]);
-        let grid = tiles(params.width, params.height, params.batch);
-        launch_into("watershed_gradient", gpu::watershed::GRADIENT, grid, &[&image], (shape, DType::I32), &params)
+        gpu::watershed::watershed_gradient(image, params)
     }
 
     fn watershed_init(gradient: IntTensor<Self>, markers: IntTensor<Self>, params: WatershedParams) -> IntTensor<Self> {
-        use gpu::launch::{cast, int, launch_into, tiles};
-        let dtype = gradient.dtype;
-        let (gradient, markers) = (int(gradient), int(markers));
-        let shape = Shape::new([params.images as usize, params.height as usize, params.width as usize]);
-        let grid = tiles(params.width, params.height, params.images);
-        let inputs = [&gradient, &markers];
-        cast(launch_into("watershed_init", gpu::watershed::INIT, grid, &inputs, (shape, DType::I32), &params), dtype)
+        gpu::watershed::watershed_init(gradient, markers, params)
     }
 
     fn watershed_flood(
@@ -418,21 +298,7 @@ impl PamiBackend for CubeBackend {
         sweeps: u32,
         params: WatershedParams,
     ) -> (IntTensor<Self>, IntTensor<Self>) {
-        use gpu::launch::{cast, empty, int, launch, lines, tiles};
-        let dtype = level.dtype;
-        let (gradient, markers, distance) = (int(gradient), int(markers), int(distance));
-        let level = int(level);
-        let level = if level.can_mut() { level } else { level.copy() };
-        let changed = empty(&level, Shape::new([1]), DType::I32);
-        for sweep in 0..sweeps {
-            if sweep + 1 == sweeps {
-                let clear = MergeParams { width: 1, height: 1, images: 1, min_size: 0, value: 0 };
-                launch("segment_clear", gpu::merge::CLEAR, lines(1, 1), &[&changed], &clear);
-            }
-            let grid = tiles(params.width, params.height, params.images);
-            launch("watershed_flood", gpu::watershed::FLOOD, grid, &[&gradient, &markers, &distance, &level, &changed], &params);
-        }
-        (cast(level, dtype), cast(changed, dtype))
+        gpu::watershed::watershed_flood(gradient, markers, distance, level, sweeps, params)
     }
 
     fn watershed_label(
@@ -441,20 +307,8 @@ impl PamiBackend for CubeBackend {
         labels: IntTensor<Self>,
         params: WatershedParams,
     ) -> (IntTensor<Self>, IntTensor<Self>) {
-        use gpu::launch::{cast, int, launch, tiles};
-        let dtype = best.dtype;
-        let level = int(level);
-        let (best, labels) = (int(best).copy(), int(labels).copy());
-        let grid = tiles(params.width, params.height, params.batch);
-        launch("watershed_label", gpu::watershed::LABEL, grid, &[&level, &best, &labels], &params);
-        (cast(best, dtype), cast(labels, dtype))
+        gpu::watershed::watershed_label(level, best, labels, params)
     }
-}
-
-fn planes_hw(shape: &Shape) -> (u32, u32, u32) {
-    let d = shape.num_dims();
-    let planes: usize = shape.iter().take(d - 2).product();
-    (planes as u32, shape[d - 2] as u32, shape[d - 1] as u32)
 }
 
 // ---------------------------------------------------------------- CPU twins
@@ -507,10 +361,8 @@ impl PamiBackend for Flex {
     fn blur(image: FloatTensor<Self>, weights: FloatTensor<Self>, padding: u32) -> FloatTensor<Self> {
         let (mut values, shape) = f32s(image);
         let weights = view::<f32>(&weights);
-        let (planes, height, width) = planes_hw(&shape);
         let radius = (weights.len() / 2) as u32;
-        for axis in 0..2 {
-            let params = BlurParams { width, height, planes, radius, axis, padding };
+        for params in BlurParams::passes(&shape, radius, padding) {
             values = cpu::blur::blur(&values, &weights, &params);
         }
         flex(values, shape)
@@ -583,6 +435,7 @@ impl PamiBackend for Flex {
         let mut table = i32s(clusters);
         let (lab, labels) = (view(&lab), view(&labels));
         let mut sums = vec![0; table.len()];
+        cpu::fill::fill(&mut sums, &FillParams { len: table.len() as u32, value: 0 });
         for band in gpu::slic::update_bands(&params) {
             cpu::slic::slic_update(&lab, &labels, &mut table, &mut sums, &band);
         }
@@ -594,8 +447,8 @@ impl PamiBackend for Flex {
         let plane = (params.width * params.height) as usize;
         let len = params.images as usize * plane;
         let (mut sizes, mut first) = (vec![0u32; len], vec![0u32; len]);
-        cpu::merge::segment_clear(&mut sizes, &MergeParams { value: 0, ..params });
-        cpu::merge::segment_clear(&mut first, &MergeParams { value: u32::MAX, ..params });
+        cpu::fill::fill(&mut sizes, &FillParams { len: len as u32, value: 0 });
+        cpu::fill::fill(&mut first, &FillParams { len: len as u32, value: u32::MAX });
         cpu::merge::segment_sizes(&view(&labels), &mut sizes, &mut first, &params);
         let shape = Shape::new([params.images as usize, plane]);
         (flex_u32(sizes, shape.clone(), dtype), flex_u32(first, shape, dtype))
@@ -646,18 +499,18 @@ impl PamiBackend for Flex {
         image: FloatTensor<Self>,
         table: IntTensor<Self>,
         state: IntTensor<Self>,
-        kernel: u32,
+        stage: SeedsStage,
         params: SeedsParams,
     ) -> IntTensor<Self> {
         use cpu::seeds::*;
         let (dtype, shape) = (state.dtype(), state.layout().shape().clone());
         let (table, mut values) = (u32s(table), u32s(state));
-        match kernel {
-            0 => seeds_histograms(&view(&image), &table, &mut values, &params),
-            1 => seeds_blocks(&table, &mut values, &params),
-            2 => seeds_descend(&table, &mut values, &params),
-            3 => seeds_labels(&table, &mut values, &params),
-            _ => seeds_pixels(&table, &mut values, &params),
+        match stage {
+            SeedsStage::Histograms => seeds_histograms(&view(&image), &table, &mut values, &params),
+            SeedsStage::Blocks => seeds_blocks(&table, &mut values, &params),
+            SeedsStage::Descend => seeds_descend(&table, &mut values, &params),
+            SeedsStage::Labels => seeds_labels(&table, &mut values, &params),
+            SeedsStage::Pixels => seeds_pixels(&table, &mut values, &params),
         }
         flex_u32(values, shape, dtype)
     }

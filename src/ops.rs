@@ -41,7 +41,7 @@ pub fn compose(
         invert: invert as u32,
         runs: parts.runs() as u32,
         mean: norm.mean,
-        std: norm.std,
+        deviation: norm.std,
         images: n as u32,
     };
     let out = Dispatch::compose(

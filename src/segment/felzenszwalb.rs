@@ -116,7 +116,8 @@ impl Felzenszwalb {
             images: n as u32,
             radius: first.radius() as u32,
             settings: settings.len() as u32,
-            step: 0,
+            sort_step: 0,
+            merge_pass: 0,
             first: 0,
         };
         let roots = Dispatch::felzenszwalb(images.clone().into_dispatch(), weights.into_dispatch(), table.into_dispatch(), params);

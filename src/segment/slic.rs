@@ -138,6 +138,7 @@ impl Slic {
             w_space: (self.compactness as f64 * self.compactness as f64 * 256.0).round() as u32,
             w_color: (4096 * step * step) as u32,
             band: 0,
+            finish: 0,
         };
         let mut table = Vec::with_capacity(n * k * CLUSTER_STRIDE);
         for _ in 0..n {
