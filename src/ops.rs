@@ -4,7 +4,7 @@
 use burn::backend::Dispatch;
 use burn::tensor::{Int, Tensor, TensorData};
 
-use crate::backend::PamiBackend;
+use crate::backend::PerturbationBackend;
 use crate::gpu::{
     aggregate::{AggregateParams, CHUNK as AGGREGATE_CHUNK},
     compose::ComposeParams,

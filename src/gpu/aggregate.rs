@@ -4,8 +4,8 @@
 //!   `shaders/shared/aggregate_params.wgsl` (the params struct) and
 //!   `shaders/shared/parts.wgsl` (a part's weight);
 //! - params: [`AggregateParams`], here;
-//! - launch: [`aggregate`], here (called by `PamiBackend::aggregate`
-//!   in `src/backend.rs`, from `ops::aggregate_sum` in `src/ops.rs`);
+//! - launch: [`aggregate`], here (called by `PerturbationBackend::aggregate`
+//!   in `src/backend/perturbation.rs`, from `ops::aggregate_sum` in `src/ops.rs`);
 //! - CPU twin: `src/cpu/aggregate.rs` (and `src/cpu/parts.rs`).
 
 use burn::backend::DType;

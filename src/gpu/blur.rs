@@ -3,8 +3,8 @@
 //! - WGSL: `shaders/blur.wgsl`, with `shaders/shared/blur_params.wgsl` (the
 //!   params struct);
 //! - params: [`BlurParams`], here, one per pass from [`BlurParams::passes`];
-//! - launch: [`blur`], here (called by `PamiBackend::blur` in
-//!   `src/backend.rs`, from `ops::blur` in `src/ops.rs`);
+//! - launch: [`blur`], here (called by `PerturbationBackend::blur` in
+//!   `src/backend/perturbation.rs`, from `ops::blur` in `src/ops.rs`);
 //! - CPU twin: `src/cpu/blur.rs`.
 
 use burn::backend::DType;

@@ -5,8 +5,8 @@
 //!   `shaders/shared/grid.wgsl` and `shaders/shared/find.wgsl`;
 //! - params: [`ComponentsParams`], here;
 //! - launch: [`connected_components`], here (called by
-//!   `PamiBackend::connected_components` in
-//!   `src/backend.rs`);
+//!   `SegmentationBackend::connected_components` in
+//!   `src/backend/segmentation.rs`);
 //! - CPU twin: the functions of the same names in `src/cpu/components.rs`.
 
 use burn::backend::DType;

@@ -3,8 +3,8 @@
 //! - WGSL: `shaders/compose.wgsl`, with `shaders/shared/compose_params.wgsl`
 //!   (the params struct) and `shaders/shared/parts.wgsl` (a part's weight);
 //! - params: [`ComposeParams`], here;
-//! - launch: [`compose`], here (called by `PamiBackend::compose` in
-//!   `src/backend.rs`, from `ops::compose` in `src/ops.rs`);
+//! - launch: [`compose`], here (called by `PerturbationBackend::compose` in
+//!   `src/backend/perturbation.rs`, from `ops::compose` in `src/ops.rs`);
 //! - CPU twin: `src/cpu/compose.rs` (and `src/cpu/parts.rs`).
 
 use burn::backend::DType;

@@ -13,7 +13,7 @@
 //!   and edge slots);
 //! - params: [`FelzenszwalbParams`], here;
 //! - launch: [`felzenszwalb`], here (called by
-//!   `PamiBackend::felzenszwalb` in `src/backend.rs`);
+//!   `SegmentationBackend::felzenszwalb` in `src/backend/segmentation.rs`);
 //! - CPU twin: the functions of the same names in `src/cpu/felzenszwalb.rs`.
 
 use burn::backend::DType;

@@ -4,7 +4,7 @@
 //!   with `shaders/shared/merge_params.wgsl` (the params struct);
 //! - params: [`MergeParams`], here;
 //! - launch: [`segment_sizes`] and [`segment_merge`], here (called by
-//!   `PamiBackend` in `src/backend.rs`, driven by
+//!   `SegmentationBackend` in `src/backend/segmentation.rs`, driven by
 //!   `enforce_min_size` in `src/segment/mod.rs`);
 //! - CPU twin: `src/cpu/merge.rs`.
 

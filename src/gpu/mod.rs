@@ -9,7 +9,7 @@
 //!   and `Pod`, the mirror of that WGSL struct (`tests/params.rs` compares
 //!   their layouts);
 //! - its launch: the functions in `src/gpu/<op>.rs` (the buffer fill in
-//!   [`launch`]), called by the backend extension in `src/backend.rs`;
+//!   [`launch`]), called by the backend extension in `src/backend/`;
 //! - its CPU twin: `src/cpu/<op>.rs`, functions named as the shaders.
 //!
 //! Each module's own header says which files hold what.

@@ -6,8 +6,8 @@
 //! - WGSL: `shaders/rank_{init,sort,scatter}.wgsl`, with
 //!   `shaders/shared/rank_params.wgsl` (the params struct);
 //! - params: [`RankParams`], here;
-//! - launch: [`rank`], here (called by `PamiBackend::rank` in
-//!   `src/backend.rs`, from `ops::rank` in `src/ops.rs`);
+//! - launch: [`rank`], here (called by `PerturbationBackend::rank` in
+//!   `src/backend/perturbation.rs`, from `ops::rank` in `src/ops.rs`);
 //! - CPU twin: `src/cpu/rank.rs`.
 
 use burn::backend::DType;

@@ -15,8 +15,8 @@
 //!   `shaders/shared/seeds_sweep.wgsl` (the chunked sweeps);
 //! - params: [`SeedsParams`], here;
 //! - launch: [`seeds`], here (one stage per call; `src/segment/seeds.rs`
-//!   drives the stages through `PamiBackend::seeds` in
-//!   `src/backend.rs`);
+//!   drives the stages through `SegmentationBackend::seeds` in
+//!   `src/backend/segmentation.rs`);
 //! - CPU twin: the functions of the same names in `src/cpu/seeds.rs`.
 
 use burn::backend::wgpu::CubeTensor;

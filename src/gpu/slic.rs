@@ -5,7 +5,7 @@
 //!   `shaders/shared/slic.wgsl` (cluster table, windows);
 //! - params: [`SlicParams`], here;
 //! - launch: [`slic_lab`] (range and Lab), [`slic_assign`], [`slic_update`],
-//!   here (called by `PamiBackend` in `src/backend.rs`,
+//!   here (called by `SegmentationBackend` in `src/backend/segmentation.rs`,
 //!   driven by `src/segment/slic.rs`);
 //! - CPU twin: the functions of the same names in `src/cpu/slic.rs`.
 

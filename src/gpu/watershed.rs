@@ -4,7 +4,7 @@
 //!   `shaders/shared/watershed_params.wgsl` (the params struct);
 //! - params: [`WatershedParams`], here;
 //! - launch: the functions of the same names, here (called by
-//!   `PamiBackend` in `src/backend.rs`, driven by
+//!   `SegmentationBackend` in `src/backend/segmentation.rs`, driven by
 //!   `src/segment/watershed.rs`);
 //! - CPU twin: the functions of the same names in `src/cpu/watershed.rs`.
 

@@ -20,7 +20,7 @@ use burn::tensor::{Int, Tensor, TensorData};
 
 use super::{Segmentation, enforce_min_size};
 use crate::Error;
-use crate::backend::PamiBackend;
+use crate::backend::SegmentationBackend;
 use crate::gpu::felzenszwalb::{COST_UNIT, FelzenszwalbParams, WEIGHT_SUM, setting_row};
 
 /// Largest image: the merge's trees stay 21 levels deep (see `gpu::felzenszwalb::MERGE_CHUNK`).

@@ -18,7 +18,7 @@ use burn::backend::Dispatch;
 use burn::tensor::{Int, Tensor, TensorData};
 
 use crate::Error;
-use crate::backend::PamiBackend;
+use crate::backend::SegmentationBackend;
 use crate::gpu::merge::MergeParams;
 
 /// Images per batch: the kernels put images on the z axis of the dispatch grid,

@@ -15,7 +15,7 @@ use burn::tensor::{Int, Tensor, TensorData};
 
 use super::{Segmentation, enforce_min_size};
 use crate::Error;
-use crate::backend::PamiBackend;
+use crate::backend::SegmentationBackend;
 use crate::gpu::seeds::{
     BINS, BLOCK_CHUNK, Layout, PIXEL_CHUNK, SWEEP_BORDER, SWEEP_HORIZONTAL, SWEEP_VERTICAL, SeedsParams, SeedsStage, sweep,
 };

@@ -21,7 +21,7 @@ use burn::tensor::{Int, Tensor, TensorData};
 
 use super::{Segmentation, enforce_min_size, regular_grid};
 use crate::Error;
-use crate::backend::PamiBackend;
+use crate::backend::SegmentationBackend;
 use crate::gpu::slic::{CLUSTER_STRIDE, SlicParams};
 
 /// `skimage.segmentation.slic` parameters (names and defaults as there).

@@ -1,29 +1,26 @@
-//! The backend extension: the pipeline's own operations beyond plain tensor
-//! math, implemented by WGSL kernels on Burn's CubeCL (wgpu) backend (each
-//! method calls the kernel's launch in `src/gpu/<op>.rs`) and by the CPU
-//! twins in `crate::cpu` on Burn's `flex` backend.
+//! The segmentation family of the backend extension: connected components,
+//! SLIC, small-segment merging, Felzenszwalb, SEEDS and watershed (see
+//! `src/backend/mod.rs`). The GPU methods call the launches in
+//! `src/gpu/{components,slic,merge,felzenszwalb,seeds,watershed}.rs`; the CPU
+//! methods call the twins in `src/cpu/` of the same names.
 
 use burn::backend::{
     Backend, Flex, backend_extension,
-    flex::FlexTensor,
     tensor::{FloatTensor, IntTensor},
     wgpu::CubeBackend,
 };
-use burn::tensor::{DType, Shape, TensorData};
+use burn::tensor::{DType, Shape};
 
 use burn::backend::fusion::custom::TensorSpec;
 
+use super::{flex_int, flex_u32, i32s, u32s, view};
 use crate::cpu;
 use crate::gpu::{
     self,
-    aggregate::AggregateParams,
-    blur::BlurParams,
     components::ComponentsParams,
-    compose::ComposeParams,
     felzenszwalb::FelzenszwalbParams,
     fill::FillParams,
     merge::MergeParams,
-    rank::RankParams,
     seeds::{SeedsParams, SeedsStage},
     slic::SlicParams,
     watershed::WatershedParams,
@@ -56,43 +53,10 @@ fn components_meta(labels: &TensorSpec) -> (TensorSpec, TensorSpec) {
     (labels.clone(), TensorSpec::new(Shape::new([labels.shape[0]]), labels.dtype))
 }
 
-/// Operations of the explanation pipeline. Call them through [`crate::ops`],
-/// which works on `burn::Tensor`s of any device.
+/// Segmentation operations, driven by the segmenters in `src/segment/` on
+/// `burn::Tensor`s of any device.
 #[backend_extension(Cube, Flex, Fusion)]
-pub trait PamiBackend: Backend {
-    /// Separable blur of `image [planes, H, W]` with the 1-D kernel
-    /// `weights [2r+1]` along x then y. `padding`: 0 zero, 1 reflect.
-    #[fusion(dtype = image, shape = image)]
-    fn blur(image: FloatTensor<Self>, weights: FloatTensor<Self>, padding: u32) -> FloatTensor<Self>;
-
-    /// Composes `params.batch` masked copies of `image [3, H, W]` over
-    /// `baseline [3, H, W]`: returns the normalised batch `[B, 3, H, W]`.
-    /// `parts [P, 4]` and `labels [R, H, W]` as in `shaders/compose.wgsl`.
-    #[fusion(dtype = image, shape = Shape::new([params.batch as usize, 3, params.height as usize, params.width as usize]))]
-    fn compose(
-        image: FloatTensor<Self>,
-        baseline: FloatTensor<Self>,
-        parts: IntTensor<Self>,
-        labels: IntTensor<Self>,
-        params: ComposeParams,
-    ) -> FloatTensor<Self>;
-
-    /// Gathers `scores [P, T]` onto the pixels of the parts: returns maps
-    /// `[T, H, W]`. `offsets [R]` is the first part of each label map.
-    #[fusion(dtype = scores, shape = Shape::new([params.targets as usize, params.height as usize, params.width as usize]))]
-    fn aggregate(
-        scores: FloatTensor<Self>,
-        parts: IntTensor<Self>,
-        labels: IntTensor<Self>,
-        offsets: IntTensor<Self>,
-        params: AggregateParams,
-    ) -> FloatTensor<Self>;
-
-    /// Each pixel's position in its map of `maps [M, H, W]` sorted by
-    /// decreasing value, ties by pixel index: i32 `[M, H, W]`.
-    #[fusion(dtype = DType::I32, shape = maps)]
-    fn rank(maps: FloatTensor<Self>) -> IntTensor<Self>;
-
+pub trait SegmentationBackend: Backend {
     /// Splits every label of `labels [N, H, W]` into its 4-connected regions:
     /// returns (components numbered 0..n in order of first appearance in
     /// raster order, n per image `[N]`).
@@ -194,35 +158,7 @@ pub trait PamiBackend: Backend {
 
 // ---------------------------------------------------------------- GPU (WGSL)
 
-impl PamiBackend for CubeBackend {
-    fn blur(image: FloatTensor<Self>, weights: FloatTensor<Self>, padding: u32) -> FloatTensor<Self> {
-        gpu::blur::blur(image, weights, padding)
-    }
-
-    fn compose(
-        image: FloatTensor<Self>,
-        baseline: FloatTensor<Self>,
-        parts: IntTensor<Self>,
-        labels: IntTensor<Self>,
-        params: ComposeParams,
-    ) -> FloatTensor<Self> {
-        gpu::compose::compose(image, baseline, parts, labels, params)
-    }
-
-    fn aggregate(
-        scores: FloatTensor<Self>,
-        parts: IntTensor<Self>,
-        labels: IntTensor<Self>,
-        offsets: IntTensor<Self>,
-        params: AggregateParams,
-    ) -> FloatTensor<Self> {
-        gpu::aggregate::aggregate(scores, parts, labels, offsets, params)
-    }
-
-    fn rank(maps: FloatTensor<Self>) -> IntTensor<Self> {
-        gpu::rank::rank(maps)
-    }
-
+impl SegmentationBackend for CubeBackend {
     fn connected_components(labels: IntTensor<Self>) -> (IntTensor<Self>, IntTensor<Self>) {
         gpu::components::connected_components(labels)
     }
@@ -313,89 +249,7 @@ impl PamiBackend for CubeBackend {
 
 // ---------------------------------------------------------------- CPU twins
 
-fn f32s(t: FlexTensor) -> (Vec<f32>, Shape) {
-    let data = t.into_data().convert::<f32>();
-    let shape = data.shape().clone();
-    (data.try_into_vec::<f32>().expect("f32 data"), shape)
-}
-
-/// A contiguous tensor's values of type `E`, borrowed from Burn's buffer
-/// when its dtype is `E` and the bytes are aligned, else converted: how the
-/// twins read the inputs they do not modify. Copying them on every call (the
-/// per-pass compose and aggregate above all) made large allocations whose
-/// page faults and unmaps cost more than the model with many images in flight.
-fn view<E: burn::tensor::Element + bytemuck::Pod>(t: &FlexTensor) -> std::borrow::Cow<'_, [E]> {
-    let borrowed = (t.dtype() == E::dtype())
-        .then(|| t.layout().contiguous_offsets())
-        .flatten()
-        .and_then(|(start, end)| bytemuck::try_cast_slice::<u8, E>(t.bytes()).ok().map(|s| &s[start..end]));
-    match borrowed {
-        Some(slice) => std::borrow::Cow::Borrowed(slice),
-        None => std::borrow::Cow::Owned(t.clone().into_data().convert::<E>().try_into_vec::<E>().expect("convertible data")),
-    }
-}
-
-fn i32s(t: FlexTensor) -> Vec<i32> {
-    t.into_data().convert::<i32>().try_into_vec::<i32>().expect("i32 data")
-}
-
-/// The bits of an int tensor as u32 (kernels keep unsigned levels in i32 storage).
-fn u32s(t: FlexTensor) -> Vec<u32> {
-    i32s(t).into_iter().map(|v| v as u32).collect()
-}
-
-fn flex(values: Vec<f32>, shape: Shape) -> FlexTensor {
-    FlexTensor::from_data(TensorData::new(values, shape))
-}
-
-fn flex_int(values: Vec<i32>, shape: Shape, dtype: burn::tensor::DType) -> FlexTensor {
-    FlexTensor::from_data(TensorData::new(values, shape).convert_dtype(dtype))
-}
-
-/// `flex_int` for unsigned values kept as their i32 bits (the inverse of `u32s`).
-fn flex_u32(values: Vec<u32>, shape: Shape, dtype: burn::tensor::DType) -> FlexTensor {
-    flex_int(values.into_iter().map(|v| v as i32).collect(), shape, dtype)
-}
-
-impl PamiBackend for Flex {
-    fn blur(image: FloatTensor<Self>, weights: FloatTensor<Self>, padding: u32) -> FloatTensor<Self> {
-        let (mut values, shape) = f32s(image);
-        let weights = view::<f32>(&weights);
-        let radius = (weights.len() / 2) as u32;
-        for params in BlurParams::passes(&shape, radius, padding) {
-            values = cpu::blur::blur(&values, &weights, &params);
-        }
-        flex(values, shape)
-    }
-
-    fn compose(
-        image: FloatTensor<Self>,
-        baseline: FloatTensor<Self>,
-        parts: IntTensor<Self>,
-        labels: IntTensor<Self>,
-        params: ComposeParams,
-    ) -> FloatTensor<Self> {
-        let out = cpu::compose::compose(&view(&image), &view(&baseline), &view(&parts), &view(&labels), &params);
-        flex(out, Shape::new([params.batch as usize, 3, params.height as usize, params.width as usize]))
-    }
-
-    fn aggregate(
-        scores: FloatTensor<Self>,
-        parts: IntTensor<Self>,
-        labels: IntTensor<Self>,
-        offsets: IntTensor<Self>,
-        params: AggregateParams,
-    ) -> FloatTensor<Self> {
-        let maps = cpu::aggregate::aggregate(&view(&scores), &view(&parts), &view(&labels), &view(&offsets), &params);
-        flex(maps, Shape::new([params.targets as usize, params.height as usize, params.width as usize]))
-    }
-
-    fn rank(maps: FloatTensor<Self>) -> IntTensor<Self> {
-        let shape = maps.layout().shape().clone();
-        let ranks = cpu::rank::rank(&view(&maps), &RankParams::new(shape[0], shape[1] * shape[2]));
-        flex_int(ranks, shape, DType::I32)
-    }
-
+impl SegmentationBackend for Flex {
     fn connected_components(labels: IntTensor<Self>) -> (IntTensor<Self>, IntTensor<Self>) {
         let dtype = labels.dtype();
         let shape = labels.layout().shape().clone();
