@@ -5,45 +5,36 @@
 // (each run of label maps is a partition: one part per run covers p).
 // `ops::aggregate` adds the chunks and divides by the coverage. Chunks keep
 // every invocation's loop short (llvmpipe stops a shader's loops after 65,535
-// iterations in all). CPU twin: src/cpu/aggregate.rs. Params: keep in sync
-// with AggregateParams in src/gpu/aggregate.rs.
+// iterations in all). CPU twin: src/cpu/aggregate.rs. Params:
+// shared/aggregate_params.wgsl.
 
 @group(0) @binding(0) var<storage, read_write> scores: array<f32>;   // [P, T]
 @group(0) @binding(1) var<storage, read_write> parts: array<i32>;    // [P, 5]
 @group(0) @binding(2) var<storage, read_write> labels: array<i32>;   // label maps or RISE grids
 @group(0) @binding(3) var<storage, read_write> offsets: array<i32>;  // [R]
 @group(0) @binding(4) var<storage, read_write> sums: array<f32>;     // [T, H, W]
-@group(0) @binding(5) var<storage, read_write> params: array<u32>;
-
-const P_WIDTH: u32 = 0u;
-const P_HEIGHT: u32 = 1u;
-const P_PARTS: u32 = 2u;    // rows of `scores`
-const P_TARGETS: u32 = 3u;  // columns of `scores`
-const P_RUNS: u32 = 4u;     // label maps or RISE grids
-const P_KIND: u32 = 5u;     // a KIND_* of shared/parts.wgsl
-const P_FIRST: u32 = 6u;    // first part (windows, RISE) or run (segments) of the chunk
-const P_COUNT: u32 = 7u;    // parts or runs in the chunk
-
+@group(0) @binding(5) var<storage, read_write> params: AggregateParams;
+// import shared/aggregate_params.wgsl
 // import shared/parts.wgsl
 
 @compute @workgroup_size(16, 16, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let width = params[P_WIDTH];
-    let height = params[P_HEIGHT];
-    let targets = params[P_TARGETS];
+    let width = params.width;
+    let height = params.height;
+    let targets = params.targets;
     let t = gid.z;
     if gid.x >= width || gid.y >= height || t >= targets {
         return;
     }
     let pixel = gid.y * width + gid.x;
-    let n = params[P_PARTS];
-    let kind = params[P_KIND];
-    let runs = params[P_RUNS];
-    let last = params[P_FIRST] + params[P_COUNT];
+    let n = params.parts;
+    let kind = params.kind;
+    let runs = params.runs;
+    let last = params.first + params.count;
     var sum = 0.0;
     if kind == KIND_SEGMENT {
         let plane = width * height;
-        for (var r = params[P_FIRST]; r < min(last, runs); r++) {
+        for (var r = params.first; r < min(last, runs); r++) {
             // A label outside the run's parts adds nothing (labels are validated on upload).
             let part = offsets[r] + labels[r * plane + pixel];
             if part >= 0 && u32(part) < n {
@@ -51,7 +42,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
             }
         }
     } else {
-        for (var j = params[P_FIRST]; j < min(last, n); j++) {
+        for (var j = params.first; j < min(last, n); j++) {
             let w = part_weight(j, i32(gid.x), i32(gid.y), kind, runs, width, height);
             if w > 0.0 {
                 sum += w * scores[j * targets + t];

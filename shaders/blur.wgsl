@@ -1,19 +1,12 @@
 // One pass of a separable blur along one axis.
 // Every plane (a colour channel of an image) is filtered independently.
-// CPU twin: src/cpu/blur.rs. Params: keep in sync with BlurParams in src/gpu/blur.rs.
+// CPU twin: src/cpu/blur.rs. Params: shared/blur_params.wgsl.
 
 @group(0) @binding(0) var<storage, read_write> src: array<f32>;
 @group(0) @binding(1) var<storage, read_write> weights: array<f32>;
 @group(0) @binding(2) var<storage, read_write> dst: array<f32>;
-@group(0) @binding(3) var<storage, read_write> params: array<u32>;
-
-// params layout
-const P_WIDTH: u32 = 0u;
-const P_HEIGHT: u32 = 1u;
-const P_PLANES: u32 = 2u;
-const P_RADIUS: u32 = 3u;
-const P_AXIS: u32 = 4u;      // 0: along x, 1: along y
-const P_PADDING: u32 = 5u;   // 0: zero, 1: reflect (mirror without repeating the edge)
+@group(0) @binding(3) var<storage, read_write> params: BlurParams;
+// import shared/blur_params.wgsl
 
 // Index along an axis of length n after reflecting c into [0, n). Folding by the
 // period handles a kernel wider than the image.
@@ -31,14 +24,14 @@ fn reflect(c: i32, n: i32) -> i32 {
 
 @compute @workgroup_size(16, 16, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let width = params[P_WIDTH];
-    let height = params[P_HEIGHT];
-    if gid.x >= width || gid.y >= height || gid.z >= params[P_PLANES] {
+    let width = params.width;
+    let height = params.height;
+    if gid.x >= width || gid.y >= height || gid.z >= params.planes {
         return;
     }
-    let radius = i32(params[P_RADIUS]);
-    let along_x = params[P_AXIS] == 0u;
-    let reflect_edges = params[P_PADDING] == 1u;
+    let radius = i32(params.radius);
+    let along_x = params.axis == AXIS_X;
+    let reflect_edges = params.padding == PADDING_REFLECT;
     let n = select(i32(height), i32(width), along_x);
     let pos = select(i32(gid.y), i32(gid.x), along_x);
     let plane = gid.z * width * height;

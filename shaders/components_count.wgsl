@@ -4,15 +4,15 @@
 
 @group(0) @binding(0) var<storage, read_write> parent: array<i32>;  // [N, H, W], compressed
 @group(0) @binding(1) var<storage, read_write> blocks: array<i32>;  // [N, blocks]
-@group(0) @binding(2) var<storage, read_write> params: array<u32>;
+@group(0) @binding(2) var<storage, read_write> params: ComponentsParams;
 // import shared/components_params.wgsl
 
 @compute @workgroup_size(64, 1, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let block = gid.x;
     let image = gid.y;
-    let pixels = params[P_WIDTH] * params[P_HEIGHT];
-    if block >= params[P_BLOCKS] || image >= params[P_IMAGES] {
+    let pixels = params.width * params.height;
+    if block >= params.blocks || image >= params.images {
         return;
     }
     let base = image * pixels;
@@ -23,5 +23,5 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
             roots += 1;
         }
     }
-    blocks[image * params[P_BLOCKS] + block] = roots;
+    blocks[image * params.blocks + block] = roots;
 }

@@ -3,7 +3,7 @@
 // CPU twin: components_init in src/cpu/components.rs.
 
 @group(0) @binding(0) var<storage, read_write> parent: array<i32>;  // [N, H, W]
-@group(0) @binding(1) var<storage, read_write> params: array<u32>;
+@group(0) @binding(1) var<storage, read_write> params: ComponentsParams;
 // import shared/components_params.wgsl
 // import shared/grid.wgsl
 
@@ -12,8 +12,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     if outside(gid) {
         return;
     }
-    let width = params[P_WIDTH];
-    let height = params[P_HEIGHT];
+    let width = params.width;
+    let height = params.height;
     let pixel = gid.y * width + gid.x;
     parent[gid.z * width * height + pixel] = i32(pixel);
 }

@@ -7,7 +7,7 @@
 
 @group(0) @binding(0) var<storage, read_write> labels: array<i32>;          // [N, H, W]
 @group(0) @binding(1) var<storage, read_write> parent: array<atomic<i32>>;  // [N, H, W]
-@group(0) @binding(2) var<storage, read_write> params: array<u32>;
+@group(0) @binding(2) var<storage, read_write> params: ComponentsParams;
 // import shared/components_params.wgsl
 // import shared/grid.wgsl
 // import shared/find.wgsl
@@ -41,8 +41,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     if outside(gid) {
         return;
     }
-    let width = params[P_WIDTH];
-    let height = params[P_HEIGHT];
+    let width = params.width;
+    let height = params.height;
     let base = gid.z * width * height;
     let pixel = gid.y * width + gid.x;
     let label = labels[base + pixel];

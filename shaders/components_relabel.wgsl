@@ -6,7 +6,7 @@
 @group(0) @binding(0) var<storage, read_write> parent: array<i32>;  // [N, H, W], compressed
 @group(0) @binding(1) var<storage, read_write> blocks: array<i32>;  // [N, blocks], offsets
 @group(0) @binding(2) var<storage, read_write> output: array<i32>;  // [N, H, W]
-@group(0) @binding(3) var<storage, read_write> params: array<u32>;
+@group(0) @binding(3) var<storage, read_write> params: ComponentsParams;
 // import shared/components_params.wgsl
 // import shared/grid.wgsl
 
@@ -15,12 +15,12 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     if outside(gid) {
         return;
     }
-    let width = params[P_WIDTH];
-    let height = params[P_HEIGHT];
+    let width = params.width;
+    let height = params.height;
     let base = gid.z * width * height;
     let root = u32(parent[base + gid.y * width + gid.x]);
     let block = root / BLOCK;
-    var rank = blocks[gid.z * params[P_BLOCKS] + block];
+    var rank = blocks[gid.z * params.blocks + block];
     for (var i = block * BLOCK; i < root; i++) {
         if parent[base + i] == i32(i) {
             rank += 1;

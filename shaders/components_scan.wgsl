@@ -5,16 +5,16 @@
 
 @group(0) @binding(0) var<storage, read_write> blocks: array<i32>;  // [N, blocks]
 @group(0) @binding(1) var<storage, read_write> counts: array<i32>;  // [N]
-@group(0) @binding(2) var<storage, read_write> params: array<u32>;
+@group(0) @binding(2) var<storage, read_write> params: ComponentsParams;
 // import shared/components_params.wgsl
 
 @compute @workgroup_size(64, 1, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let image = gid.x;
-    if image >= params[P_IMAGES] {
+    if image >= params.images {
         return;
     }
-    let n = params[P_BLOCKS];
+    let n = params.blocks;
     var running = 0;
     for (var b = 0u; b < n; b++) {
         let roots = blocks[image * n + b];

@@ -8,7 +8,7 @@
 @group(0) @binding(1) var<storage, read_write> costs: array<u32>;              // [N, 4, H, W]
 @group(0) @binding(2) var<storage, read_write> counts: array<atomic<u32>>;     // [N, COUNTS], zeroed
 @group(0) @binding(3) var<storage, read_write> forest: array<u32>;             // [N·settings, 3, H, W]
-@group(0) @binding(4) var<storage, read_write> params: array<u32>;
+@group(0) @binding(4) var<storage, read_write> params: FelzenszwalbParams;
 // import shared/felzenszwalb_params.wgsl
 // import shared/grid.wgsl
 // import shared/wide.wgsl
@@ -18,17 +18,17 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     if outside(gid) {
         return;
     }
-    let width = params[P_WIDTH];
-    let plane = width * params[P_HEIGHT];
+    let width = params.width;
+    let plane = width * params.height;
     let p = gid.y * width + gid.x;
-    for (var setting = 0u; setting < params[P_SETTINGS]; setting++) {
-        let tree = (gid.z * params[P_SETTINGS] + setting) * 3u * plane;
+    for (var setting = 0u; setting < params.settings; setting++) {
+        let tree = (gid.z * params.settings + setting) * 3u * plane;
         forest[tree + FIELD_PARENT * plane + p] = p;
         forest[tree + FIELD_SIZE * plane + p] = 1u;
         forest[tree + FIELD_INNER * plane + p] = 0u;
     }
     let right = gid.x + 1u < width;
-    let down = gid.y + 1u < params[P_HEIGHT];
+    let down = gid.y + 1u < params.height;
     var exists = array<bool, 4>(right, down, right && down, right && down);
     for (var kind = 0u; kind < 4u; kind++) {
         let e = kind * plane + p;

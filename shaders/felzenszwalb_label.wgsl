@@ -4,17 +4,17 @@
 
 @group(0) @binding(0) var<storage, read_write> forest: array<u32>;   // [N·settings, 3, HW]
 @group(0) @binding(1) var<storage, read_write> labels: array<i32>;   // [N·settings, H, W]
-@group(0) @binding(2) var<storage, read_write> params: array<u32>;
+@group(0) @binding(2) var<storage, read_write> params: FelzenszwalbParams;
 // import shared/felzenszwalb_params.wgsl
 
 @compute @workgroup_size(16, 16, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-    if gid.x >= params[P_WIDTH] || gid.y >= params[P_HEIGHT] || gid.z >= params[P_IMAGES] * params[P_SETTINGS] {
+    if gid.x >= params.width || gid.y >= params.height || gid.z >= params.images * params.settings {
         return;
     }
-    let plane = params[P_WIDTH] * params[P_HEIGHT];
+    let plane = params.width * params.height;
     let tree = gid.z * 3u * plane;
-    var r = gid.y * params[P_WIDTH] + gid.x;
+    var r = gid.y * params.width + gid.x;
     loop {
         let up = forest[tree + r];
         if up == r {
@@ -22,5 +22,5 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         }
         r = up;
     }
-    labels[gid.z * plane + gid.y * params[P_WIDTH] + gid.x] = i32(r);
+    labels[gid.z * plane + gid.y * params.width + gid.x] = i32(r);
 }

@@ -1,11 +1,11 @@
 // Felzenszwalb, stage 4: scikit-image's two passes over the edges in order of
 // (cost, edge index), one invocation per image and setting (all in
 // parallel, sharing the image's sorted edges), one chunk of sorted
-// positions per dispatch. Pass 0 joins two segments when the
-// edge costs less than both segments' internal difference plus scale/size;
-// pass 1 joins any two segments of which one is under min_size. Trees are
-// joined by size (ties: the lesser root stays root) and walked with path
-// halving, so a walk is at most 21 steps on 2^20 pixels.
+// positions per dispatch. Pass MERGE_JOIN joins two segments when the edge
+// costs less than both segments' internal difference plus scale/size; pass
+// MERGE_MIN_SIZE joins any two segments of which one is under min_size.
+// Trees are joined by size (ties: the lesser root stays root) and walked
+// with path halving, so a walk is at most 21 steps on 2^20 pixels.
 // CPU twin: felzenszwalb_merge in src/cpu/felzenszwalb.rs.
 
 @group(0) @binding(0) var<storage, read_write> costs: array<u32>;    // [N, 4HW]
@@ -13,7 +13,7 @@
 @group(0) @binding(2) var<storage, read_write> counts: array<u32>;   // [N, COUNTS]: TOTAL edges
 @group(0) @binding(3) var<storage, read_write> forest: array<u32>;   // [N·settings, 3, HW]
 @group(0) @binding(4) var<storage, read_write> settings: array<u32>; // [settings, 2]: limit, min_size
-@group(0) @binding(5) var<storage, read_write> params: array<u32>;
+@group(0) @binding(5) var<storage, read_write> params: FelzenszwalbParams;
 // import shared/felzenszwalb_params.wgsl
 
 var<private> tree: u32;   // this item's forest
@@ -43,17 +43,16 @@ fn joins(cost: u32, r: u32) -> bool {
 @compute @workgroup_size(1, 1, 1)
 fn main(@builtin(workgroup_id) wg: vec3<u32>) {
     let item = wg.x;
-    let n = item / params[P_SETTINGS];
-    let setting = item % params[P_SETTINGS];
-    let width = params[P_WIDTH];
-    plane = width * params[P_HEIGHT];
+    let n = item / params.settings;
+    let setting = item % params.settings;
+    let width = params.width;
+    plane = width * params.height;
     tree = item * 3u * plane;
     let e0 = n * 4u * plane;
-    let pass_ = params[P_STEP];
     limit = settings[2u * setting];
     let min_size = settings[2u * setting + 1u];
-    let last = min(params[P_FIRST] + MERGE_CHUNK, counts[n * COUNTS + TOTAL]);
-    for (var i = params[P_FIRST]; i < last; i++) {
+    let last = min(params.first + MERGE_CHUNK, counts[n * COUNTS + TOTAL]);
+    for (var i = params.first; i < last; i++) {
         let e = order[e0 + i];
         let pixels = edge_ends(e, width, plane);
         let a = root(pixels.x);
@@ -65,7 +64,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>) {
         let size_a = forest[tree + FIELD_SIZE * plane + a];
         let size_b = forest[tree + FIELD_SIZE * plane + b];
         var join = size_a < min_size || size_b < min_size;
-        if pass_ == 0u {
+        if params.merge_pass == MERGE_JOIN {
             join = joins(cost, a) && joins(cost, b);
         }
         if join {
@@ -76,7 +75,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>) {
             }
             let gone = select(a, b, keep == a);
             forest[tree + FIELD_SIZE * plane + keep] = size_a + size_b;
-            if pass_ == 0u {
+            if params.merge_pass == MERGE_JOIN {
                 forest[tree + FIELD_INNER * plane + keep] = cost;
             }
             forest[tree + gone] = keep;

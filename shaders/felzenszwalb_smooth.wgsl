@@ -7,7 +7,7 @@
 @group(0) @binding(0) var<storage, read_write> image: array<f32>;    // [N, 3, H, W], 0..255
 @group(0) @binding(1) var<storage, read_write> weights: array<i32>;  // [2r + 1], sum 1024
 @group(0) @binding(2) var<storage, read_write> smoothed: array<u32>;   // [N, 3, H, W], 1/4096 grey level
-@group(0) @binding(3) var<storage, read_write> params: array<u32>;
+@group(0) @binding(3) var<storage, read_write> params: FelzenszwalbParams;
 // import shared/felzenszwalb_params.wgsl
 // import shared/grid.wgsl
 
@@ -23,14 +23,14 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     if outside(gid) {
         return;
     }
-    let width = params[P_WIDTH];
-    let plane = width * params[P_HEIGHT];
-    let r = i32(params[P_RADIUS]);
+    let width = params.width;
+    let plane = width * params.height;
+    let r = i32(params.radius);
     for (var c = 0u; c < 3u; c++) {
         let base = (gid.z * 3u + c) * plane;
         var sum = 0u;
         for (var dy = -r; dy <= r; dy++) {
-            let y = reflect(i32(gid.y) + dy, i32(params[P_HEIGHT]));
+            let y = reflect(i32(gid.y) + dy, i32(params.height));
             var row = 0u;
             for (var dx = -r; dx <= r; dx++) {
                 let x = reflect(i32(gid.x) + dx, i32(width));

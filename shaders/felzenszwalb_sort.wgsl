@@ -1,9 +1,9 @@
 // Felzenszwalb, stage 3: stable sort of each image's edges by cost, a
 // two-digit LSD radix sort, one invocation per image (images in parallel).
-// Step 0 turns both digit histograms in `counts` into cursors and stores the
-// number of edges; step 1 places one chunk of edges, in index order, into
-// `spare` by the low digit; step 2 moves one chunk of `spare`, in order, into
-// `order` by the high digit. Equal costs keep their index order, which is
+// SORT_SCAN turns both digit histograms in `counts` into cursors and stores
+// the number of edges; SORT_LOW places one chunk of edges, in index order,
+// into `spare` by the low digit; SORT_HIGH moves one chunk of `spare`, in
+// order, into `order` by the high digit. Equal costs keep their index order, which is
 // Kruskal's tie order in the merge.
 // CPU twin: felzenszwalb_sort in src/cpu/felzenszwalb.rs.
 
@@ -11,17 +11,17 @@
 @group(0) @binding(1) var<storage, read_write> counts: array<u32>;  // [N, COUNTS]
 @group(0) @binding(2) var<storage, read_write> spare: array<u32>;   // [N, 4HW]
 @group(0) @binding(3) var<storage, read_write> order: array<u32>;   // [N, 4HW]
-@group(0) @binding(4) var<storage, read_write> params: array<u32>;
+@group(0) @binding(4) var<storage, read_write> params: FelzenszwalbParams;
 // import shared/felzenszwalb_params.wgsl
 
 @compute @workgroup_size(1, 1, 1)
 fn main(@builtin(workgroup_id) wg: vec3<u32>) {
     let n = wg.x;
-    let edges = 4u * params[P_WIDTH] * params[P_HEIGHT];
+    let edges = 4u * params.width * params.height;
     let at = n * COUNTS;
     let e0 = n * edges;
-    let step = params[P_STEP];
-    if step == 0u {
+    let step = params.sort_step;
+    if step == SORT_SCAN {
         for (var digit = 0u; digit < 2u; digit++) {
             var run = 0u;
             for (var b = 0u; b < DIGITS; b++) {
@@ -33,8 +33,8 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>) {
         }
         return;
     }
-    let first = params[P_FIRST];
-    if step == 1u {
+    let first = params.first;
+    if step == SORT_LOW {
         for (var e = first; e < min(first + SORT_CHUNK, edges); e++) {
             let cost = costs[e0 + e];
             if cost != NO_EDGE {

@@ -6,13 +6,13 @@
 
 @group(0) @binding(0) var<storage, read_write> values: array<f32>;  // [M, plane]
 @group(0) @binding(1) var<storage, read_write> keys: array<u32>;    // [M, span]
-@group(0) @binding(2) var<storage, read_write> params: array<u32>;
+@group(0) @binding(2) var<storage, read_write> params: RankParams;
 
 // import shared/rank_params.wgsl
 
 // Whether pixel a of map m comes before pixel b.
 fn before(m: u32, a: u32, b: u32) -> bool {
-    let plane = params[P_PLANE];
+    let plane = params.plane;
     if a >= plane || b >= plane {
         return a < b;
     }
@@ -23,14 +23,14 @@ fn before(m: u32, a: u32, b: u32) -> bool {
 
 @compute @workgroup_size(64, 1, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let span = params[P_SPAN];
+    let span = params.span;
     let m = gid.y;
     let pair = gid.x;
-    if pair >= span / 2u || m >= params[P_MAPS] {
+    if pair >= span / 2u || m >= params.maps {
         return;
     }
-    let j = params[P_STEP];
-    let k = params[P_BLOCK];
+    let j = params.step;
+    let k = params.block;
     let i = (pair / j) * 2u * j + pair % j;
     let l = i + j;
     let a = keys[m * span + i];

@@ -1,13 +1,15 @@
-// SEEDS, stage 2: one chunk of OpenCV's updateBlocks(level, req), the
-// horizontal (pass 0) or vertical (pass 1) sweep over the blocks of one
-// level, one invocation per image. Each move changes the top-level
-// histograms the next decision reads, so the sweep runs in OpenCV's order;
-// a block moved backwards skips the next position (carried across chunks).
+// SEEDS, stage 2: one chunk of OpenCV's updateBlocks(level, req), req being
+// `params.confidence`: the horizontal or vertical sweep (`params.sweep`)
+// over the blocks of one level, one invocation per image. Each move changes
+// the top-level histograms the next decision reads, so the sweep runs in
+// OpenCV's order; a block moved backwards skips the next position (carried
+// across chunks).
 // CPU twin: seeds_blocks in src/cpu/seeds.rs.
 
 @group(0) @binding(0) var<storage, read_write> table: array<u32>;   // Layout::table
 @group(0) @binding(1) var<storage, read_write> state: array<u32>;   // [N, S]
-@group(0) @binding(2) var<storage, read_write> params: array<u32>;
+@group(0) @binding(2) var<storage, read_write> params: SeedsParams;
+// import shared/seeds_params.wgsl
 // import shared/seeds.wgsl
 // import shared/seeds_sweep.wgsl
 
@@ -58,15 +60,14 @@ fn move_block(block: u32, giver: u32, taker: u32) {
 @compute @workgroup_size(1, 1, 1)
 fn main(@builtin(workgroup_id) wg: vec3<u32>) {
     s = wg.x * words();
-    level = params[P_LEVEL];
-    let required = bitcast<f32>(params[P_MODE]);
+    level = params.level;
     let w = nw(level);
-    let grid = sweep(w, nh(level), params[P_PASS]);
+    let grid = sweep(w, nh(level), params.sweep);
     let row = grid.y;
-    let first = params[P_FIRST];
+    let first = params.first;
     begin_chunk(first);
-    let vertical = params[P_PASS] == 1u;
-    for (var k = first; k < min(first + params[P_COUNT], grid.x * row); k++) {
+    let vertical = params.sweep == SWEEP_VERTICAL;
+    for (var k = first; k < min(first + params.count, grid.x * row); k++) {
         if skipped(k) {
             continue;
         }
@@ -92,12 +93,12 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>) {
             backward_ok = split_vb(owner(x - 1u, y + 1u), b, owner(x + 1u, y + 1u), owner(x - 1u, y + 2u), owner(x, y + 2u), owner(x + 1u, y + 2u));
         }
         if pa == 2u || (pa > 2u && forward_ok) {
-            if confidence(b, a, here) > required {
+            if confidence(b, a, here) > params.confidence {
                 move_block(here, a, b);
                 continue;
             }
         }
-        if pb > 1u && (pb <= 2u || backward_ok) && confidence(a, b, there) > required {
+        if pb > 1u && (pb <= 2u || backward_ok) && confidence(a, b, there) > params.confidence {
             move_block(there, b, a);
             skip_next(k, row);
         }

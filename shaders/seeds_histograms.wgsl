@@ -8,7 +8,8 @@
 @group(0) @binding(0) var<storage, read_write> image: array<f32>;         // [N, 3, H, W], 0..255
 @group(0) @binding(1) var<storage, read_write> table: array<u32>;         // Layout::table
 @group(0) @binding(2) var<storage, read_write> state: array<atomic<u32>>; // [N, S], zeroed
-@group(0) @binding(3) var<storage, read_write> params: array<u32>;
+@group(0) @binding(3) var<storage, read_write> params: SeedsParams;
+// import shared/seeds_params.wgsl
 // import shared/seeds.wgsl
 
 fn value(at: u32) -> u32 {
@@ -18,18 +19,18 @@ fn value(at: u32) -> u32 {
 @compute @workgroup_size(64, 1, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let n = gid.y;
-    if n >= params[P_IMAGES] || gid.x >= params[P_COUNT] {
+    if n >= params.images || gid.x >= params.count {
         return;
     }
     let s = n * words();
-    let level = params[P_LEVEL];
+    let level = params.level;
     if level == 0u {
-        let plane = params[P_WIDTH] * params[P_HEIGHT];
+        let plane = params.width * params.height;
         let i = gid.x;
         let at = n * 3u * plane + i;
         let cell = (value(at + 2u * plane) * BINS + value(at + plane)) * BINS + value(at);
         atomicStore(&state[s + bins_at() + i], cell);
-        let label = grid_label(0u, i % params[P_WIDTH], i / params[P_WIDTH]);
+        let label = grid_label(0u, i % params.width, i / params.width);
         atomicAdd(&state[s + hist(0u, label) + cell], 1u);
         atomicAdd(&state[s + count_at(0u, label)], 1u);
         return;

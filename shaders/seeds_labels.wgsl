@@ -4,16 +4,17 @@
 
 @group(0) @binding(0) var<storage, read_write> table: array<u32>;   // Layout::table
 @group(0) @binding(1) var<storage, read_write> state: array<u32>;   // [N, S]
-@group(0) @binding(2) var<storage, read_write> params: array<u32>;
+@group(0) @binding(2) var<storage, read_write> params: SeedsParams;
+// import shared/seeds_params.wgsl
 // import shared/seeds.wgsl
 
 @compute @workgroup_size(64, 1, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let i = gid.x;
-    if gid.y >= params[P_IMAGES] || i >= params[P_WIDTH] * params[P_HEIGHT] {
+    if gid.y >= params.images || i >= params.width * params.height {
         return;
     }
     let s = gid.y * words();
-    let block = grid_label(0u, i % params[P_WIDTH], i / params[P_WIDTH]);
+    let block = grid_label(0u, i % params.width, i / params.width);
     state[s + labels_at() + i] = state[s + parent_at(0u, block)];
 }

@@ -1,13 +1,14 @@
 // SEEDS, stage 5: one chunk of OpenCV's updatePixels(), one invocation per
-// image: the horizontal (pass 0) or vertical (pass 1) sweep in the forward
-// (mode 1) or backward order, or (pass 2) the border fix-up. Pixel moves
-// change the histograms the next decision reads, so the sweep runs in
-// OpenCV's order; float32 arithmetic step by step as OpenCV's.
+// image: the horizontal or vertical sweep (`params.sweep`) in the forward
+// (`params.forward` 1) or backward order, or (SWEEP_BORDER) the border
+// fix-up. Pixel moves change the histograms the next decision reads, so the
+// sweep runs in OpenCV's order; float32 arithmetic step by step as OpenCV's.
 // CPU twin: seeds_pixels in src/cpu/seeds.rs.
 
 @group(0) @binding(0) var<storage, read_write> table: array<u32>;   // Layout::table
 @group(0) @binding(1) var<storage, read_write> state: array<u32>;   // [N, S]
-@group(0) @binding(2) var<storage, read_write> params: array<u32>;
+@group(0) @binding(2) var<storage, read_write> params: SeedsParams;
+// import shared/seeds_params.wgsl
 // import shared/seeds.wgsl
 // import shared/seeds_sweep.wgsl
 
@@ -26,7 +27,7 @@ fn probability(i: u32, l1: u32, l2: u32, prior1: u32, prior2: u32) -> bool {
     let t2 = f32(state[s + count_at(t, l2)]);
     var p1 = f32(state[s + hist(t, l1) + cell]) * t2;
     var p2 = f32(state[s + hist(t, l2) + cell]) * t1;
-    let prior = params[P_PRIOR];
+    let prior = params.prior;
     if prior != 0u {
         var q = 1.0;
         if prior2 != 0u {
@@ -82,10 +83,9 @@ fn neighbours(base: u32, lab: u32, vertical: bool) -> u32 {
 @compute @workgroup_size(1, 1, 1)
 fn main(@builtin(workgroup_id) wg: vec3<u32>) {
     s = wg.x * words();
-    w = params[P_WIDTH];
-    let h = params[P_HEIGHT];
-    let pass_ = params[P_PASS];
-    if pass_ == 2u {
+    w = params.width;
+    let h = params.height;
+    if params.sweep == SWEEP_BORDER {
         for (var x = 0u; x < w; x++) {
             if label(x, 0u) != label(x, 1u) {
                 move_pixel(x, label(x, 0u), label(x, 1u));
@@ -104,13 +104,13 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>) {
         }
         return;
     }
-    let vertical = pass_ == 1u;
-    let forward = params[P_MODE] == 1u;
-    let grid = sweep(w, h, pass_);
+    let vertical = params.sweep == SWEEP_VERTICAL;
+    let forward = params.forward == 1u;
+    let grid = sweep(w, h, params.sweep);
     let row = grid.y;
-    let first = params[P_FIRST];
+    let first = params.first;
     begin_chunk(first);
-    for (var k = first; k < min(first + params[P_COUNT], grid.x * row); k++) {
+    for (var k = first; k < min(first + params.count, grid.x * row); k++) {
         if skipped(k) {
             continue;
         }
@@ -138,7 +138,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>) {
         }
         var prior_a = 0u;
         var prior_b = 0u;
-        if params[P_PRIOR] != 0u {
+        if params.prior != 0u {
             prior_a = neighbours(i, a, vertical);
             prior_b = neighbours(i, b, vertical);
         }

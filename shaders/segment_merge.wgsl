@@ -11,14 +11,14 @@
 @group(0) @binding(2) var<storage, read_write> first: array<u32>;   // [N, H*W]
 @group(0) @binding(3) var<storage, read_write> counts: array<i32>;  // [N]
 @group(0) @binding(4) var<storage, read_write> output: array<i32>;  // [N, H, W]
-@group(0) @binding(5) var<storage, read_write> params: array<u32>;
+@group(0) @binding(5) var<storage, read_write> params: MergeParams;
 // import shared/merge_params.wgsl
 // import shared/grid.wgsl
 
 // The segment whose label a small segment `s` takes.
 fn target_of(n: u32, s: u32) -> u32 {
-    let width = params[P_WIDTH];
-    let plane = width * params[P_HEIGHT];
+    let width = params.width;
+    let plane = width * params.height;
     let r = first[n * plane + s];
     var t: u32;
     if s == 0u {
@@ -32,8 +32,8 @@ fn target_of(n: u32, s: u32) -> u32 {
 }
 
 fn small(n: u32, s: u32) -> bool {
-    let plane = params[P_WIDTH] * params[P_HEIGHT];
-    return sizes[n * plane + s] < params[P_MIN_SIZE];
+    let plane = params.width * params.height;
+    return sizes[n * plane + s] < params.min_size;
 }
 
 @compute @workgroup_size(16, 16, 1)
@@ -41,8 +41,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     if outside(gid) {
         return;
     }
-    let width = params[P_WIDTH];
-    let height = params[P_HEIGHT];
+    let width = params.width;
+    let height = params.height;
     let n = gid.z;
     let at = n * width * height + gid.y * width + gid.x;
     let s = u32(labels[at]);

@@ -1,12 +1,12 @@
 // Size and first pixel (raster order) of every segment of a label map
 // (labels 0..n per image), with integer atomics: the same on any schedule.
-// `sizes` starts at 0 and `first` at 0xffffffff (segment_clear).
+// `sizes` starts at 0 and `first` at 0xffffffff (filled by fill.wgsl).
 // CPU twin: segment_sizes in src/cpu/merge.rs.
 
 @group(0) @binding(0) var<storage, read_write> labels: array<i32>;        // [N, H, W]
 @group(0) @binding(1) var<storage, read_write> sizes: array<atomic<u32>>; // [N, H*W], by label
 @group(0) @binding(2) var<storage, read_write> first: array<atomic<u32>>; // [N, H*W], by label
-@group(0) @binding(3) var<storage, read_write> params: array<u32>;
+@group(0) @binding(3) var<storage, read_write> params: MergeParams;
 // import shared/merge_params.wgsl
 // import shared/grid.wgsl
 
@@ -15,8 +15,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     if outside(gid) {
         return;
     }
-    let width = params[P_WIDTH];
-    let height = params[P_HEIGHT];
+    let width = params.width;
+    let height = params.height;
     let plane = width * height;
     let pixel = gid.y * width + gid.x;
     let slot = gid.z * plane + u32(labels[gid.z * plane + pixel]);

@@ -8,8 +8,9 @@
 @group(0) @binding(0) var<storage, read_write> lab: array<i32>;       // [N, 3, H, W]
 @group(0) @binding(1) var<storage, read_write> clusters: array<i32>;  // [N, K, 8]
 @group(0) @binding(2) var<storage, read_write> labels: array<i32>;    // [N, H, W]
-@group(0) @binding(3) var<storage, read_write> params: array<u32>;
+@group(0) @binding(3) var<storage, read_write> params: SlicParams;
 // import shared/slic_params.wgsl
+// import shared/slic.wgsl
 // import shared/grid.wgsl
 // import shared/wide.wgsl
 
@@ -18,8 +19,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     if outside(gid) {
         return;
     }
-    let width = params[P_WIDTH];
-    let height = params[P_HEIGHT];
+    let width = params.width;
+    let height = params.height;
     let n = gid.z;
     let plane = width * height;
     let pixel = gid.y * width + gid.x;
@@ -27,7 +28,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let colour = vec3<i32>(lab[at], lab[at + plane], lab[at + 2u * plane]);
     let y16 = 16 * i32(gid.y);
     let x16 = 16 * i32(gid.x);
-    let k_count = params[P_CLUSTERS];
+    let k_count = params.clusters;
     var best = vec2<u32>(0xffffffffu, 0xffffffffu);
     var label = -1;
     for (var k = 0u; k < k_count; k++) {
@@ -47,7 +48,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         let dc = colour - vec3<i32>(clusters[row + C_L], clusters[row + C_L + 1u], clusters[row + C_L + 2u]);
         let space = u32(dy * dy + dx * dx);
         let color = u32(dot(dc, dc));
-        let d = wide_add(wide_mul(space, params[P_W_SPACE]), wide_mul(color, params[P_W_COLOR]));
+        let d = wide_add(wide_mul(space, params.w_space), wide_mul(color, params.w_color));
         if wide_less(d, best) {
             best = d;
             label = i32(k);

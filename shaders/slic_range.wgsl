@@ -5,7 +5,7 @@
 
 @group(0) @binding(0) var<storage, read_write> image: array<f32>;  // [N, 3, H, W], values 0..255
 @group(0) @binding(1) var<storage, read_write> range: array<i32>;  // [N, 2]: min, max
-@group(0) @binding(2) var<storage, read_write> params: array<u32>;
+@group(0) @binding(2) var<storage, read_write> params: SlicParams;
 // import shared/slic_params.wgsl
 
 var<workgroup> lows: array<i32, 64>;
@@ -14,10 +14,10 @@ var<workgroup> highs: array<i32, 64>;
 @compute @workgroup_size(64, 1, 1)
 fn main(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id) group: vec3<u32>) {
     let n = group.y;
-    let len = 3u * params[P_WIDTH] * params[P_HEIGHT];
+    let len = 3u * params.width * params.height;
     var lo = 255;
     var hi = 0;
-    if n < params[P_IMAGES] {
+    if n < params.images {
         for (var i = lane; i < len; i += 64u) {
             let v = i32(round(image[n * len + i]));
             lo = min(lo, v);
@@ -34,7 +34,7 @@ fn main(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id) group
         }
         workgroupBarrier();
     }
-    if lane == 0u && n < params[P_IMAGES] {
+    if lane == 0u && n < params.images {
         range[2u * n] = lows[0];
         range[2u * n + 1u] = highs[0];
     }

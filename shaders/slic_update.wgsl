@@ -3,15 +3,17 @@
 // cluster's window (a pixel can only take a cluster whose window contains
 // it), in raster order with integer sums: no atomics, same result anywhere.
 // A dispatch adds up one band of window rows into `sums` (bounded loops, see
-// band_rows in src/gpu/slic.rs); the FINISH dispatch writes the means.
+// band_rows in src/gpu/slic.rs); the finishing dispatch (`params.finish`)
+// writes the means.
 // CPU twin: slic_update in src/cpu/slic.rs.
 
 @group(0) @binding(0) var<storage, read_write> lab: array<i32>;       // [N, 3, H, W]
 @group(0) @binding(1) var<storage, read_write> labels: array<i32>;    // [N, H, W]
 @group(0) @binding(2) var<storage, read_write> clusters: array<i32>;  // [N, K, 8], updated in place
 @group(0) @binding(3) var<storage, read_write> sums: array<u32>;      // [N, K, 8]: count, y, x, L, a, b; zeroed
-@group(0) @binding(4) var<storage, read_write> params: array<u32>;
+@group(0) @binding(4) var<storage, read_write> params: SlicParams;
 // import shared/slic_params.wgsl
+// import shared/slic.wgsl
 
 // round(sum / count) with halves away from zero, for count > 0.
 fn mean(sum: i32, count: i32) -> i32 {
@@ -23,24 +25,24 @@ fn mean(sum: i32, count: i32) -> i32 {
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let k = gid.x;
     let n = gid.y;
-    let k_count = params[P_CLUSTERS];
-    if k >= k_count || n >= params[P_IMAGES] {
+    let k_count = params.clusters;
+    if k >= k_count || n >= params.images {
         return;
     }
-    let width = params[P_WIDTH];
-    let height = params[P_HEIGHT];
+    let width = params.width;
+    let height = params.height;
     let plane = width * height;
     let row = (n * k_count + k) * C_STRIDE;
     if clusters[row + C_COUNT] == 0 {
         return;
     }
-    if params[P_BAND] != FINISH {
+    if params.finish == 0u {
         let rows = window(clusters[row + C_Y], height);
         let cols = window(clusters[row + C_X], width);
-        let band = band_rows(params[P_WINDOW]);
+        let band = band_rows(params.window);
         var sum = vec3<u32>(sums[row], sums[row + 1u], sums[row + 2u]);
         var sum_c = vec3<i32>(i32(sums[row + 3u]), i32(sums[row + 4u]), i32(sums[row + 5u]));
-        let first = rows.x + params[P_BAND] * band;
+        let first = rows.x + params.band * band;
         for (var y = first; y < min(first + band, rows.y); y++) {
             for (var x = cols.x; x < cols.y; x++) {
                 let pixel = y * width + x;

@@ -13,7 +13,7 @@
 @group(0) @binding(2) var<storage, read_write> distance: array<u32>;      // [(H-1)² + (W-1)² + 1]
 @group(0) @binding(3) var<storage, read_write> level: array<atomic<u32>>; // [N, G, H, W]
 @group(0) @binding(4) var<storage, read_write> changed: array<atomic<u32>>; // [1]
-@group(0) @binding(5) var<storage, read_write> params: array<u32>;
+@group(0) @binding(5) var<storage, read_write> params: WatershedParams;
 // import shared/watershed_params.wgsl
 // import shared/grid.wgsl
 
@@ -22,11 +22,11 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     if outside(gid) {
         return;
     }
-    let width = params[P_WIDTH];
-    let height = params[P_HEIGHT];
+    let width = params.width;
+    let height = params.height;
     let plane = width * height;
-    let n = gid.z / params[P_GROUP];
-    let m = params[P_FIRST] + gid.z % params[P_GROUP];
+    let n = gid.z / params.group;
+    let m = params.first + gid.z % params.group;
     let dy = i32(gid.y) - markers[2u * m];
     let dx = i32(gid.x) - markers[2u * m + 1u];
     if dy == 0 && dx == 0 {

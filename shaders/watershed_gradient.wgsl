@@ -6,13 +6,13 @@
 
 @group(0) @binding(0) var<storage, read_write> image: array<f32>;     // [N, 3, H, W], values 0..255
 @group(0) @binding(1) var<storage, read_write> gradient: array<u32>;  // [N, H, W]
-@group(0) @binding(2) var<storage, read_write> params: array<u32>;
+@group(0) @binding(2) var<storage, read_write> params: WatershedParams;
 // import shared/watershed_params.wgsl
 // import shared/wide.wgsl
 
 fn grey(n: u32, y: i32, x: i32) -> i32 {
-    let width = i32(params[P_WIDTH]);
-    let height = i32(params[P_HEIGHT]);
+    let width = i32(params.width);
+    let height = i32(params.height);
     // scipy's 'reflect' repeats the edge pixel: -1 -> 0, size -> size - 1.
     let yy = u32(clamp(y, 0, height - 1));
     let xx = u32(clamp(x, 0, width - 1));
@@ -26,7 +26,7 @@ fn grey(n: u32, y: i32, x: i32) -> i32 {
 
 @compute @workgroup_size(16, 16, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-    if gid.x >= params[P_WIDTH] || gid.y >= params[P_HEIGHT] || gid.z >= params[P_BATCH] {
+    if gid.x >= params.width || gid.y >= params.height || gid.z >= params.batch {
         return;
     }
     let n = gid.z;
@@ -40,5 +40,5 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         gy += w * (grey(n, y + 1, x + d) - grey(n, y - 1, x + d));
     }
     let sq = wide_add(wide_mul(u32(abs(gx)), u32(abs(gx))), wide_mul(u32(abs(gy)), u32(abs(gy))));
-    gradient[n * params[P_WIDTH] * params[P_HEIGHT] + gid.y * params[P_WIDTH] + gid.x] = wide_sqrt(sq);
+    gradient[n * params.width * params.height + gid.y * params.width + gid.x] = wide_sqrt(sq);
 }

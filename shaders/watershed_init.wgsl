@@ -5,7 +5,7 @@
 @group(0) @binding(0) var<storage, read_write> gradient: array<u32>;  // [N, H, W]
 @group(0) @binding(1) var<storage, read_write> markers: array<i32>;   // [M, 2]: y, x
 @group(0) @binding(2) var<storage, read_write> level: array<u32>;     // [N, G, H, W]
-@group(0) @binding(3) var<storage, read_write> params: array<u32>;
+@group(0) @binding(3) var<storage, read_write> params: WatershedParams;
 // import shared/watershed_params.wgsl
 // import shared/grid.wgsl
 
@@ -14,10 +14,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     if outside(gid) {
         return;
     }
-    let plane = params[P_WIDTH] * params[P_HEIGHT];
-    let n = gid.z / params[P_GROUP];
-    let m = params[P_FIRST] + gid.z % params[P_GROUP];
-    let pixel = gid.y * params[P_WIDTH] + gid.x;
+    let plane = params.width * params.height;
+    let n = gid.z / params.group;
+    let m = params.first + gid.z % params.group;
+    let pixel = gid.y * params.width + gid.x;
     var value = UNREACHED;
     if i32(gid.y) == markers[2u * m] && i32(gid.x) == markers[2u * m + 1u] {
         value = gradient[n * plane + pixel];

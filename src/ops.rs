@@ -4,7 +4,7 @@
 use burn::backend::Dispatch;
 use burn::tensor::{Int, Tensor, TensorData};
 
-use crate::backend::PamiBackend;
+use crate::backend::PerturbationBackend;
 use crate::gpu::{
     aggregate::{AggregateParams, CHUNK as AGGREGATE_CHUNK},
     compose::ComposeParams,
@@ -41,7 +41,7 @@ pub fn compose(
         invert: invert as u32,
         runs: parts.runs() as u32,
         mean: norm.mean,
-        std: norm.std,
+        deviation: norm.std,
         images: n as u32,
     };
     let out = Dispatch::compose(

@@ -1,6 +1,6 @@
 //! The Burn reductions the pipeline relies on (softmax over classes, top-k,
 //! per-channel mean) give the CPU's answer on the wgpu device. Burn 0.22.1's
-//! min_dim on lavapipe did not for long rows (see src/backend.rs, slic_lab),
+//! min_dim on lavapipe did not for long rows (see src/gpu/slic.rs, slic_lab),
 //! so the shapes the pipeline uses are checked here.
 
 mod common;

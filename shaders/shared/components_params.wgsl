@@ -1,7 +1,11 @@
-// Parameters of the connected-components stages.
-// Keep in sync with ComponentsParams in src/gpu/components.rs.
-const P_WIDTH: u32 = 0u;
-const P_HEIGHT: u32 = 1u;
-const P_IMAGES: u32 = 2u;
-const P_BLOCKS: u32 = 3u;   // blocks of BLOCK pixels per image
+// Parameters of the components_* stages. Keep in sync with ComponentsParams
+// in src/gpu/components.rs (tests/params.rs compares the layouts).
+struct ComponentsParams {
+    width: u32,
+    height: u32,
+    images: u32,
+    blocks: u32,   // blocks of BLOCK pixels per image
+}
+
+// Keep in sync with BLOCK in src/gpu/components.rs.
 const BLOCK: u32 = 256u;

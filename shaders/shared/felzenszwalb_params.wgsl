@@ -1,11 +1,23 @@
-// Parameters of the felzenszwalb_* stages. Keep in sync with FelzenszwalbParams in src/gpu/felzenszwalb.rs.
-const P_WIDTH: u32 = 0u;
-const P_HEIGHT: u32 = 1u;
-const P_IMAGES: u32 = 2u;
-const P_RADIUS: u32 = 3u;    // smoothing kernel radius
-const P_SETTINGS: u32 = 4u;  // settings per image (each its own forest and merge)
-const P_STEP: u32 = 5u;      // sort: 0 scan, 1 by low digit, 2 by high digit; merge: the pass
-const P_FIRST: u32 = 6u;     // first edge or sorted position of this chunk
+// Parameters of the felzenszwalb_* stages. Keep in sync with FelzenszwalbParams
+// in src/gpu/felzenszwalb.rs (tests/params.rs compares the layouts).
+struct FelzenszwalbParams {
+    width: u32,
+    height: u32,
+    images: u32,
+    radius: u32,       // smoothing kernel radius
+    settings: u32,     // settings per image (each its own forest and merge)
+    sort_step: u32,    // felzenszwalb_sort: SORT_SCAN, SORT_LOW or SORT_HIGH
+    merge_pass: u32,   // felzenszwalb_merge: MERGE_JOIN or MERGE_MIN_SIZE
+    first: u32,        // first edge (sort) or sorted position (merge) of this chunk
+}
+
+// Sort steps and merge passes; keep in sync with src/gpu/felzenszwalb.rs.
+const SORT_SCAN: u32 = 0u;       // the digit counts become cursors
+const SORT_LOW: u32 = 1u;        // place a chunk by the low digit
+const SORT_HIGH: u32 = 2u;       // place a chunk by the high digit
+const MERGE_JOIN: u32 = 0u;      // join by the internal differences
+const MERGE_MIN_SIZE: u32 = 1u;  // join segments under min_size
+
 const NO_EDGE: u32 = 0xffffffffu;
 // Costs (at most isqrt(3 · (255 · 4096)²) < 2^21) sort by two 11-bit digits.
 const DIGIT_BITS: u32 = 11u;

@@ -1,5 +1,5 @@
-// Image-grid kernels (16×16 tiles over x, y; images along z) keep width,
-// height and image count first in their params.
+// Image-grid kernels (16×16 tiles over x, y; images along z): their params
+// struct has `width`, `height` and `images` members.
 fn outside(gid: vec3<u32>) -> bool {
-    return gid.x >= params[0] || gid.y >= params[1] || gid.z >= params[2];
+    return gid.x >= params.width || gid.y >= params.height || gid.z >= params.images;
 }

@@ -1,6 +1,9 @@
-// Parameters of the rank kernels. Keep in sync with RankParams in src/gpu/rank.rs.
-const P_PLANE: u32 = 0u;  // pixels per map
-const P_SPAN: u32 = 1u;   // keys per map: the power of two ≥ plane
-const P_MAPS: u32 = 2u;
-const P_BLOCK: u32 = 3u;  // bitonic block size k
-const P_STEP: u32 = 4u;   // bitonic compare distance j
+// Parameters of the rank_* kernels. Keep in sync with RankParams in
+// src/gpu/rank.rs (tests/params.rs compares the layouts).
+struct RankParams {
+    plane: u32,   // pixels per map
+    span: u32,    // keys per map: the power of two ≥ plane
+    maps: u32,
+    block: u32,   // rank_sort: bitonic block size k
+    step: u32,    // rank_sort: bitonic compare distance j
+}

@@ -1,14 +1,6 @@
-// Parameters and layout of the seeds_* stages. Keep in sync with SeedsParams
-// and Layout::table in src/gpu/seeds.rs.
-const P_WIDTH: u32 = 0u;
-const P_HEIGHT: u32 = 1u;
-const P_IMAGES: u32 = 2u;
-const P_LEVEL: u32 = 3u;
-const P_PASS: u32 = 4u;     // 0 horizontal, 1 vertical, 2 border (pixels)
-const P_FIRST: u32 = 5u;
-const P_COUNT: u32 = 6u;
-const P_MODE: u32 = 7u;     // blocks: required confidence (f32 bits); pixels: 1 forward
-const P_PRIOR: u32 = 8u;
+// Layout of the seeds_* stages' table and state (after
+// shared/seeds_params.wgsl; reads `params` and `table`). Keep in sync with
+// Layout::table and the constants in src/gpu/seeds.rs.
 const BINS: u32 = 5u;
 const CELLS: u32 = 125u;
 const NONE: u32 = 0xffffffffu;
@@ -34,13 +26,13 @@ fn initial_parent(level: u32, label: u32) -> u32 { return table[field(level, 5u)
 fn grid_label(level: u32, x: u32, y: u32) -> u32 {
     let w = nw(level);
     let h = nh(level);
-    return min(y * h / params[P_HEIGHT], h - 1u) * w + min(x * w / params[P_WIDTH], w - 1u);
+    return min(y * h / params.height, h - 1u) * w + min(x * w / params.width, w - 1u);
 }
 
 // A sweep over a w × h grid: (rows, row length). Horizontal: y in 1..=h−2,
 // x in 1..=w−3; vertical: x in 1..=w−2, y in 1..=h−3.
-fn sweep(w: u32, h: u32, pass_: u32) -> vec2<u32> {
-    if pass_ == 0u {
+fn sweep(w: u32, h: u32, direction: u32) -> vec2<u32> {
+    if direction == SWEEP_HORIZONTAL {
         return vec2<u32>(max(h, 2u) - 2u, max(w, 3u) - 3u);
     }
     return vec2<u32>(max(w, 2u) - 2u, max(h, 3u) - 3u);

@@ -1,6 +1,6 @@
 //! CPU twin of `shaders/blur.wgsl`: one pass of a separable blur.
 
-use crate::gpu::blur::BlurParams;
+use crate::gpu::blur::{AXIS_X, BlurParams, PADDING_ZERO};
 
 /// Mirror index `c` into `[0, n)` without repeating the edge sample.
 fn reflect(c: i64, n: i64) -> i64 {
@@ -16,7 +16,7 @@ fn reflect(c: i64, n: i64) -> i64 {
 pub fn blur(src: &[f32], weights: &[f32], p: &BlurParams) -> Vec<f32> {
     let (w, h) = (p.width as usize, p.height as usize);
     let radius = p.radius as i64;
-    let along_x = p.axis == 0;
+    let along_x = p.axis == AXIS_X;
     let n = if along_x { w } else { h } as i64;
     let mut dst = vec![0.0f32; w * h * p.planes as usize];
     for plane in 0..p.planes as usize {
@@ -28,7 +28,7 @@ pub fn blur(src: &[f32], weights: &[f32], p: &BlurParams) -> Vec<f32> {
                 for k in -radius..=radius {
                     let mut c = pos + k;
                     if c < 0 || c >= n {
-                        if p.padding == 0 {
+                        if p.padding == PADDING_ZERO {
                             continue;
                         }
                         c = reflect(c, n);

@@ -26,7 +26,7 @@ pub fn compose(image: &[f32], baseline: &[f32], parts: &[i32], labels: &[i32], p
                     let i = c * plane + pixel;
                     let j = source as usize * 3 * plane + i;
                     let v = weight * image[j] + (1.0 - weight) * baseline[j];
-                    out[b * 3 * plane + i] = (v - p.mean[c]) / p.std[c];
+                    out[b * 3 * plane + i] = (v - p.mean[c]) / p.deviation[c];
                 }
             }
         }

@@ -2,7 +2,7 @@
 //! chunked as the kernels are.
 
 use super::isqrt;
-use crate::gpu::felzenszwalb::{COUNTS, DIGITS, FelzenszwalbParams, MERGE_CHUNK, NO_EDGE, SORT_CHUNK};
+use crate::gpu::felzenszwalb::{COUNTS, DIGITS, FelzenszwalbParams, MERGE_CHUNK, MERGE_JOIN, NO_EDGE, SORT_CHUNK, SORT_LOW, SORT_SCAN};
 
 /// scipy's 'reflect' (d c b a | a b c d | d c b a) for any offset.
 fn reflect(i: i64, n: i64) -> usize {
@@ -91,10 +91,11 @@ pub fn felzenszwalb_costs(smooth: &[u32], forest: &mut [u32], p: &FelzenszwalbPa
     (costs, counts)
 }
 
-/// Step 0 turns both digit histograms of `counts [N, COUNTS]` into cursors
-/// and stores the edge count; step 1 places the chunk of edges from
-/// `p.first` into `spare [N, 4HW]` by low digit; step 2 moves the chunk of
-/// `spare` from `p.first` into `order [N, 4HW]` by high digit.
+/// By `p.sort_step`: [`SORT_SCAN`] turns both digit histograms of `counts
+/// [N, COUNTS]` into cursors and stores the edge count; [`SORT_LOW`] places
+/// the chunk of edges from `p.first` into `spare [N, 4HW]` by low digit;
+/// `SORT_HIGH` moves the chunk of `spare` from `p.first` into `order [N, 4HW]`
+/// by high digit.
 pub fn felzenszwalb_sort(
     costs: &[u32],
     counts: &mut [u32],
@@ -109,8 +110,8 @@ pub fn felzenszwalb_sort(
         let (costs, spare, order) =
             (&costs[n * edges..(n + 1) * edges], &mut spare[n * edges..(n + 1) * edges], &mut order[n * edges..(n + 1) * edges]);
         let chunk = |len: usize| p.first as usize..(p.first + SORT_CHUNK).min(len as u32) as usize;
-        match p.step {
-            0 => {
+        match p.sort_step {
+            SORT_SCAN => {
                 for digit in 0..2 {
                     let mut run = 0;
                     for cursor in &mut counts[digit * digits..(digit + 1) * digits] {
@@ -119,7 +120,7 @@ pub fn felzenszwalb_sort(
                     counts[2 * digits] = run;
                 }
             }
-            1 => {
+            SORT_LOW => {
                 for e in chunk(edges) {
                     if costs[e] != NO_EDGE {
                         let cursor = &mut counts[costs[e] as usize % digits];
@@ -151,7 +152,7 @@ fn root(parent: &mut [u32], x: u32) -> u32 {
     r
 }
 
-/// One chunk (from sorted position `p.first`) of scikit-image's pass `p.step`
+/// One chunk (from sorted position `p.first`) of scikit-image's pass `p.merge_pass`
 /// over the sorted edges, for every image and setting, on
 /// `forest [N·settings, 3, H, W]`; `settings [settings, 2]` holds each
 /// setting's limit and min_size.
@@ -180,12 +181,12 @@ pub fn felzenszwalb_merge(
             }
             let cost = costs[n * edges + e];
             let joins = |r: usize| limit > 0 && (cost <= inner[r] || cost - inner[r] <= (limit - 1) / size[r]);
-            let join = if p.step == 0 { joins(a) && joins(b) } else { size[a] < min_size || size[b] < min_size };
+            let join = if p.merge_pass == MERGE_JOIN { joins(a) && joins(b) } else { size[a] < min_size || size[b] < min_size };
             if join {
                 let keep = if size[a] == size[b] { a.min(b) } else if size[a] > size[b] { a } else { b };
                 let gone = if keep == a { b } else { a };
                 size[keep] = size[a] + size[b];
-                if p.step == 0 {
+                if p.merge_pass == MERGE_JOIN {
                     inner[keep] = cost;
                 }
                 parent[gone] = keep as u32;

@@ -1,11 +1,6 @@
-//! CPU twins of `shaders/segment_{clear,sizes,merge}.wgsl`.
+//! CPU twins of `shaders/segment_sizes.wgsl` and `shaders/segment_merge.wgsl`.
 
 use crate::gpu::merge::MergeParams;
-
-pub fn segment_clear(target: &mut [u32], p: &MergeParams) {
-    let len = (p.width * p.height * p.images) as usize;
-    target[..len].fill(p.value);
-}
 
 pub fn segment_sizes(labels: &[i32], sizes: &mut [u32], first: &mut [u32], p: &MergeParams) {
     let plane = (p.width * p.height) as usize;

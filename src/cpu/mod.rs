@@ -8,6 +8,7 @@ pub mod blur;
 pub mod components;
 pub mod compose;
 pub mod felzenszwalb;
+pub mod fill;
 pub mod merge;
 pub mod parts;
 pub mod rank;

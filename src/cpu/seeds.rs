@@ -3,7 +3,9 @@
 //! `gpu::seeds::Layout` (float32 arithmetic where OpenCV uses it, rounded
 //! step by step; histogram cells and pixel counts are whole numbers).
 
-use crate::gpu::seeds::{BINS, CELLS, HEADER, LEVEL_FIELDS, SeedsParams, sweep};
+use crate::gpu::seeds::{
+    BINS, CELLS, HEADER, LEVEL_FIELDS, SWEEP_BORDER, SWEEP_HORIZONTAL, SWEEP_VERTICAL, SeedsParams, sweep,
+};
 
 const NONE: u32 = u32::MAX;
 
@@ -182,14 +184,13 @@ fn move_block(t: &Table, s: &mut [u32], level: usize, block: usize, from: usize,
 }
 
 
-/// One chunk of OpenCV's updateBlocks(level, req): the horizontal (pass 0)
-/// or vertical (pass 1) sweep over the blocks of `p.level`.
+/// One chunk of OpenCV's updateBlocks(level, req = `p.confidence`): the
+/// horizontal or vertical sweep (`p.sweep`) over the blocks of `p.level`.
 pub fn seeds_blocks(table: &[u32], state: &mut [u32], p: &SeedsParams) {
     let t = Table(table);
     let level = p.level as usize;
-    let required = f32::from_bits(p.mode);
     let (nw, nh) = (t.nw(level), t.nh(level));
-    let (rows, row) = sweep(nw, nh, p.pass);
+    let (rows, row) = sweep(nw, nh, p.sweep);
     for n in 0..p.images as usize {
         let s = &mut state[n * t.words()..(n + 1) * t.words()];
         t.begin_chunk(s, p.first);
@@ -197,32 +198,32 @@ pub fn seeds_blocks(table: &[u32], state: &mut [u32], p: &SeedsParams) {
             if t.skipped(s, k) {
                 continue;
             }
-            let (x, y) = sweep_cell(k, row, p.pass == 1);
+            let (x, y) = sweep_cell(k, row, p.sweep == SWEEP_VERTICAL);
             let at = |s: &[u32], dy: isize, dx: isize| s[t.parent(level, ((y as isize + dy) as usize) * nw + (x as isize + dx) as usize)];
             let here = y * nw + x;
-            let (there, a, b) = if p.pass == 0 { (here + 1, at(s, 0, 0), at(s, 0, 1)) } else { (here + nw, at(s, 0, 0), at(s, 1, 0)) };
+            let (there, a, b) = if p.sweep == SWEEP_HORIZONTAL { (here + 1, at(s, 0, 0), at(s, 0, 1)) } else { (here + nw, at(s, 0, 0), at(s, 1, 0)) };
             if a == b {
                 continue;
             }
             let (pa, pb) = (s[t.partitions() + a as usize], s[t.partitions() + b as usize]);
-            let forward_ok = if p.pass == 0 {
+            let forward_ok = if p.sweep == SWEEP_HORIZONTAL {
                 split_hf(at(s, -1, -1), at(s, -1, 0), at(s, 0, -1), at(s, 0, 0), at(s, 1, -1), at(s, 1, 0))
             } else {
                 split_vf(at(s, -1, -1), at(s, -1, 0), at(s, -1, 1), at(s, 0, -1), at(s, 0, 0), at(s, 0, 1))
             };
             if pa == 2 || (pa > 2 && forward_ok) {
-                if confidence(&t, s, b as usize, a as usize, level, here) > required {
+                if confidence(&t, s, b as usize, a as usize, level, here) > p.confidence {
                     move_block(&t, s, level, here, a as usize, b as usize);
                     continue;
                 }
             }
             if pb > 1 {
-                let backward_ok = if p.pass == 0 {
+                let backward_ok = if p.sweep == SWEEP_HORIZONTAL {
                     split_hb(at(s, -1, 1), at(s, -1, 2), at(s, 0, 1), at(s, 0, 2), at(s, 1, 1), at(s, 1, 2))
                 } else {
                     split_vb(at(s, 1, -1), at(s, 1, 0), at(s, 1, 1), at(s, 2, -1), at(s, 2, 0), at(s, 2, 1))
                 };
-                if (pb <= 2 || backward_ok) && confidence(&t, s, a as usize, b as usize, level, there) > required {
+                if (pb <= 2 || backward_ok) && confidence(&t, s, a as usize, b as usize, level, there) > p.confidence {
                     move_block(&t, s, level, there, b as usize, a as usize);
                     t.skip_next(s, k, row);
                 }
@@ -308,17 +309,17 @@ fn neighbours(t: &Table, s: &[u32], base: usize, w: usize, label: u32, vertical:
     offsets.iter().filter(|&&o| s[t.labels() + (base as isize + o) as usize] == label).count() as u32
 }
 
-/// One chunk of OpenCV's updatePixels(): the horizontal (pass 0) or vertical
-/// (pass 1) sweep in the forward (mode 1) or backward order, or (pass 2) the
-/// border fix-up.
+/// One chunk of OpenCV's updatePixels(): the horizontal or vertical sweep
+/// (`p.sweep`) in the forward (`p.forward` 1) or backward order, or
+/// ([`SWEEP_BORDER`]) the border fix-up.
 pub fn seeds_pixels(table: &[u32], state: &mut [u32], p: &SeedsParams) {
     let t = Table(table);
     let (w, h) = (p.width as usize, p.height as usize);
-    let (rows, row) = sweep(w, h, p.pass);
+    let (rows, row) = sweep(w, h, p.sweep);
     for n in 0..p.images as usize {
         let s = &mut state[n * t.words()..(n + 1) * t.words()];
         let label = |s: &[u32], x: usize, y: usize| s[t.labels() + y * w + x];
-        if p.pass == 2 {
+        if p.sweep == SWEEP_BORDER {
             for x in 0..w {
                 for (edge, inner) in [(0, 1), (h - 1, h - 2)] {
                     let (a, b) = (label(s, x, edge), label(s, x, inner));
@@ -338,7 +339,7 @@ pub fn seeds_pixels(table: &[u32], state: &mut [u32], p: &SeedsParams) {
             continue;
         }
         t.begin_chunk(s, p.first);
-        let vertical = p.pass == 1;
+        let vertical = p.sweep == SWEEP_VERTICAL;
         for k in p.first as usize..(p.first + p.count).min((rows * row) as u32) as usize {
             if t.skipped(s, k) {
                 continue;
@@ -361,7 +362,7 @@ pub fn seeds_pixels(table: &[u32], state: &mut [u32], p: &SeedsParams) {
                     split_hb(at(s, 1, -1), at(s, 2, -1), b, at(s, 2, 0), at(s, 1, 1), at(s, 2, 1)),
                 )
             };
-            let forward = p.mode == 1;
+            let forward = p.forward == 1;
             if !(if forward { first_ok } else { second_ok }) {
                 continue;
             }

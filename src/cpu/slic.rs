@@ -1,6 +1,6 @@
 //! CPU twins of `shaders/slic_{lab,assign,update}.wgsl`.
 
-use crate::gpu::slic::{CLUSTER_STRIDE, FINISH, SlicParams, band_rows};
+use crate::gpu::slic::{CLUSTER_STRIDE, SlicParams, band_rows};
 
 /// XYZ-from-linear-RGB rows divided by the D65 white point, in 2^14 units.
 /// Keep in sync with `XYZ` in `shaders/slic_lab.wgsl`.
@@ -104,7 +104,7 @@ fn mean(sum: i32, count: i32) -> i32 {
 }
 
 /// One band of window rows added into `sums [N, K, 8]` (count, y, x, L, a, b),
-/// or with `p.band == FINISH` the means written into `clusters`.
+/// or with `p.finish == 1` the means written into `clusters`.
 pub fn slic_update(lab: &[i32], labels: &[i32], clusters: &mut [i32], sums: &mut [u32], p: &SlicParams) {
     let w = p.width as usize;
     let plane = w * p.height as usize;
@@ -116,7 +116,7 @@ pub fn slic_update(lab: &[i32], labels: &[i32], clusters: &mut [i32], sums: &mut
                 continue;
             }
             let sum = &mut sums[row..row + 6];
-            if p.band != FINISH {
+            if p.finish == 0 {
                 let rows = window(clusters[row + C_Y], p.height, p);
                 let cols = window(clusters[row + C_X], p.width, p);
                 let first = rows.0 + p.band * band_rows(p.window);

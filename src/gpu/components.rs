@@ -1,18 +1,27 @@
-//! Connected components of multi-label maps in six stages (see
-//! `shaders/components_*.wgsl`).
+//! Connected components of multi-label maps in six stages.
+//!
+//! - WGSL: `shaders/components_{init,merge,compress,count,scan,relabel}.wgsl`,
+//!   with `shaders/shared/components_params.wgsl` (the params struct),
+//!   `shaders/shared/grid.wgsl` and `shaders/shared/find.wgsl`;
+//! - params: [`ComponentsParams`], here;
+//! - launch: [`connected_components`], here (called by
+//!   `SegmentationBackend::connected_components` in
+//!   `src/backend/segmentation.rs`);
+//! - CPU twin: the functions of the same names in `src/cpu/components.rs`.
 
 use burn::backend::DType;
 use burn::backend::wgpu::CubeTensor;
 use burn::tensor::Shape;
 use bytemuck::{Pod, Zeroable};
 
-use super::launch::{empty, int, launch, lines, tiles};
+use super::launch::{cast, empty, int, launch, lines, tiles};
 
 /// Pixels per block of the root count; keep in sync with `BLOCK` in
 /// `shaders/shared/components_params.wgsl`.
 pub const BLOCK: u32 = 256;
 
-/// Keep in sync with the `P_*` constants in `shaders/shared/components_params.wgsl`.
+/// Keep in sync with `struct ComponentsParams` in
+/// `shaders/shared/components_params.wgsl` (tests/params.rs compares the layouts).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Pod, Zeroable, PartialEq, Eq)]
 pub struct ComponentsParams {
@@ -38,8 +47,9 @@ const SCAN: &str = include_str!("../../shaders/components_scan.wgsl");
 const RELABEL: &str = include_str!("../../shaders/components_relabel.wgsl");
 
 /// Labels `[N, H, W]` → (components `[N, H, W]` numbered 0..n in order of
-/// first appearance, component counts `[N]`), both i32.
+/// first appearance, component counts `[N]`), both in the labels' int dtype.
 pub fn connected_components(labels: CubeTensor) -> (CubeTensor, CubeTensor) {
+    let dtype = labels.dtype;
     let labels = int(labels);
     let shape = labels.meta.shape().clone();
     let p = ComponentsParams::new(shape[0], shape[1], shape[2]);
@@ -54,5 +64,5 @@ pub fn connected_components(labels: CubeTensor) -> (CubeTensor, CubeTensor) {
     launch("components_count", COUNT, lines(p.blocks, p.images), &[&parent, &blocks], &p);
     launch("components_scan", SCAN, lines(p.images, 1), &[&blocks, &counts], &p);
     launch("components_relabel", RELABEL, image_grid(), &[&parent, &blocks, &output], &p);
-    (output, counts)
+    (cast(output, dtype), cast(counts, dtype))
 }

@@ -7,10 +7,24 @@
 //! images in parallel) and run in chunks of at most [`SORT_CHUNK`] and
 //! [`MERGE_CHUNK`] edges per dispatch: Mesa's lavapipe stops every loop of an
 //! invocation after 65,535 iterations in all, so no invocation may loop more.
+//!
+//! - WGSL: `shaders/felzenszwalb_{smooth,costs,sort,merge,label}.wgsl`, with
+//!   `shaders/shared/felzenszwalb_params.wgsl` (the params struct, constants
+//!   and edge slots);
+//! - params: [`FelzenszwalbParams`], here;
+//! - launch: [`felzenszwalb`], here (called by
+//!   `SegmentationBackend::felzenszwalb` in `src/backend/segmentation.rs`);
+//! - CPU twin: the functions of the same names in `src/cpu/felzenszwalb.rs`.
 
+use burn::backend::DType;
+use burn::backend::wgpu::CubeTensor;
+use burn::tensor::Shape;
 use bytemuck::{Pod, Zeroable};
 
-/// Keep in sync with the `P_*` constants in `shaders/shared/felzenszwalb_params.wgsl`.
+use super::launch::{cast, empty, fill, float, int, launch, launch_into, singles, tiles};
+
+/// Keep in sync with `struct FelzenszwalbParams` in
+/// `shaders/shared/felzenszwalb_params.wgsl` (tests/params.rs compares the layouts).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Pod, Zeroable, PartialEq, Eq)]
 pub struct FelzenszwalbParams {
@@ -22,12 +36,25 @@ pub struct FelzenszwalbParams {
     /// Settings per image, each with its own merge (see the `settings` table of
     /// the merge: per setting `ceil(scale · COST_UNIT)` and min_size).
     pub settings: u32,
-    /// Sort: 0 scans the digit counts, 1 places by the low digit, 2 by the high one.
-    /// Merge: the pass (0 or 1).
-    pub step: u32,
+    /// Sort: [`SORT_SCAN`], [`SORT_LOW`] or [`SORT_HIGH`].
+    pub sort_step: u32,
+    /// Merge: [`MERGE_JOIN`] or [`MERGE_MIN_SIZE`].
+    pub merge_pass: u32,
     /// First edge (sort) or sorted position (merge) of this dispatch's chunk.
     pub first: u32,
 }
+
+/// Sort steps ([`FelzenszwalbParams::sort_step`]): the digit counts become
+/// cursors, then chunks of edges are placed by the low and by the high digit.
+/// Keep in sync with `shaders/shared/felzenszwalb_params.wgsl`.
+pub const SORT_SCAN: u32 = 0;
+pub const SORT_LOW: u32 = 1;
+pub const SORT_HIGH: u32 = 2;
+/// Merge passes ([`FelzenszwalbParams::merge_pass`]): joins by internal
+/// difference, then joins of segments under min_size. Keep in sync with
+/// `shaders/shared/felzenszwalb_params.wgsl`.
+pub const MERGE_JOIN: u32 = 0;
+pub const MERGE_MIN_SIZE: u32 = 1;
 
 /// Edges one sort dispatch places per image.
 pub const SORT_CHUNK: u32 = 32_768;
@@ -50,9 +77,9 @@ pub const NO_EDGE: u32 = u32::MAX;
 /// The sort's dispatches: the digit scan, then chunks by low and by high digit.
 pub fn sort_chunks(params: &FelzenszwalbParams) -> Vec<FelzenszwalbParams> {
     let edges = 4 * params.width * params.height;
-    let mut chunks = vec![FelzenszwalbParams { step: 0, first: 0, ..*params }];
-    for step in 1..=2 {
-        chunks.extend((0..edges).step_by(SORT_CHUNK as usize).map(|first| FelzenszwalbParams { step, first, ..*params }));
+    let mut chunks = vec![FelzenszwalbParams { sort_step: SORT_SCAN, first: 0, ..*params }];
+    for sort_step in [SORT_LOW, SORT_HIGH] {
+        chunks.extend((0..edges).step_by(SORT_CHUNK as usize).map(|first| FelzenszwalbParams { sort_step, first, ..*params }));
     }
     chunks
 }
@@ -67,13 +94,44 @@ pub fn setting_row(scale: f32, min_size: usize) -> [u32; 2] {
 /// The merge's dispatches: both passes, chunk by chunk.
 pub fn merge_chunks(params: &FelzenszwalbParams) -> Vec<FelzenszwalbParams> {
     let edges = 4 * params.width * params.height;
-    (0..2)
-        .flat_map(|step| (0..edges).step_by(MERGE_CHUNK as usize).map(move |first| FelzenszwalbParams { step, first, ..*params }))
+    [MERGE_JOIN, MERGE_MIN_SIZE]
+        .into_iter()
+        .flat_map(|merge_pass| {
+            (0..edges).step_by(MERGE_CHUNK as usize).map(move |first| FelzenszwalbParams { merge_pass, first, ..*params })
+        })
         .collect()
 }
 
-pub(crate) const SMOOTH: &str = include_str!("../../shaders/felzenszwalb_smooth.wgsl");
-pub(crate) const EDGE_COSTS: &str = include_str!("../../shaders/felzenszwalb_costs.wgsl");
-pub(crate) const SORT: &str = include_str!("../../shaders/felzenszwalb_sort.wgsl");
-pub(crate) const MERGE: &str = include_str!("../../shaders/felzenszwalb_merge.wgsl");
-pub(crate) const LABEL: &str = include_str!("../../shaders/felzenszwalb_label.wgsl");
+const SMOOTH: &str = include_str!("../../shaders/felzenszwalb_smooth.wgsl");
+const EDGE_COSTS: &str = include_str!("../../shaders/felzenszwalb_costs.wgsl");
+const SORT: &str = include_str!("../../shaders/felzenszwalb_sort.wgsl");
+const MERGE: &str = include_str!("../../shaders/felzenszwalb_merge.wgsl");
+const LABEL: &str = include_str!("../../shaders/felzenszwalb_label.wgsl");
+
+/// Felzenszwalb's roots `[N·S, H, W]` (in `weights`' int dtype) of `image
+/// [N, 3, H, W]` for every row of `settings [S, 2]`: all five stages.
+pub fn felzenszwalb(image: CubeTensor, weights: CubeTensor, settings: CubeTensor, params: FelzenszwalbParams) -> CubeTensor {
+    let dtype = weights.dtype;
+    let (image, weights, settings) = (float(image), int(weights), int(settings));
+    let items = params.images * params.settings;
+    let [n, h, w] = [params.images, params.height, params.width].map(|v| v as usize);
+    let grid = || tiles(params.width, params.height, params.images);
+    let table = |rows: usize| empty(&weights, Shape::new([n, rows]), DType::I32);
+    let smooth_shape = (Shape::new([n, 3, h, w]), DType::I32);
+    let smooth = launch_into("felzenszwalb_smooth", SMOOTH, grid(), &[&image, &weights], smooth_shape, &params);
+    let counts = table(COUNTS as usize);
+    fill(&counts, 0);
+    let (costs, forest) = (table(4 * h * w), table(params.settings as usize * 3 * h * w));
+    launch("felzenszwalb_costs", EDGE_COSTS, grid(), &[&smooth, &costs, &counts, &forest], &params);
+    let (spare, order) = (table(4 * h * w), table(4 * h * w));
+    for chunk in sort_chunks(&params) {
+        launch("felzenszwalb_sort", SORT, singles(params.images), &[&costs, &counts, &spare, &order], &chunk);
+    }
+    for chunk in merge_chunks(&params) {
+        let buffers = [&costs, &order, &counts, &forest, &settings];
+        launch("felzenszwalb_merge", MERGE, singles(items), &buffers, &chunk);
+    }
+    let labels_shape = (Shape::new([items as usize, h, w]), DType::I32);
+    let grid = tiles(params.width, params.height, items);
+    cast(launch_into("felzenszwalb_label", LABEL, grid, &[&forest], labels_shape, &params), dtype)
+}

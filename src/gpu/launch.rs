@@ -5,6 +5,7 @@ use burn::backend::wgpu::{CubeTensor, KernelSource, SourceKernel, SourceTemplate
 use burn::cubecl::{CubeCount, CubeDim, prelude::KernelId, server::KernelArguments};
 use burn::tensor::Shape;
 
+use super::fill::FillParams;
 use super::{LINE, TILE};
 
 /// A kernel whose source is a complete WGSL file with a `main` entry point.
@@ -79,6 +80,24 @@ pub(crate) fn empty(like: &CubeTensor, shape: Shape, dtype: DType) -> CubeTensor
     CubeTensor::new_contiguous(like.client.clone(), like.device.clone(), shape, handle, dtype)
 }
 
+/// Workgroups a dispatch may have along one grid dimension.
+const MAX_GROUPS: u32 = 65_535;
+
+/// Sets every element of `target` (a contiguous tensor of a 4-byte dtype, as
+/// [`empty`] makes) to the bits `value`: `shaders/fill.wgsl` with
+/// [`FillParams`], over rows of at most [`MAX_GROUPS`] workgroups. The one
+/// way pami's kernels clear or fill a buffer.
+pub(crate) fn fill(target: &CubeTensor, value: u32) {
+    assert_eq!(target.dtype.size(), 4, "fill writes 4-byte elements");
+    let len = target.meta.shape().num_elements() as u32;
+    if len == 0 {
+        return;
+    }
+    let groups = len.div_ceil(LINE);
+    let columns = groups.min(MAX_GROUPS);
+    let grid = Grid { dim: CubeDim::new_3d(LINE, 1, 1), count: CubeCount::Static(columns, groups.div_ceil(columns), 1) };
+    launch("fill", super::fill::SOURCE, grid, &[target], &FillParams { len, value });
+}
 
 /// Enqueue `source` on the tensors' stream with `inputs` (bound in order),
 /// then the parameter block as the last binding.

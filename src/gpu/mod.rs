@@ -1,13 +1,25 @@
 //! WGSL kernels launched through Burn's compute client on the tensors' own
-//! buffers (the form of Burn's `examples/custom-wgpu-kernel`). Each module
-//! holds the kernel's parameter block — `#[repr(C)]` and `Pod`, kept in sync
-//! with the constants at the top of `shaders/<op>.wgsl` — and its launch.
+//! buffers (the form of Burn's `examples/custom-wgpu-kernel`). One name finds
+//! a kernel family `<op>`:
+//!
+//! - its WGSL: `shaders/<op>*.wgsl` (`segment_*.wgsl` for [`merge`]), each
+//!   binding its parameter block last as `var<storage, read_write> params:
+//!   <Op>Params`, the struct declared in `shaders/shared/<op>_params.wgsl`;
+//! - its parameter block: `<Op>Params` in `src/gpu/<op>.rs`, `#[repr(C)]`
+//!   and `Pod`, the mirror of that WGSL struct (`tests/params.rs` compares
+//!   their layouts);
+//! - its launch: the functions in `src/gpu/<op>.rs` (the buffer fill in
+//!   [`launch`]), called by the backend extension in `src/backend/`;
+//! - its CPU twin: `src/cpu/<op>.rs`, functions named as the shaders.
+//!
+//! Each module's own header says which files hold what.
 
 pub mod aggregate;
 pub mod blur;
 pub mod components;
 pub mod compose;
 pub mod felzenszwalb;
+pub mod fill;
 pub(crate) mod launch;
 pub mod merge;
 pub mod rank;
@@ -17,15 +29,21 @@ pub mod watershed;
 
 /// Code shared between shaders, pulled in by a line `// import shared/NAME.wgsl`.
 const SHARED: &[(&str, &str)] = &[
+    ("shared/aggregate_params.wgsl", include_str!("../../shaders/shared/aggregate_params.wgsl")),
+    ("shared/blur_params.wgsl", include_str!("../../shaders/shared/blur_params.wgsl")),
     ("shared/components_params.wgsl", include_str!("../../shaders/shared/components_params.wgsl")),
+    ("shared/compose_params.wgsl", include_str!("../../shaders/shared/compose_params.wgsl")),
     ("shared/felzenszwalb_params.wgsl", include_str!("../../shaders/shared/felzenszwalb_params.wgsl")),
+    ("shared/fill_params.wgsl", include_str!("../../shaders/shared/fill_params.wgsl")),
     ("shared/find.wgsl", include_str!("../../shaders/shared/find.wgsl")),
     ("shared/grid.wgsl", include_str!("../../shaders/shared/grid.wgsl")),
     ("shared/merge_params.wgsl", include_str!("../../shaders/shared/merge_params.wgsl")),
     ("shared/parts.wgsl", include_str!("../../shaders/shared/parts.wgsl")),
     ("shared/rank_params.wgsl", include_str!("../../shaders/shared/rank_params.wgsl")),
     ("shared/seeds.wgsl", include_str!("../../shaders/shared/seeds.wgsl")),
+    ("shared/seeds_params.wgsl", include_str!("../../shaders/shared/seeds_params.wgsl")),
     ("shared/seeds_sweep.wgsl", include_str!("../../shaders/shared/seeds_sweep.wgsl")),
+    ("shared/slic.wgsl", include_str!("../../shaders/shared/slic.wgsl")),
     ("shared/slic_params.wgsl", include_str!("../../shaders/shared/slic_params.wgsl")),
     ("shared/watershed_params.wgsl", include_str!("../../shaders/shared/watershed_params.wgsl")),
     ("shared/wide.wgsl", include_str!("../../shaders/shared/wide.wgsl")),

@@ -2,6 +2,13 @@
 //! pixel index), by a bitonic sort on the device (`shaders/rank_*.wgsl`):
 //! the order of insertion and deletion. Burn's own argsort reads the tensor
 //! back to the host on wgpu.
+//!
+//! - WGSL: `shaders/rank_{init,sort,scatter}.wgsl`, with
+//!   `shaders/shared/rank_params.wgsl` (the params struct);
+//! - params: [`RankParams`], here;
+//! - launch: [`rank`], here (called by `PerturbationBackend::rank` in
+//!   `src/backend/perturbation.rs`, from `ops::rank` in `src/ops.rs`);
+//! - CPU twin: `src/cpu/rank.rs`.
 
 use burn::backend::DType;
 use burn::backend::wgpu::CubeTensor;
@@ -10,7 +17,8 @@ use bytemuck::{Pod, Zeroable};
 
 use super::launch::{empty, float, launch, lines};
 
-/// Keep in sync with `shaders/shared/rank_params.wgsl`.
+/// Keep in sync with `struct RankParams` in `shaders/shared/rank_params.wgsl`
+/// (tests/params.rs compares the layouts).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Pod, Zeroable, PartialEq, Eq)]
 pub struct RankParams {
@@ -50,10 +58,11 @@ const INIT: &str = include_str!("../../shaders/rank_init.wgsl");
 const SORT: &str = include_str!("../../shaders/rank_sort.wgsl");
 const SCATTER: &str = include_str!("../../shaders/rank_scatter.wgsl");
 
-/// `maps [M, …]` (f32, `plane` values each) → ranks of the same shape (i32).
-pub fn rank(maps: CubeTensor, p: RankParams) -> CubeTensor {
+/// `maps [M, H, W]` (f32) → ranks of the same shape (i32).
+pub fn rank(maps: CubeTensor) -> CubeTensor {
     let maps = float(maps);
     let shape = maps.meta.shape().clone();
+    let p = RankParams::new(shape[0], shape[1] * shape[2]);
     let keys = empty(&maps, Shape::new([p.maps as usize, p.span as usize]), DType::I32);
     let ranks = empty(&maps, shape, DType::I32);
     launch("rank_init", INIT, lines(p.span, p.maps), &[&keys], &p);

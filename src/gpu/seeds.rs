@@ -7,28 +7,69 @@
 //! 65,535 iterations); the histogram set-up and relabelling are parallel.
 //!
 //! Per-image state lives in one u32 table `[N, S]` laid out by [`Layout`].
+//!
+//! Where everything is, by stage (see [`SeedsStage`]):
+//! - WGSL: `shaders/seeds_{histograms,blocks,descend,labels,pixels}.wgsl`, with
+//!   `shaders/shared/seeds_params.wgsl` (the params struct),
+//!   `shaders/shared/seeds.wgsl` (the table layout) and
+//!   `shaders/shared/seeds_sweep.wgsl` (the chunked sweeps);
+//! - params: [`SeedsParams`], here;
+//! - launch: [`seeds`], here (one stage per call; `src/segment/seeds.rs`
+//!   drives the stages through `SegmentationBackend::seeds` in
+//!   `src/backend/segmentation.rs`);
+//! - CPU twin: the functions of the same names in `src/cpu/seeds.rs`.
 
+use burn::backend::wgpu::CubeTensor;
 use bytemuck::{Pod, Zeroable};
 
-/// Keep in sync with the `P_*` constants in `shaders/shared/seeds_params.wgsl`.
+use super::launch::{cast, float, int, launch, lines, singles};
+
+/// Keep in sync with `struct SeedsParams` in `shaders/shared/seeds_params.wgsl`
+/// (tests/params.rs compares the layouts).
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Pod, Zeroable, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Pod, Zeroable, PartialEq)]
 pub struct SeedsParams {
     pub width: u32,
     pub height: u32,
     pub images: u32,
     /// The level a stage works on (histograms: built from the level below).
     pub level: u32,
-    /// Blocks and pixels: 0 horizontal sweep, 1 vertical sweep (pixels: 2 border fix-up).
-    pub pass: u32,
+    /// Blocks and pixels: [`SWEEP_HORIZONTAL`] or [`SWEEP_VERTICAL`]; pixels
+    /// also [`SWEEP_BORDER`].
+    pub sweep: u32,
     /// First loop position of this chunk.
     pub first: u32,
     /// Loop positions in this chunk.
     pub count: u32,
-    /// Blocks: the required confidence as f32 bits; pixels: 1 for the forward order.
-    pub mode: u32,
+    /// Blocks: the confidence a move requires (OpenCV's `req`).
+    pub confidence: f32,
+    /// Pixels: 1 for the forward order, 0 for the backward one.
+    pub forward: u32,
     /// OpenCV's prior (0..=5).
     pub prior: u32,
+}
+
+/// [`SeedsParams::sweep`] values. Keep in sync with the `SWEEP_*` constants in
+/// `shaders/shared/seeds_params.wgsl`.
+pub const SWEEP_HORIZONTAL: u32 = 0;
+pub const SWEEP_VERTICAL: u32 = 1;
+/// Pixels only: the border fix-up after both sweeps.
+pub const SWEEP_BORDER: u32 = 2;
+
+/// The SEEDS stage one launch runs, each its own kernel.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SeedsStage {
+    /// `seeds_histograms`: a level's histograms (reads the image).
+    Histograms = 0,
+    /// `seeds_blocks`: one chunk of block updates.
+    Blocks = 1,
+    /// `seeds_descend`: down one level.
+    Descend = 2,
+    /// `seeds_labels`: every pixel's superpixel.
+    Labels = 3,
+    /// `seeds_pixels`: one chunk of pixel updates.
+    Pixels = 4,
 }
 
 /// Histogram bins per channel (OpenCV's default, the paper's setting).
@@ -99,15 +140,41 @@ impl Layout {
     }
 }
 
-/// A sweep over a `w × h` grid as (rows, length of a row): horizontal (pass 0)
-/// y in 1..=h−2, x in 1..=w−3; vertical x in 1..=w−2, y in 1..=h−3 (OpenCV's
-/// loop bounds; `sweep` in `shaders/shared/seeds.wgsl` is the same).
-pub fn sweep(w: usize, h: usize, pass: u32) -> (usize, usize) {
-    if pass == 0 { (h.saturating_sub(2), w.saturating_sub(3)) } else { (w.saturating_sub(2), h.saturating_sub(3)) }
+/// A sweep over a `w × h` grid as (rows, length of a row): horizontal
+/// ([`SWEEP_HORIZONTAL`]) y in 1..=h−2, x in 1..=w−3; vertical x in 1..=w−2,
+/// y in 1..=h−3 (OpenCV's loop bounds; `sweep` in `shaders/shared/seeds.wgsl`
+/// is the same).
+pub fn sweep(w: usize, h: usize, direction: u32) -> (usize, usize) {
+    if direction == SWEEP_HORIZONTAL {
+        (h.saturating_sub(2), w.saturating_sub(3))
+    } else {
+        (w.saturating_sub(2), h.saturating_sub(3))
+    }
 }
 
-pub(crate) const HISTOGRAMS: &str = include_str!("../../shaders/seeds_histograms.wgsl");
-pub(crate) const BLOCKS: &str = include_str!("../../shaders/seeds_blocks.wgsl");
-pub(crate) const DESCEND: &str = include_str!("../../shaders/seeds_descend.wgsl");
-pub(crate) const LABELS: &str = include_str!("../../shaders/seeds_labels.wgsl");
-pub(crate) const PIXELS: &str = include_str!("../../shaders/seeds_pixels.wgsl");
+const HISTOGRAMS: &str = include_str!("../../shaders/seeds_histograms.wgsl");
+const BLOCKS: &str = include_str!("../../shaders/seeds_blocks.wgsl");
+const DESCEND: &str = include_str!("../../shaders/seeds_descend.wgsl");
+const LABELS: &str = include_str!("../../shaders/seeds_labels.wgsl");
+const PIXELS: &str = include_str!("../../shaders/seeds_pixels.wgsl");
+
+/// Runs one SEEDS `stage` on the state rows `state [N, S]` (updated in place
+/// when unshared, else on a copy); `image [N, 3, H, W]` is read by
+/// [`SeedsStage::Histograms`] only. Returns the state in its own int dtype.
+pub fn seeds(image: CubeTensor, table: CubeTensor, state: CubeTensor, stage: SeedsStage, params: SeedsParams) -> CubeTensor {
+    let dtype = state.dtype;
+    let (image, table) = (float(image), int(table));
+    let state = int(state);
+    let state = if state.can_mut() { state } else { state.copy() };
+    let p = &params;
+    match stage {
+        SeedsStage::Histograms => {
+            launch("seeds_histograms", HISTOGRAMS, lines(p.count, p.images), &[&image, &table, &state], p)
+        }
+        SeedsStage::Blocks => launch("seeds_blocks", BLOCKS, singles(p.images), &[&table, &state], p),
+        SeedsStage::Descend => launch("seeds_descend", DESCEND, singles(p.images), &[&table, &state], p),
+        SeedsStage::Labels => launch("seeds_labels", LABELS, lines(p.width * p.height, p.images), &[&table, &state], p),
+        SeedsStage::Pixels => launch("seeds_pixels", PIXELS, singles(p.images), &[&table, &state], p),
+    }
+    cast(state, dtype)
+}

@@ -1,8 +1,23 @@
-//! SLIC in three stages (see `shaders/slic_*.wgsl`).
+//! SLIC in four stages.
+//!
+//! - WGSL: `shaders/slic_{range,lab,assign,update}.wgsl`, with
+//!   `shaders/shared/slic_params.wgsl` (the params struct) and
+//!   `shaders/shared/slic.wgsl` (cluster table, windows);
+//! - params: [`SlicParams`], here;
+//! - launch: [`slic_lab`] (range and Lab), [`slic_assign`], [`slic_update`],
+//!   here (called by `SegmentationBackend` in `src/backend/segmentation.rs`,
+//!   driven by `src/segment/slic.rs`);
+//! - CPU twin: the functions of the same names in `src/cpu/slic.rs`.
 
+use burn::backend::DType;
+use burn::backend::wgpu::CubeTensor;
+use burn::tensor::Shape;
 use bytemuck::{Pod, Zeroable};
 
-/// Keep in sync with the `P_*` constants in `shaders/shared/slic_params.wgsl`.
+use super::launch::{cast, empty, fill, float, int, launch, launch_into, lines, tiles};
+
+/// Keep in sync with `struct SlicParams` in `shaders/shared/slic_params.wgsl`
+/// (tests/params.rs compares the layouts).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Pod, Zeroable, PartialEq, Eq)]
 pub struct SlicParams {
@@ -17,12 +32,11 @@ pub struct SlicParams {
     pub w_space: u32,
     /// Weight of the squared Lab distance in 1/4 units (`16 S²` in 1/256 units).
     pub w_color: u32,
-    /// Update: the band of window rows this dispatch adds up, or [`FINISH`].
+    /// Update: the band of window rows this dispatch adds up (when `finish` is 0).
     pub band: u32,
+    /// Update: 1 for the last dispatch, which turns the sums into means.
+    pub finish: u32,
 }
-
-/// `band` of the update dispatch that turns the sums into means.
-pub const FINISH: u32 = u32::MAX;
 
 /// Window rows one update dispatch adds up: at most about 60,000 pixels per
 /// cluster, as lavapipe stops an invocation's loops after 65,535 iterations.
@@ -34,13 +48,55 @@ pub fn band_rows(window: u32) -> u32 {
 /// window (`4 · window + 1` rows), then the means.
 pub fn update_bands(params: &SlicParams) -> impl Iterator<Item = SlicParams> + '_ {
     let bands = (4 * params.window + 1).div_ceil(band_rows(params.window));
-    (0..bands).chain([FINISH]).map(|band| SlicParams { band, ..*params })
+    let sums = (0..bands).map(|band| SlicParams { band, finish: 0, ..*params });
+    sums.chain([SlicParams { band: 0, finish: 1, ..*params }])
 }
 
-/// Columns of a cluster row: centre y, x (1/16 px), L, a, b (1/4 units), pixel count.
+/// Columns of a cluster row: centre y, x (1/16 px), L, a, b (1/4 units), pixel
+/// count. Keep in sync with `C_STRIDE` in `shaders/shared/slic.wgsl`.
 pub const CLUSTER_STRIDE: usize = 8;
 
-pub(crate) const RANGE: &str = include_str!("../../shaders/slic_range.wgsl");
-pub(crate) const LAB: &str = include_str!("../../shaders/slic_lab.wgsl");
-pub(crate) const ASSIGN: &str = include_str!("../../shaders/slic_assign.wgsl");
-pub(crate) const UPDATE: &str = include_str!("../../shaders/slic_update.wgsl");
+const RANGE: &str = include_str!("../../shaders/slic_range.wgsl");
+const LAB: &str = include_str!("../../shaders/slic_lab.wgsl");
+const ASSIGN: &str = include_str!("../../shaders/slic_assign.wgsl");
+const UPDATE: &str = include_str!("../../shaders/slic_update.wgsl");
+
+/// SLIC's Lab image `[N, 3, H, W]` of `image [N, 3, H, W]`: `slic_range`
+/// then `slic_lab`, in `linear`'s int dtype.
+pub fn slic_lab(image: CubeTensor, linear: CubeTensor, cbrt: CubeTensor, params: SlicParams) -> CubeTensor {
+    let dtype = linear.dtype;
+    let image = float(image);
+    let (linear, cbrt) = (int(linear), int(cbrt));
+    // Burn's min_dim/max_dim gave a wrong row minimum on lavapipe (0.22.1); this is exact.
+    let range_shape = (Shape::new([params.images as usize, 2]), DType::I32);
+    let range = launch_into("slic_range", RANGE, lines(64, params.images), &[&image], range_shape, &params);
+    let shape = Shape::new([params.images as usize, 3, params.height as usize, params.width as usize]);
+    let grid = tiles(params.width, params.height, params.images);
+    let inputs = [&image, &range, &linear, &cbrt];
+    cast(launch_into("slic_lab", LAB, grid, &inputs, (shape, DType::I32), &params), dtype)
+}
+
+/// SLIC's assignment step: labels `[N, H, W]` of the nearest cluster, in `lab`'s int dtype.
+pub fn slic_assign(lab: CubeTensor, clusters: CubeTensor, params: SlicParams) -> CubeTensor {
+    let dtype = lab.dtype;
+    let (lab, clusters) = (int(lab), int(clusters));
+    let shape = Shape::new([params.images as usize, params.height as usize, params.width as usize]);
+    let grid = tiles(params.width, params.height, params.images);
+    cast(launch_into("slic_assign", ASSIGN, grid, &[&lab, &clusters], (shape, DType::I32), &params), dtype)
+}
+
+/// SLIC's update step: a copy of `clusters [N, K, 8]` moved to their pixels'
+/// means, every band of [`update_bands`] in turn.
+pub fn slic_update(lab: CubeTensor, labels: CubeTensor, clusters: CubeTensor, params: SlicParams) -> CubeTensor {
+    let dtype = clusters.dtype;
+    let (lab, labels) = (int(lab), int(labels));
+    // The kernel updates in place: work on a copy, the input may be shared.
+    let clusters = int(clusters).copy();
+    let sums = empty(&clusters, clusters.meta.shape().clone(), DType::I32);
+    fill(&sums, 0);
+    for band in update_bands(&params) {
+        let grid = lines(params.clusters, params.images);
+        launch("slic_update", UPDATE, grid, &[&lab, &labels, &clusters, &sums], &band);
+    }
+    cast(clusters, dtype)
+}

@@ -20,7 +20,7 @@ use burn::tensor::{Int, Tensor, TensorData};
 
 use super::{Segmentation, enforce_min_size};
 use crate::Error;
-use crate::backend::PamiBackend;
+use crate::backend::SegmentationBackend;
 use crate::gpu::felzenszwalb::{COST_UNIT, FelzenszwalbParams, WEIGHT_SUM, setting_row};
 
 /// Largest image: the merge's trees stay 21 levels deep (see `gpu::felzenszwalb::MERGE_CHUNK`).
@@ -117,7 +117,8 @@ impl Felzenszwalb {
             images: n as u32,
             radius: first.radius() as u32,
             settings: settings.len() as u32,
-            step: 0,
+            sort_step: 0,
+            merge_pass: 0,
             first: 0,
         };
         let roots = Dispatch::felzenszwalb(images.clone().into_dispatch(), weights.into_dispatch(), table.into_dispatch(), params);

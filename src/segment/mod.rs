@@ -18,7 +18,7 @@ use burn::backend::Dispatch;
 use burn::tensor::{Int, Tensor, TensorData};
 
 use crate::Error;
-use crate::backend::PamiBackend;
+use crate::backend::SegmentationBackend;
 use crate::gpu::merge::MergeParams;
 
 /// Images per batch: the kernels put images on the z axis of the dispatch grid,
@@ -88,7 +88,7 @@ pub fn enforce_min_size(labels: Tensor<3, Int>, min_size: usize) -> Result<Segme
     if min_size <= 1 {
         return Ok(seg);
     }
-    let params = MergeParams { width: w as u32, height: h as u32, images: n as u32, min_size: min_size as u32, value: 0 };
+    let params = MergeParams { width: w as u32, height: h as u32, images: n as u32, min_size: min_size as u32 };
     for _ in 0..MAX_MERGE_ROUNDS {
         let (sizes, first) = Dispatch::segment_sizes(seg.labels.clone().into_dispatch(), params);
         let sizes = Tensor::<2, Int>::from_dispatch(sizes);

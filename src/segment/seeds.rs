@@ -15,8 +15,10 @@ use burn::tensor::{Int, Tensor, TensorData};
 
 use super::{Segmentation, enforce_min_size};
 use crate::Error;
-use crate::backend::PamiBackend;
-use crate::gpu::seeds::{BINS, BLOCK_CHUNK, Layout, PIXEL_CHUNK, SeedsParams, sweep};
+use crate::backend::SegmentationBackend;
+use crate::gpu::seeds::{
+    BINS, BLOCK_CHUNK, Layout, PIXEL_CHUNK, SWEEP_BORDER, SWEEP_HORIZONTAL, SWEEP_VERTICAL, SeedsParams, SeedsStage, sweep,
+};
 
 /// `cv::ximgproc::createSuperpixelSEEDS` + `iterate`.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -42,12 +44,6 @@ impl Default for Seeds {
         Seeds { num_superpixels: 100, num_levels: 4, prior: 2, histogram_bins: 5, double_step: false, iterations: 4 }
     }
 }
-
-const KERNEL_HISTOGRAMS: u32 = 0;
-const KERNEL_BLOCKS: u32 = 1;
-const KERNEL_DESCEND: u32 = 2;
-const KERNEL_LABELS: u32 = 3;
-const KERNEL_PIXELS: u32 = 4;
 
 impl Seeds {
     /// OpenCV's initialize(): the block grid of every level for a `w × h` image.
@@ -130,44 +126,44 @@ impl Seeds {
             prior: self.prior.min(5),
             ..bytemuck::Zeroable::zeroed()
         };
-        let mut run = |kernel: u32, p: SeedsParams| {
+        let mut run = |stage: SeedsStage, p: SeedsParams| {
             state = Tensor::from_dispatch(Dispatch::seeds(
                 images.clone().into_dispatch(),
                 table.clone().into_dispatch(),
                 state.clone().into_dispatch(),
-                kernel,
+                stage,
                 p,
             ));
         };
         let levels = layout.levels();
-        run(KERNEL_HISTOGRAMS, SeedsParams { level: 0, count: (w * h) as u32, ..base });
+        run(SeedsStage::Histograms, SeedsParams { level: 0, count: (w * h) as u32, ..base });
         for level in 1..levels {
-            run(KERNEL_HISTOGRAMS, SeedsParams { level: level as u32, count: layout.labels(level - 1) as u32, ..base });
+            run(SeedsStage::Histograms, SeedsParams { level: level as u32, count: layout.labels(level - 1) as u32, ..base });
         }
         for level in (0..levels - 1).rev() {
             let (gw, gh) = layout.grid[level];
             let required: &[f32] = if self.double_step { &[0.1, 0.0] } else { &[0.0] };
             for &req in required {
-                for pass in 0..2 {
-                    for first in (0..positions(gw, gh, pass)).step_by(BLOCK_CHUNK as usize) {
-                        let p = SeedsParams { level: level as u32, pass, first, count: BLOCK_CHUNK, mode: req.to_bits(), ..base };
-                        run(KERNEL_BLOCKS, p);
+                for sweep in [SWEEP_HORIZONTAL, SWEEP_VERTICAL] {
+                    for first in (0..positions(gw, gh, sweep)).step_by(BLOCK_CHUNK as usize) {
+                        let p = SeedsParams { level: level as u32, sweep, first, count: BLOCK_CHUNK, confidence: req, ..base };
+                        run(SeedsStage::Blocks, p);
                     }
                 }
             }
             if level > 0 {
-                run(KERNEL_DESCEND, SeedsParams { level: level as u32, ..base });
+                run(SeedsStage::Descend, SeedsParams { level: level as u32, ..base });
             }
         }
-        run(KERNEL_LABELS, base);
+        run(SeedsStage::Labels, base);
         for iteration in 0..self.iterations {
-            let mode = (iteration % 2 == 0) as u32;
-            for pass in 0..2 {
-                for first in (0..positions(w, h, pass)).step_by(PIXEL_CHUNK as usize) {
-                    run(KERNEL_PIXELS, SeedsParams { pass, first, count: PIXEL_CHUNK, mode, ..base });
+            let forward = (iteration % 2 == 0) as u32;
+            for sweep in [SWEEP_HORIZONTAL, SWEEP_VERTICAL] {
+                for first in (0..positions(w, h, sweep)).step_by(PIXEL_CHUNK as usize) {
+                    run(SeedsStage::Pixels, SeedsParams { sweep, first, count: PIXEL_CHUNK, forward, ..base });
                 }
             }
-            run(KERNEL_PIXELS, SeedsParams { pass: 2, ..base });
+            run(SeedsStage::Pixels, SeedsParams { sweep: SWEEP_BORDER, ..base });
         }
         let labels = state.slice([0..n, labels_at..labels_at + w * h]).reshape([n, h, w]);
         let superpixels = layout.labels(levels - 1);
@@ -175,8 +171,8 @@ impl Seeds {
     }
 }
 
-/// Positions of OpenCV's horizontal (0) or vertical (1) sweep over a `w × h` grid.
-fn positions(w: usize, h: usize, pass: u32) -> u32 {
-    let (rows, row) = sweep(w, h, pass);
+/// Positions of OpenCV's horizontal or vertical sweep (a `SWEEP_*`) over a `w × h` grid.
+fn positions(w: usize, h: usize, direction: u32) -> u32 {
+    let (rows, row) = sweep(w, h, direction);
     (rows * row) as u32
 }

@@ -21,7 +21,7 @@ use burn::tensor::{Int, Tensor, TensorData};
 
 use super::{Segmentation, enforce_min_size, regular_grid};
 use crate::Error;
-use crate::backend::PamiBackend;
+use crate::backend::SegmentationBackend;
 use crate::gpu::slic::{CLUSTER_STRIDE, SlicParams};
 
 /// `skimage.segmentation.slic` parameters (names and defaults as there).
@@ -139,6 +139,7 @@ impl Slic {
             w_space: (self.compactness as f64 * self.compactness as f64 * 256.0).round() as u32,
             w_color: (4096 * step * step) as u32,
             band: 0,
+            finish: 0,
         };
         let mut table = Vec::with_capacity(n * k * CLUSTER_STRIDE);
         for _ in 0..n {

@@ -17,7 +17,7 @@ use burn::tensor::{Int, Tensor, TensorData};
 
 use super::{Segmentation, enforce_min_size, read_ints, regular_grid};
 use crate::Error;
-use crate::backend::PamiBackend;
+use crate::backend::SegmentationBackend;
 use crate::gpu::watershed::WatershedParams;
 
 /// Gradient units per unit of scikit-image's Sobel magnitude (see `shaders/watershed_gradient.wgsl`).
