@@ -4,15 +4,15 @@
 // which is an earlier neighbour, so merges never form cycles; segment 0
 // merges into segment 1 (whose first pixel touches it) unless segment 1
 // merges into it. Rerun connected components and repeat until no segment is
-// small. CPU twin: segment_merge in src/cpu/merge.rs.
+// small. CPU twin: segment_merge in src/cpu/segment.rs.
 
 @group(0) @binding(0) var<storage, read_write> labels: array<i32>;  // [N, H, W]
 @group(0) @binding(1) var<storage, read_write> sizes: array<u32>;   // [N, H*W]
 @group(0) @binding(2) var<storage, read_write> first: array<u32>;   // [N, H*W]
 @group(0) @binding(3) var<storage, read_write> counts: array<i32>;  // [N]
 @group(0) @binding(4) var<storage, read_write> output: array<i32>;  // [N, H, W]
-@group(0) @binding(5) var<storage, read_write> params: MergeParams;
-// import shared/merge_params.wgsl
+@group(0) @binding(5) var<storage, read_write> params: SegmentParams;
+// import shared/segment_params.wgsl
 // import shared/grid.wgsl
 
 // The segment whose label a small segment `s` takes.

@@ -1,13 +1,13 @@
 // Size and first pixel (raster order) of every segment of a label map
 // (labels 0..n per image), with integer atomics: the same on any schedule.
 // `sizes` starts at 0 and `first` at 0xffffffff (filled by fill.wgsl).
-// CPU twin: segment_sizes in src/cpu/merge.rs.
+// CPU twin: segment_sizes in src/cpu/segment.rs.
 
 @group(0) @binding(0) var<storage, read_write> labels: array<i32>;        // [N, H, W]
 @group(0) @binding(1) var<storage, read_write> sizes: array<atomic<u32>>; // [N, H*W], by label
 @group(0) @binding(2) var<storage, read_write> first: array<atomic<u32>>; // [N, H*W], by label
-@group(0) @binding(3) var<storage, read_write> params: MergeParams;
-// import shared/merge_params.wgsl
+@group(0) @binding(3) var<storage, read_write> params: SegmentParams;
+// import shared/segment_params.wgsl
 // import shared/grid.wgsl
 
 @compute @workgroup_size(16, 16, 1)

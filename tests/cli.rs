@@ -245,6 +245,40 @@ fn eval_reports_and_skips_a_bad_image_and_keeps_the_others() {
 }
 
 #[test]
+fn eval_explains_with_the_model_it_is_given() {
+    let dir = scratch("eval-model");
+    let images = dir.join("images");
+    std::fs::create_dir_all(&images).unwrap();
+    let mut table = serde_json::Map::new();
+    let mut classes = Vec::new();
+    for i in 0..3 {
+        let sample = pami::synthetic::sample(pami::synthetic::HELD_OUT + i);
+        sample.image.save(images.join(format!("s{i}.png"))).unwrap();
+        // All four classes are acceptable: the explained one is the one the model ranks highest.
+        table.insert(format!("s{i}.png"), serde_json::json!({"classes": [0, 1, 2, 3], "box": sample.bbox}));
+        classes.push(sample.class);
+    }
+    let boxes = dir.join("boxes.json");
+    std::fs::write(&boxes, serde_json::Value::Object(table).to_string()).unwrap();
+    let out = dir.join("out");
+    let args = [
+        "eval", "--images", images.to_str().unwrap(), "--boxes", boxes.to_str().unwrap(), "--out", out.to_str().unwrap(),
+        "--model", "synthetic-shapes", "--methods", "occlusion,ablation", "--window", "8", "--stride", "8",
+        "--segmentation", "watershed:64,compactness=0.01", "--step", "256",
+    ];
+    let result = pami(&args);
+    assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
+    for (i, class) in classes.iter().enumerate() {
+        let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join(format!("images/s{i}.json"))).unwrap()).unwrap();
+        assert_eq!(json["class"], *class, "s{i}: the synthetic model's class, not EfficientNet's");
+        assert_eq!(json["methods"][1]["method"], "ablation");
+        assert_eq!(json["methods"][0]["insertion"].as_array().unwrap().len(), 64 * 64 / 256 + 1, "curves over the 64² input");
+    }
+    let md = std::fs::read_to_string(out.join("results.md")).unwrap();
+    assert!(md.contains("| occlusion | 3 |") && md.contains("| ablation | 3 |"), "{md}");
+}
+
+#[test]
 fn run_resumes_after_a_kill_and_shards_split_the_dataset() {
     let dir = scratch("run");
     let input = dir.join("input");

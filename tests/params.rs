@@ -6,6 +6,8 @@
 //! and compares it with the Rust one, member by member, for the explicit list
 //! below; a struct in a `*_params.wgsl` file without an entry fails it.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::fs;
 use std::mem::{align_of, offset_of, size_of};
@@ -14,7 +16,7 @@ use std::path::Path;
 use naga::proc::{Alignment, Layouter};
 use pami::gpu::{
     aggregate::AggregateParams, blur::BlurParams, components::ComponentsParams, compose::ComposeParams,
-    felzenszwalb::FelzenszwalbParams, fill::FillParams, merge::MergeParams, rank::RankParams, seeds::SeedsParams,
+    felzenszwalb::FelzenszwalbParams, fill::FillParams, segment::SegmentParams, rank::RankParams, seeds::SeedsParams,
     slic::SlicParams, watershed::WatershedParams,
 };
 
@@ -54,7 +56,7 @@ fn mirrors() -> Vec<Mirror> {
             FelzenszwalbParams { width, height, images, radius, settings, sort_step, merge_pass, first }
         ),
         mirror!("fill_params.wgsl", FillParams { len, value }),
-        mirror!("merge_params.wgsl", MergeParams { width, height, images, min_size }),
+        mirror!("segment_params.wgsl", SegmentParams { width, height, images, min_size }),
         mirror!("rank_params.wgsl", RankParams { plane, span, maps, block, step }),
         mirror!(
             "seeds_params.wgsl",
@@ -131,16 +133,8 @@ fn every_params_struct_has_the_layout_of_its_rust_mirror() {
 /// after all its other bindings.
 #[test]
 fn every_kernel_binds_a_listed_params_struct_last() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("shaders");
     let names: BTreeSet<&str> = mirrors().iter().map(|m| m.name).collect();
-    for entry in fs::read_dir(&dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().and_then(|e| e.to_str()) != Some("wgsl") {
-            continue;
-        }
-        let source = pami::gpu::resolve_imports(&fs::read_to_string(&path).unwrap());
-        let module = naga::front::wgsl::parse_str(&source)
-            .unwrap_or_else(|e| panic!("{}: {}", path.display(), e.emit_to_string(&source)));
+    for (path, _, module) in common::kernels() {
         let bound: Vec<_> = module.global_variables.iter().filter(|(_, v)| v.binding.is_some()).map(|(_, v)| v).collect();
         let params = bound
             .iter()

@@ -2,6 +2,8 @@
 //! validates with naga (no adapter needed), and has a CPU twin: a function of
 //! the same name in src/cpu/.
 
+mod common;
+
 use std::fs;
 use std::path::Path;
 
@@ -13,14 +15,7 @@ fn every_shader_validates_and_has_a_cpu_twin() {
         .map(|e| fs::read_to_string(e.unwrap().path()).unwrap())
         .collect();
     let mut count = 0;
-    for entry in fs::read_dir(dir.join("shaders")).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().and_then(|e| e.to_str()) != Some("wgsl") {
-            continue;
-        }
-        let source = pami::gpu::resolve_imports(&fs::read_to_string(&path).unwrap());
-        let module = naga::front::wgsl::parse_str(&source)
-            .unwrap_or_else(|e| panic!("{}: {}", path.display(), e.emit_to_string(&source)));
+    for (path, source, module) in common::kernels() {
         let mut validator =
             naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::empty());
         validator

@@ -20,14 +20,14 @@ use crate::gpu::{
     components::ComponentsParams,
     felzenszwalb::FelzenszwalbParams,
     fill::FillParams,
-    merge::MergeParams,
+    segment::SegmentParams,
     seeds::{SeedsParams, SeedsStage},
     slic::SlicParams,
     watershed::WatershedParams,
 };
 
 /// `segment_sizes`' two `[N, H·W]` tables, in the input's int dtype.
-fn sizes_meta(labels: &TensorSpec, _: &MergeParams) -> (TensorSpec, TensorSpec) {
+fn sizes_meta(labels: &TensorSpec, _: &SegmentParams) -> (TensorSpec, TensorSpec) {
     let [n, h, w] = [labels.shape[0], labels.shape[1], labels.shape[2]];
     let spec = TensorSpec::new(Shape::new([n, h * w]), labels.dtype);
     (spec.clone(), spec)
@@ -90,7 +90,7 @@ pub trait SegmentationBackend: Backend {
     /// Size and first pixel of every segment of connected maps `[N, H, W]`,
     /// each `[N, H·W]` indexed by label.
     #[fusion(meta = sizes_meta)]
-    fn segment_sizes(labels: IntTensor<Self>, params: MergeParams) -> (IntTensor<Self>, IntTensor<Self>);
+    fn segment_sizes(labels: IntTensor<Self>, params: SegmentParams) -> (IntTensor<Self>, IntTensor<Self>);
 
     /// One round of small-segment removal (see `shaders/segment_merge.wgsl`).
     #[fusion(dtype = labels, shape = labels)]
@@ -99,7 +99,7 @@ pub trait SegmentationBackend: Backend {
         sizes: IntTensor<Self>,
         first: IntTensor<Self>,
         counts: IntTensor<Self>,
-        params: MergeParams,
+        params: SegmentParams,
     ) -> IntTensor<Self>;
 
     /// Felzenszwalb's segments of `image [N, 3, H, W]` (values 0..255) for
@@ -185,8 +185,8 @@ impl SegmentationBackend for CubeBackend {
         gpu::slic::slic_update(lab, labels, clusters, params)
     }
 
-    fn segment_sizes(labels: IntTensor<Self>, params: MergeParams) -> (IntTensor<Self>, IntTensor<Self>) {
-        gpu::merge::segment_sizes(labels, params)
+    fn segment_sizes(labels: IntTensor<Self>, params: SegmentParams) -> (IntTensor<Self>, IntTensor<Self>) {
+        gpu::segment::segment_sizes(labels, params)
     }
 
     fn segment_merge(
@@ -194,9 +194,9 @@ impl SegmentationBackend for CubeBackend {
         sizes: IntTensor<Self>,
         first: IntTensor<Self>,
         counts: IntTensor<Self>,
-        params: MergeParams,
+        params: SegmentParams,
     ) -> IntTensor<Self> {
-        gpu::merge::segment_merge(labels, sizes, first, counts, params)
+        gpu::segment::segment_merge(labels, sizes, first, counts, params)
     }
 
     fn felzenszwalb(
@@ -296,14 +296,14 @@ impl SegmentationBackend for Flex {
         flex_int(table, shape, dtype)
     }
 
-    fn segment_sizes(labels: IntTensor<Self>, params: MergeParams) -> (IntTensor<Self>, IntTensor<Self>) {
+    fn segment_sizes(labels: IntTensor<Self>, params: SegmentParams) -> (IntTensor<Self>, IntTensor<Self>) {
         let dtype = labels.dtype();
         let plane = (params.width * params.height) as usize;
         let len = params.images as usize * plane;
         let (mut sizes, mut first) = (vec![0u32; len], vec![0u32; len]);
         cpu::fill::fill(&mut sizes, &FillParams { len: len as u32, value: 0 });
         cpu::fill::fill(&mut first, &FillParams { len: len as u32, value: u32::MAX });
-        cpu::merge::segment_sizes(&view(&labels), &mut sizes, &mut first, &params);
+        cpu::segment::segment_sizes(&view(&labels), &mut sizes, &mut first, &params);
         let shape = Shape::new([params.images as usize, plane]);
         (flex_u32(sizes, shape.clone(), dtype), flex_u32(first, shape, dtype))
     }
@@ -313,14 +313,14 @@ impl SegmentationBackend for Flex {
         sizes: IntTensor<Self>,
         first: IntTensor<Self>,
         counts: IntTensor<Self>,
-        params: MergeParams,
+        params: SegmentParams,
     ) -> IntTensor<Self> {
         let dtype = labels.dtype();
         let shape = labels.layout().shape().clone();
         let labels = view::<i32>(&labels);
         let (sizes, first) = (u32s(sizes), u32s(first));
         let mut output = vec![0; labels.len()];
-        cpu::merge::segment_merge(&labels, &sizes, &first, &view(&counts), &mut output, &params);
+        cpu::segment::segment_merge(&labels, &sizes, &first, &view(&counts), &mut output, &params);
         flex_int(output, shape, dtype)
     }
 

@@ -9,10 +9,10 @@ pub mod components;
 pub mod compose;
 pub mod felzenszwalb;
 pub mod fill;
-pub mod merge;
 pub mod parts;
 pub mod rank;
 pub mod seeds;
+pub mod segment;
 pub mod slic;
 pub mod watershed;
 

@@ -2,7 +2,7 @@
 //! buffers (the form of Burn's `examples/custom-wgpu-kernel`). One name finds
 //! a kernel family `<op>`:
 //!
-//! - its WGSL: `shaders/<op>*.wgsl` (`segment_*.wgsl` for [`merge`]), each
+//! - its WGSL: `shaders/<op>.wgsl` or `shaders/<op>_<stage>.wgsl`, each
 //!   binding its parameter block last as `var<storage, read_write> params:
 //!   <Op>Params`, the struct declared in `shaders/shared/<op>_params.wgsl`;
 //! - its parameter block: `<Op>Params` in `src/gpu/<op>.rs`, `#[repr(C)]`
@@ -21,9 +21,9 @@ pub mod compose;
 pub mod felzenszwalb;
 pub mod fill;
 pub(crate) mod launch;
-pub mod merge;
 pub mod rank;
 pub mod seeds;
+pub mod segment;
 pub mod slic;
 pub mod watershed;
 
@@ -37,7 +37,7 @@ const SHARED: &[(&str, &str)] = &[
     ("shared/fill_params.wgsl", include_str!("../../shaders/shared/fill_params.wgsl")),
     ("shared/find.wgsl", include_str!("../../shaders/shared/find.wgsl")),
     ("shared/grid.wgsl", include_str!("../../shaders/shared/grid.wgsl")),
-    ("shared/merge_params.wgsl", include_str!("../../shaders/shared/merge_params.wgsl")),
+    ("shared/segment_params.wgsl", include_str!("../../shaders/shared/segment_params.wgsl")),
     ("shared/parts.wgsl", include_str!("../../shaders/shared/parts.wgsl")),
     ("shared/rank_params.wgsl", include_str!("../../shaders/shared/rank_params.wgsl")),
     ("shared/seeds.wgsl", include_str!("../../shaders/shared/seeds.wgsl")),

@@ -19,7 +19,7 @@ use burn::tensor::{Int, Tensor, TensorData};
 
 use crate::Error;
 use crate::backend::SegmentationBackend;
-use crate::gpu::merge::MergeParams;
+use crate::gpu::segment::SegmentParams;
 
 /// Images per batch: the kernels put images on the z axis of the dispatch grid,
 /// which WebGPU caps at 65,535 workgroups.
@@ -49,7 +49,7 @@ pub fn connected_components(labels: Tensor<3, Int>) -> Result<Segmentation, Erro
     }
     let (components, counts) = Dispatch::connected_components(labels.into_dispatch());
     let counts = Tensor::<1, Int>::from_dispatch(counts);
-    // Tiny readback, named as DESIGN §2 asks: one segment count per map, which
+    // A tiny, blocking readback (the host needs it to go on): one segment count per map, which
     // sizes the part tables built from these labels.
     let counts = read_ints(counts)?.into_iter().map(|c| c as usize).collect();
     Ok(Segmentation { labels: Tensor::from_dispatch(components), counts })
@@ -88,12 +88,12 @@ pub fn enforce_min_size(labels: Tensor<3, Int>, min_size: usize) -> Result<Segme
     if min_size <= 1 {
         return Ok(seg);
     }
-    let params = MergeParams { width: w as u32, height: h as u32, images: n as u32, min_size: min_size as u32 };
+    let params = SegmentParams { width: w as u32, height: h as u32, images: n as u32, min_size: min_size as u32 };
     for _ in 0..MAX_MERGE_ROUNDS {
         let (sizes, first) = Dispatch::segment_sizes(seg.labels.clone().into_dispatch(), params);
         let sizes = Tensor::<2, Int>::from_dispatch(sizes);
         let small = sizes.clone().greater_elem(0).int() * sizes.clone().lower_elem(min_size as i64).int();
-        // Tiny readback, named as DESIGN §2 asks: how many small segments each map has left.
+        // A tiny, blocking readback (the host needs it to go on): how many small segments each map has left.
         let small = read_ints(small.sum_dim(1).reshape([n]))?;
         if small.iter().zip(&seg.counts).all(|(&s, &c)| s == 0 || c <= 1) {
             return Ok(seg);

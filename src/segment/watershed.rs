@@ -107,7 +107,7 @@ impl Watershed {
                 );
                 level = next;
                 sweeps += SWEEPS as usize;
-                // Tiny readback, named as DESIGN §2 asks: updates in the last sweep, 0 once the levels settle.
+                // A tiny, blocking readback (the host needs it to go on): updates in the last sweep, 0 once the levels settle.
                 if read_ints(Tensor::from_dispatch(changed))?[0] == 0 {
                     break;
                 }

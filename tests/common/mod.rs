@@ -123,3 +123,24 @@ impl Agreement {
         (ari, recall)
     }
 }
+
+/// Every WGSL kernel of `shaders/` as launched (shared code imported), parsed
+/// by naga: (path, source, module), in name order.
+pub fn kernels() -> Vec<(std::path::PathBuf, String, naga::Module)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("shaders");
+    let mut paths: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().and_then(|e| e.to_str()) == Some("wgsl"))
+        .collect();
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|path| {
+            let source = pami::gpu::resolve_imports(&std::fs::read_to_string(&path).unwrap());
+            let module = naga::front::wgsl::parse_str(&source)
+                .unwrap_or_else(|e| panic!("{}: {}", path.display(), e.emit_to_string(&source)));
+            (path, source, module)
+        })
+        .collect()
+}

@@ -1,8 +1,8 @@
 //! CPU twins of `shaders/segment_sizes.wgsl` and `shaders/segment_merge.wgsl`.
 
-use crate::gpu::merge::MergeParams;
+use crate::gpu::segment::SegmentParams;
 
-pub fn segment_sizes(labels: &[i32], sizes: &mut [u32], first: &mut [u32], p: &MergeParams) {
+pub fn segment_sizes(labels: &[i32], sizes: &mut [u32], first: &mut [u32], p: &SegmentParams) {
     let plane = (p.width * p.height) as usize;
     for n in 0..p.images as usize {
         for pixel in 0..plane {
@@ -13,7 +13,7 @@ pub fn segment_sizes(labels: &[i32], sizes: &mut [u32], first: &mut [u32], p: &M
     }
 }
 
-fn target_of(labels: &[i32], first: &[u32], n: usize, s: usize, p: &MergeParams) -> usize {
+fn target_of(labels: &[i32], first: &[u32], n: usize, s: usize, p: &SegmentParams) -> usize {
     let plane = (p.width * p.height) as usize;
     let r = first[n * plane + s] as usize;
     let t = if s == 0 {
@@ -26,7 +26,7 @@ fn target_of(labels: &[i32], first: &[u32], n: usize, s: usize, p: &MergeParams)
     labels[n * plane + t] as usize
 }
 
-pub fn segment_merge(labels: &[i32], sizes: &[u32], first: &[u32], counts: &[i32], output: &mut [i32], p: &MergeParams) {
+pub fn segment_merge(labels: &[i32], sizes: &[u32], first: &[u32], counts: &[i32], output: &mut [i32], p: &SegmentParams) {
     let plane = (p.width * p.height) as usize;
     let small = |n: usize, s: usize| sizes[n * plane + s] < p.min_size;
     for n in 0..p.images as usize {

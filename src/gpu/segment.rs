@@ -1,12 +1,12 @@
 //! Small-segment removal on connected label maps.
 //!
 //! - WGSL: `shaders/segment_sizes.wgsl` and `shaders/segment_merge.wgsl`,
-//!   with `shaders/shared/merge_params.wgsl` (the params struct);
-//! - params: [`MergeParams`], here;
+//!   with `shaders/shared/segment_params.wgsl` (the params struct);
+//! - params: [`SegmentParams`], here;
 //! - launch: [`segment_sizes`] and [`segment_merge`], here (called by
 //!   `SegmentationBackend` in `src/backend/segmentation.rs`, driven by
 //!   `enforce_min_size` in `src/segment/mod.rs`);
-//! - CPU twin: `src/cpu/merge.rs`.
+//! - CPU twin: `src/cpu/segment.rs`.
 
 use burn::backend::DType;
 use burn::backend::wgpu::CubeTensor;
@@ -15,11 +15,11 @@ use bytemuck::{Pod, Zeroable};
 
 use super::launch::{cast, empty, fill, int, launch, launch_into, tiles};
 
-/// Keep in sync with `struct MergeParams` in `shaders/shared/merge_params.wgsl`
+/// Keep in sync with `struct SegmentParams` in `shaders/shared/segment_params.wgsl`
 /// (tests/params.rs compares the layouts).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Pod, Zeroable, PartialEq, Eq)]
-pub struct MergeParams {
+pub struct SegmentParams {
     pub width: u32,
     pub height: u32,
     pub images: u32,
@@ -32,7 +32,7 @@ const MERGE: &str = include_str!("../../shaders/segment_merge.wgsl");
 
 /// Size and first pixel of every segment of `labels [N, H, W]`, each
 /// `[N, H·W]` indexed by label, in the labels' int dtype.
-pub fn segment_sizes(labels: CubeTensor, params: MergeParams) -> (CubeTensor, CubeTensor) {
+pub fn segment_sizes(labels: CubeTensor, params: SegmentParams) -> (CubeTensor, CubeTensor) {
     let dtype = labels.dtype;
     let labels = int(labels);
     let plane = (params.width * params.height) as usize;
@@ -52,7 +52,7 @@ pub fn segment_merge(
     sizes: CubeTensor,
     first: CubeTensor,
     counts: CubeTensor,
-    params: MergeParams,
+    params: SegmentParams,
 ) -> CubeTensor {
     let dtype = labels.dtype;
     let (labels, sizes, first, counts) = (int(labels), int(sizes), int(first), int(counts));

@@ -1,8 +1,0 @@
-// Parameters of the segment_* stages. Keep in sync with MergeParams in
-// src/gpu/merge.rs (tests/params.rs compares the layouts).
-struct MergeParams {
-    width: u32,
-    height: u32,
-    images: u32,
-    min_size: u32,   // segment_merge: segments smaller than this merge
-}
