@@ -45,7 +45,7 @@ fn main() {
     for (name, config) in methods() {
         let e = explainer.explain(&images[0], &config).unwrap();
         let t = &e.timings;
-        println!("| {name} | {} | {} | {:.1}% |", e.parts, e.forward_passes, 100.0 * (1.0 - t.model / t.total));
+        println!("| {name} | {} | {} | {:.1}% |", e.parts, e.forward_passes, 100.0 * (1.0 - t.get("model") / t.total()));
         g.bench_function(name, |b| b.iter(|| explainer.explain(&images[0], &config).unwrap()));
         if name.starts_with("pami-window") || name == "pami-segments paper" {
             g.bench_function(format!("{name}, 8 images one at a time"), |b| {

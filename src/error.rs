@@ -10,8 +10,8 @@ pub enum Error {
     Decode { path: PathBuf, reason: String },
     #[error("image is {width}×{height} pixels; pami needs at least 2×2")]
     ImageTooSmall { width: u32, height: u32 },
-    #[error("image is {width}×{height} pixels; pami takes at most {} per side and {} megapixels", crate::io::MAX_SIDE, crate::io::MAX_PIXELS / 1_000_000)]
-    ImageTooLarge { width: u32, height: u32 },
+    #[error("image is {width}×{height} pixels; pami takes at most {max_side} per side and {megapixels} megapixels")]
+    ImageTooLarge { width: u32, height: u32, max_side: u32, megapixels: u64 },
     #[error("unknown class `{0}`: give a class id below {1} or an exact class name")]
     UnknownClass(String, usize),
     #[error("{0}")]

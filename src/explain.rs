@@ -27,6 +27,18 @@ pub enum Targets {
     Classes(Vec<usize>),
 }
 
+impl Targets {
+    /// The classes `classes` (ids or exact names among `names`), else the
+    /// `top_k` most probable (one by default): how every front end reads
+    /// `--target`/`--top-k`.
+    pub fn from_classes(classes: &[String], top_k: Option<usize>, names: &[String]) -> Result<Targets, Error> {
+        if classes.is_empty() {
+            return Ok(Targets::TopK(top_k.unwrap_or(1)));
+        }
+        classes.iter().map(|c| crate::model::class_id(c, names)).collect::<Result<_, _>>().map(Targets::Classes)
+    }
+}
+
 /// What to explain and how; the method decides the rest.
 #[derive(Clone, Debug)]
 pub struct ExplainConfig {

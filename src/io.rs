@@ -30,7 +30,7 @@ pub fn decode_image(bytes: &[u8], name: &Path) -> Result<RgbImage, Error> {
     let reader = || image::ImageReader::new(std::io::Cursor::new(bytes)).with_guessed_format().map_err(|e| fail(e.into()));
     let (width, height) = reader()?.into_dimensions().map_err(fail)?;
     if width.max(height) > MAX_SIDE || width as u64 * height as u64 > MAX_PIXELS {
-        return Err(Error::ImageTooLarge { width, height });
+        return Err(Error::ImageTooLarge { width, height, max_side: MAX_SIDE, megapixels: MAX_PIXELS / 1_000_000 });
     }
     if width < 2 || height < 2 {
         return Err(Error::ImageTooSmall { width, height });

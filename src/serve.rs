@@ -29,9 +29,8 @@ use tokio::sync::oneshot;
 
 use crate::method::registry::Values;
 use crate::options;
-use crate::model::targets;
 use crate::run::{Batcher, explain_group};
-use crate::{Error, ExplainConfig, Explainer, Explanation, Model, io};
+use crate::{Error, ExplainConfig, Explainer, Explanation, Model, Targets, io};
 
 /// How the server runs (`pami serve`'s flags).
 #[derive(Clone, Debug)]
@@ -164,7 +163,7 @@ struct Shared {
 /// The request's configuration, the map format and the map size.
 fn configure(pairs: &[(String, String)], class_names: &[String], batch: usize) -> Result<(ExplainConfig, Format, bool), Failure> {
     let query = parse_query(pairs).map_err(unprocessable)?;
-    let targets = targets(&query.targets, query.top_k, class_names).map_err(unprocessable)?;
+    let targets = Targets::from_classes(&query.targets, query.top_k, class_names).map_err(unprocessable)?;
     let config = options::config(&query.strategy, &query.options, targets, batch).map_err(unprocessable)?;
     Ok((config, query.format, query.model_size))
 }

@@ -84,16 +84,6 @@ pub fn class_id(class: &str, names: &[String]) -> Result<usize, crate::Error> {
     }
 }
 
-/// The classes `classes` (ids or exact names among `names`), else the
-/// `top_k` most probable (one by default): how every front end reads
-/// `--target`/`--top-k`.
-pub fn targets(classes: &[String], top_k: Option<usize>, names: &[String]) -> Result<crate::Targets, crate::Error> {
-    if classes.is_empty() {
-        return Ok(crate::Targets::TopK(top_k.unwrap_or(1)));
-    }
-    classes.iter().map(|c| class_id(c, names)).collect::<Result<_, _>>().map(crate::Targets::Classes)
-}
-
 /// Boxed models are models, so a program can pick one at run time.
 impl<M: Model + ?Sized> Model for Box<M> {
     fn input_size(&self) -> [usize; 2] {

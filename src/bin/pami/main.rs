@@ -123,7 +123,7 @@ fn write_outputs(out: &Path, stem: &str, image: &image::RgbImage, e: &Explanatio
 fn explain(args: ExplainArgs) -> anyhow::Result<()> {
     let image = io::load_image(&args.image)?;
     let (runtime, explainer) = args.model.load(args.weights.as_deref())?;
-    let targets = pami::model::targets(&args.targets, args.top_k, explainer.model.class_names())?;
+    let targets = Targets::from_classes(&args.targets, args.top_k, explainer.model.class_names())?;
     let config = method_config(&args.strategy, &args.method, targets, &runtime, &explainer.model)?;
     let explanation = explainer.explain(&image, &config)?;
     let stem = args.image.file_stem().and_then(|s| s.to_str()).unwrap_or("image").to_owned();
