@@ -94,7 +94,6 @@ impl Serialize for Timings {
     }
 }
 
-
 /// An attribution method. Implementations are plain option structs; the
 /// shell calls [`Method::validate`] before reading any image and
 /// [`Method::attribute`] once per call with every image's views.
