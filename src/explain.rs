@@ -179,10 +179,12 @@ pub fn to_chw(image: &RgbImage) -> Vec<f32> {
 }
 
 fn floats<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>, Error> {
+    crate::counters::read("download");
     t.into_data().try_into_vec::<f32>().map_err(|e| Error::Device(format!("{e:?}")))
 }
 
 fn ints<const D: usize>(t: Tensor<D, Int>) -> Result<Vec<usize>, Error> {
+    crate::counters::read("download");
     let data = t.into_data().convert::<i64>();
     Ok(data.try_into_vec::<i64>().map_err(|e| Error::Device(format!("{e:?}")))?.into_iter().map(|i| i as usize).collect())
 }

@@ -14,6 +14,7 @@
 
 pub mod backend;
 pub mod blur;
+pub mod counters;
 pub mod cpu;
 pub mod device;
 pub mod eval;

@@ -119,7 +119,10 @@ impl<M: Model> Explainer<M> {
             (c.clone().sum_dim(1) - ends * 0.5) / steps as f32
         };
         let aucs: Vec<Tensor<2>> = curves.iter().map(auc).collect();
-        let download = |t: Tensor<2>| t.into_data().try_into_vec::<f32>().map_err(|e| Error::Device(format!("{e:?}")));
+        let download = |t: Tensor<2>| {
+            crate::counters::read("curves");
+            t.into_data().try_into_vec::<f32>().map_err(|e| Error::Device(format!("{e:?}")))
+        };
         let [insertion, deletion] = [download(curves[0].clone())?, download(curves[1].clone())?];
         let [insertion_auc, deletion_auc] = [download(aucs[0].clone())?, download(aucs[1].clone())?];
         Ok((0..maps.len())

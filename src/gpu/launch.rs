@@ -109,6 +109,7 @@ pub(crate) fn launch<P: bytemuck::Pod>(
     params: &P,
 ) {
     let client = &buffers[0].client;
+    crate::counters::dispatched(name);
     let params = client.create_from_slice(bytemuck::bytes_of(params));
     let mut bindings: Vec<_> = buffers.iter().map(|t| t.handle.clone().binding()).collect();
     bindings.push(params.binding());

@@ -196,6 +196,7 @@ impl Run {
     /// Synchronises `device` and adds the time since the last lap to `stage`.
     pub fn lap(&mut self, device: &Device, stage: &'static str) -> Result<(), Error> {
         device.sync().map_err(|e| Error::Device(e.to_string()))?;
+        crate::counters::synced();
         self.timings.add(stage, self.clock.elapsed().as_secs_f64());
         self.clock = Instant::now();
         Ok(())

@@ -51,7 +51,7 @@ pub fn connected_components(labels: Tensor<3, Int>) -> Result<Segmentation, Erro
     let counts = Tensor::<1, Int>::from_dispatch(counts);
     // A tiny, blocking readback (the host needs it to go on): one segment count per map, which
     // sizes the part tables built from these labels.
-    let counts = read_ints(counts)?.into_iter().map(|c| c as usize).collect();
+    let counts = read_ints("segment counts", counts)?.into_iter().map(|c| c as usize).collect();
     Ok(Segmentation { labels: Tensor::from_dispatch(components), counts })
 }
 
@@ -71,7 +71,9 @@ pub(crate) fn check_batch(method: &str, [n, c, h, w]: [usize; 4]) -> Result<(), 
     Ok(())
 }
 
-pub(crate) fn read_ints(t: Tensor<1, Int>) -> Result<Vec<i64>, Error> {
+/// Reads `t` to the host, counted as a readback for `what`.
+pub(crate) fn read_ints(what: &'static str, t: Tensor<1, Int>) -> Result<Vec<i64>, Error> {
+    crate::counters::read(what);
     t.into_data().convert::<i64>().try_into_vec::<i64>().map_err(|e| Error::Device(format!("{e:?}")))
 }
 
@@ -94,7 +96,7 @@ pub fn enforce_min_size(labels: Tensor<3, Int>, min_size: usize) -> Result<Segme
         let sizes = Tensor::<2, Int>::from_dispatch(sizes);
         let small = sizes.clone().greater_elem(0).int() * sizes.clone().lower_elem(min_size as i64).int();
         // A tiny, blocking readback (the host needs it to go on): how many small segments each map has left.
-        let small = read_ints(small.sum_dim(1).reshape([n]))?;
+        let small = read_ints("small segments", small.sum_dim(1).reshape([n]))?;
         if small.iter().zip(&seg.counts).all(|(&s, &c)| s == 0 || c <= 1) {
             return Ok(seg);
         }

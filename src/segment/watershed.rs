@@ -108,7 +108,7 @@ impl Watershed {
                 level = next;
                 sweeps += SWEEPS as usize;
                 // A tiny, blocking readback (the host needs it to go on): updates in the last sweep, 0 once the levels settle.
-                if read_ints(Tensor::from_dispatch(changed))?[0] == 0 {
+                if read_ints("watershed changes", Tensor::from_dispatch(changed))?[0] == 0 {
                     break;
                 }
                 if sweeps > 4 * h * w {

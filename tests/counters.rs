@@ -1,0 +1,85 @@
+//! What an explanation asks of the device, counted (`pami::counters`): the
+//! kernels the twenty Table-3 segmentations of one 224² image dispatch, and
+//! the blocking readbacks and syncs of a Strategy-II explanation, on the
+//! wgpu adapter. `--nocapture` prints the counts; the README's table comes
+//! from `cargo test --release --test counters -- --include-ignored --nocapture`.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::gpu;
+use pami::counters::{Counts, measure};
+use pami::{Baseline, Blur, ExplainConfig, Explainer, Model, Segments, Targets, Zoo};
+
+fn print(what: &str, c: &Counts) {
+    eprintln!(
+        "{what}: {} dispatches, {} parameter uploads, {} readbacks {:?}, {} syncs",
+        c.dispatch_total(),
+        c.uploads,
+        c.readback_total(),
+        c.readbacks,
+        c.syncs
+    );
+    eprintln!("  dispatches by kernel: {:?}", c.dispatches);
+}
+
+#[test]
+fn the_twenty_segmentations_dispatch_every_algorithm_and_read_their_counts() {
+    let Some(device) = gpu() else { return };
+    let x = common::fixture_input("coffee_224", &device);
+    let preset = pami::segment::paper();
+    let (segmentations, counts) = measure(|| pami::segment::segment_all(&x, &preset).unwrap());
+    print("twenty segmentations, 224²", &counts);
+    assert_eq!(segmentations.len(), 20);
+    // Every algorithm's kernels ran, and each dispatch uploaded its parameters.
+    for kernel in ["felzenszwalb_merge", "slic_assign", "seeds_blocks", "watershed_flood", "components_init", "segment_merge"] {
+        assert!(counts.dispatches.get(kernel).copied().unwrap_or(0) > 0, "no {kernel} dispatch: {counts:?}");
+    }
+    assert_eq!(counts.uploads, counts.dispatch_total());
+    // Each segmentation reads its segment count at least once.
+    assert!(counts.readbacks["segment counts"] >= 20, "{counts:?}");
+    // Nothing of it runs on the CPU path's twins.
+    let cpu_input = common::fixture_input("coffee_224", &burn::tensor::Device::flex());
+    let (_, cpu) = measure(|| pami::segment::segment_all(&cpu_input, &preset[..1]).unwrap());
+    assert_eq!(cpu.dispatch_total(), 0, "{cpu:?}");
+}
+
+fn strategy_two(model: Box<dyn Model>, image: &image::RgbImage, device: burn::tensor::Device) -> (pami::Explanation, Counts) {
+    let explainer = Explainer::new(model, device);
+    let config = ExplainConfig {
+        method: Arc::new(Segments::default()),
+        baseline: Baseline::Blur(Blur::paper()),
+        targets: Targets::TopK(1),
+        batch: 16,
+        ..ExplainConfig::default()
+    };
+    measure(|| explainer.explain(image, &config).unwrap())
+}
+
+#[test]
+fn a_strategy_two_explanation_counts_its_downloads_and_syncs() {
+    let Some(device) = gpu() else { return };
+    let model = Zoo::SyntheticShapes.load(&device).unwrap();
+    let image = pami::synthetic::sample(pami::synthetic::HELD_OUT).image;
+    let (e, counts) = strategy_two(model, &image, device);
+    print("Strategy II, synthetic-shapes 64²", &counts);
+    // The final download: maps, full-size maps, top and target probabilities, top and target ids.
+    assert_eq!(counts.readbacks["download"], 6, "{counts:?}");
+    // One sync per stage lap: upload, predict, baseline, partition, each compose and
+    // model pass, aggregate, resize, download.
+    let batches = (e.forward_passes - 1) as u64;
+    assert_eq!(counts.syncs, 7 + 2 * batches, "{counts:?}");
+    assert!(counts.dispatches["compose"] as u64 == batches && counts.dispatches["aggregate"] >= 1, "{counts:?}");
+}
+
+/// The README's row for EfficientNet-Lite0 on the espresso photo (minutes on lavapipe).
+#[test]
+#[ignore = "report: a few minutes on lavapipe"]
+fn report_strategy_two_on_efficientnet() {
+    let Some(device) = gpu() else { return };
+    let model = Zoo::EfficientnetLite0.load(&device).unwrap();
+    let image = pami::io::load_image(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/coffee.png").as_ref()).unwrap();
+    let (e, counts) = strategy_two(model, &image, device);
+    print(&format!("Strategy II, EfficientNet-Lite0, coffee ({} parts, {} passes)", e.parts, e.forward_passes), &counts);
+}
