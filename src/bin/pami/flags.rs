@@ -42,7 +42,8 @@ impl Args for MethodFlags {
         for spec in options::all_options() {
             // clap keeps names as &'static str; these few are built once per process.
             let long: &'static str = Box::leak(spec.name.replace('_', "-").into_boxed_str());
-            let arg = Arg::new(spec.name).long(long).help(spec.help);
+            let value: &'static str = Box::leak(spec.name.to_uppercase().into_boxed_str());
+            let arg = Arg::new(spec.name).long(long).value_name(value).help(spec.help);
             let many = if spec.list { ArgAction::Append } else { ArgAction::Set };
             command = command.arg(match spec.kind {
                 Kind::Flag => arg.action(ArgAction::SetTrue),
