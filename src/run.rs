@@ -219,6 +219,13 @@ pub struct RunOptions {
     pub tolerance: f32,
 }
 
+impl RunOptions {
+    /// The jobs whose outputs are not finished in `out` yet.
+    pub fn pending(&self, jobs: &[Job]) -> Vec<Job> {
+        jobs.iter().filter(|j| !self.key.done_marker(&self.out, j).exists()).cloned().collect()
+    }
+}
+
 /// What a dataset run did.
 #[derive(Clone, Debug, Default)]
 pub struct RunSummary {
@@ -250,7 +257,7 @@ pub fn explain_dataset<M: Model>(
             }
         }
     }
-    let todo: Vec<Job> = jobs.iter().filter(|j| !options.key.done_marker(out, j).exists()).cloned().collect();
+    let todo = options.pending(jobs);
     let classes = explainer.model.class_names().len();
     for job in &todo {
         if let Some(bad) = job.targets().into_iter().flatten().find(|&&c| c >= classes) {

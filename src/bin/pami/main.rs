@@ -280,7 +280,7 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
     explainer.validate(&config)?;
     let key = pami::run::RunKey { model: args.model.model.name().into(), method: config.method.name().into() };
     let options = pami::run::RunOptions { out: args.out.clone(), key, images_per_batch: args.images_per_batch, png: args.png, tolerance: args.tolerance };
-    let todo = jobs.iter().filter(|j| !options.key.done_marker(&args.out, j).exists()).count();
+    let todo = options.pending(&jobs).len();
     eprintln!("pami: {} images, {} already done, {todo} to explain", jobs.len(), jobs.len() - todo);
     eprintln!("pami: {}, {}, {} composites per forward pass, {} images per batch", args.model.model.name(), config.method.name(), config.batch, args.images_per_batch);
     let bar = indicatif::ProgressBar::new(todo as u64);
