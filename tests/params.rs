@@ -63,7 +63,7 @@ fn mirrors() -> Vec<Mirror> {
             SeedsParams { width, height, images, level, sweep, first, count, confidence, forward, prior }
         ),
         mirror!("slic_params.wgsl", SlicParams { width, height, images, clusters, window, w_space, w_color, band, finish }),
-        mirror!("watershed_params.wgsl", WatershedParams { width, height, images, group, first, batch }),
+        mirror!("watershed_params.wgsl", WatershedParams { width, height, images, group, first, batch, rounds, step, steps }),
     ]
 }
 

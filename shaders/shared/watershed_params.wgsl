@@ -7,6 +7,9 @@ struct WatershedParams {
     group: u32,    // markers in this group
     first: u32,    // index of the group's first marker
     batch: u32,    // images
+    rounds: u32,   // flooding: at most this many rounds of four passes
+    step: u32,     // flooding: this dispatch's first step (pass, diagonal)
+    steps: u32,    // flooding: steps in this dispatch
 }
 
 // Keep in sync with UNREACHED in src/gpu/watershed.rs.

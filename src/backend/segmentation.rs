@@ -38,10 +38,9 @@ fn flood_meta(
     _: &TensorSpec,
     _: &TensorSpec,
     level: &TensorSpec,
-    _: &u32,
-    _: &WatershedParams,
+    params: &WatershedParams,
 ) -> (TensorSpec, TensorSpec) {
-    (level.clone(), TensorSpec::new(Shape::new([1]), level.dtype))
+    (level.clone(), TensorSpec::new(Shape::new([params.images as usize, 2]), level.dtype))
 }
 
 fn label_meta(_: &TensorSpec, best: &TensorSpec, labels: &TensorSpec, _: &WatershedParams) -> (TensorSpec, TensorSpec) {
@@ -134,15 +133,15 @@ pub trait SegmentationBackend: Backend {
     #[fusion(dtype = gradient, shape = Shape::new([params.images as usize, params.height as usize, params.width as usize]))]
     fn watershed_init(gradient: IntTensor<Self>, markers: IntTensor<Self>, params: WatershedParams) -> IntTensor<Self>;
 
-    /// `sweeps` relaxation sweeps of `level` (updated in place when unshared):
-    /// returns the levels and `[1]`, the updates in the last sweep.
+    /// Relaxes `level` (updated in place when unshared) to its fixed point in
+    /// at most `params.rounds` rounds: returns the levels and the state
+    /// `[N·G, 2]` (1 where a map settled, then the drops in its last round).
     #[fusion(meta = flood_meta)]
     fn watershed_flood(
         gradient: IntTensor<Self>,
         markers: IntTensor<Self>,
         distance: IntTensor<Self>,
         level: IntTensor<Self>,
-        sweeps: u32,
         params: WatershedParams,
     ) -> (IntTensor<Self>, IntTensor<Self>);
 
@@ -231,10 +230,9 @@ impl SegmentationBackend for CubeBackend {
         markers: IntTensor<Self>,
         distance: IntTensor<Self>,
         level: IntTensor<Self>,
-        sweeps: u32,
         params: WatershedParams,
     ) -> (IntTensor<Self>, IntTensor<Self>) {
-        gpu::watershed::watershed_flood(gradient, markers, distance, level, sweeps, params)
+        gpu::watershed::watershed_flood(gradient, markers, distance, level, params)
     }
 
     fn watershed_label(
@@ -388,21 +386,14 @@ impl SegmentationBackend for Flex {
         markers: IntTensor<Self>,
         distance: IntTensor<Self>,
         level: IntTensor<Self>,
-        sweeps: u32,
         params: WatershedParams,
     ) -> (IntTensor<Self>, IntTensor<Self>) {
         let dtype = level.dtype();
         let shape = level.layout().shape().clone();
         let mut values = u32s(level);
-        let changed = cpu::watershed::watershed_flood(
-            &u32s(gradient),
-            &view(&markers),
-            &u32s(distance),
-            &mut values,
-            sweeps,
-            &params,
-        );
-        (flex_u32(values, shape, dtype), flex_int(vec![changed as i32], Shape::new([1]), dtype))
+        let state = cpu::watershed::watershed_flood(&u32s(gradient), &view(&markers), &u32s(distance), &mut values, &params);
+        let states = Shape::new([params.images as usize, 2]);
+        (flex_u32(values, shape, dtype), flex_u32(state, states, dtype))
     }
 
     fn watershed_label(

@@ -44,14 +44,14 @@ pub fn watershed_init(gradient: &[u32], markers: &[i32], p: &WatershedParams) ->
     level
 }
 
-/// The read-only inputs of a flooding sweep.
+/// The read-only inputs of a flooding round.
 struct Terrain<'a> {
     gradient: &'a [u32],
     markers: &'a [i32],
     distance: &'a [u32],
 }
 
-/// One relaxation of pixel (x, y) of map z; true if its level dropped.
+/// One relaxation of pixel (x, y) of map z (its levels `level`); true if its level dropped.
 fn relax(t: &Terrain, level: &mut [u32], (z, y, x): (usize, usize, usize), p: &WatershedParams) -> bool {
     let Terrain { gradient, markers, distance } = *t;
     let (w, h) = (p.width as usize, p.height as usize);
@@ -61,49 +61,64 @@ fn relax(t: &Terrain, level: &mut [u32], (z, y, x): (usize, usize, usize), p: &W
     if dy == 0 && dx == 0 {
         return false;
     }
-    let (base, pixel) = (z * plane, y * w + x);
+    let pixel = y * w + x;
     let mut best = UNREACHED;
     if x > 0 {
-        best = best.min(level[base + pixel - 1]);
+        best = best.min(level[pixel - 1]);
     }
     if x + 1 < w {
-        best = best.min(level[base + pixel + 1]);
+        best = best.min(level[pixel + 1]);
     }
     if y > 0 {
-        best = best.min(level[base + pixel - w]);
+        best = best.min(level[pixel - w]);
     }
     if y + 1 < h {
-        best = best.min(level[base + pixel + w]);
+        best = best.min(level[pixel + w]);
     }
     if best == UNREACHED {
         return false;
     }
     let cost = gradient[n * plane + pixel] + distance[(dy * dy + dx * dx) as usize];
     let candidate = cost.max(best);
-    if candidate < level[base + pixel] {
-        level[base + pixel] = candidate;
+    if candidate < level[pixel] {
+        level[pixel] = candidate;
         return true;
     }
     false
 }
 
-/// `sweeps` in-place sweeps, alternately in raster and reverse raster order
-/// (the levels they converge to do not depend on the order); returns the
-/// number of updates in the last sweep.
-pub fn watershed_flood(gradient: &[u32], markers: &[i32], distance: &[u32], level: &mut [u32], sweeps: u32, p: &WatershedParams) -> u32 {
+/// Every map relaxed to its fixed point in at most `p.rounds` rounds of four
+/// passes, the maps in parallel; returns the state `[N·G, 2]` (1 where a map
+/// settled, then the drops in its last round). The shader walks each pass
+/// by anti-diagonals; here a pass is a raster scan in the same direction
+/// (↘: rows down, x up; ↖: the reverse; ↗: rows up, x up; ↙: the reverse),
+/// in which every pixel sees the same neighbours already updated as on the
+/// wavefront, so both take the same rounds.
+pub fn watershed_flood(gradient: &[u32], markers: &[i32], distance: &[u32], level: &mut [u32], p: &WatershedParams) -> Vec<u32> {
+    use rayon::prelude::*;
     let (w, h) = (p.width as usize, p.height as usize);
     let terrain = Terrain { gradient, markers, distance };
-    let mut changed = 0;
-    for sweep in 0..sweeps {
-        changed = 0;
-        for z in 0..p.images as usize {
-            for i in 0..w * h {
-                let i = if sweep % 2 == 0 { i } else { w * h - 1 - i };
-                changed += relax(&terrain, level, (z, i / w, i % w), p) as u32;
+    let mut state = vec![0u32; 2 * p.images as usize];
+    level.par_chunks_mut(w * h).zip(state.par_chunks_mut(2)).enumerate().for_each(|(z, (level, state))| {
+        for _ in 0..p.rounds {
+            let mut drops = 0;
+            for pass in 0..4 {
+                for row in 0..h {
+                    let y = if pass == 0 || pass == 3 { row } else { h - 1 - row };
+                    for column in 0..w {
+                        let x = if pass == 0 || pass == 2 { column } else { w - 1 - column };
+                        drops += relax(&terrain, level, (z, y, x), p) as u32;
+                    }
+                }
+            }
+            state[1] = drops;
+            if drops == 0 {
+                state[0] = 1;
+                break;
             }
         }
-    }
-    changed
+    });
+    state
 }
 
 pub fn watershed_label(level: &[u32], best: &mut [u32], labels: &mut [i32], p: &WatershedParams) {

@@ -53,6 +53,43 @@ pub(crate) fn singles(images: u32) -> Grid {
     Grid { dim: CubeDim::new_3d(1, 1, 1), count: CubeCount::Static(images, 1, 1) }
 }
 
+/// One `threads`-wide workgroup (`@workgroup_size(threads, 1, 1)`) per item,
+/// for round-based kernels that loop with barriers; the items fill rows of
+/// at most [`MAX_GROUPS`] workgroups (the kernel's item is
+/// `workgroup_id.y · num_workgroups.x + workgroup_id.x`).
+pub(crate) fn workgroups(items: u32, threads: u32) -> Grid {
+    let columns = items.clamp(1, MAX_GROUPS);
+    Grid { dim: CubeDim::new_3d(threads, 1, 1), count: CubeCount::Static(columns, items.div_ceil(columns), 1) }
+}
+
+/// Loop iterations one invocation may run in all, if the adapter limits
+/// them: Mesa's llvmpipe (lavapipe) ends every loop of an invocation after
+/// 65,535 iterations in all (`LP_MAX_TGSI_LOOP_ITERATIONS`), silently. Set
+/// when a device is set up ([`note_adapter`]); kernels that loop by rounds
+/// split their work into dispatches within it, and elsewhere run it in one.
+pub(crate) fn loop_budget() -> Option<u32> {
+    match LOOP_BUDGET.load(std::sync::atomic::Ordering::Relaxed) {
+        0 => None,
+        budget => Some(budget),
+    }
+}
+
+/// 0: no budget.
+static LOOP_BUDGET: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+/// llvmpipe's budget, less a margin for the loops around a kernel's main one.
+const LLVMPIPE_BUDGET: u32 = 60_000;
+
+/// Records what the adapter a device was set up on limits. One process may
+/// set up several devices; the budget then holds for all of them, so it is
+/// only ever tightened.
+pub fn note_adapter(info: &wgpu::AdapterInfo) {
+    let llvmpipe = info.driver.to_ascii_lowercase().contains("llvmpipe") || info.name.to_ascii_lowercase().contains("llvmpipe");
+    if llvmpipe {
+        LOOP_BUDGET.store(LLVMPIPE_BUDGET, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 /// Contiguous f32 view of a float tensor.
 pub(crate) fn float(t: CubeTensor) -> CubeTensor {
     assert_eq!(t.dtype, DType::F32, "pami kernels take f32 tensors");
@@ -81,7 +118,7 @@ pub(crate) fn empty(like: &CubeTensor, shape: Shape, dtype: DType) -> CubeTensor
 }
 
 /// Workgroups a dispatch may have along one grid dimension.
-const MAX_GROUPS: u32 = 65_535;
+pub(crate) const MAX_GROUPS: u32 = 65_535;
 
 /// Sets every element of `target` (a contiguous tensor of a 4-byte dtype, as
 /// [`empty`] makes) to the bits `value`: `shaders/fill.wgsl` with

@@ -13,7 +13,7 @@ use burn::backend::wgpu::CubeTensor;
 use burn::tensor::Shape;
 use bytemuck::{Pod, Zeroable};
 
-use super::launch::{cast, empty, fill, float, int, launch, launch_into, tiles};
+use super::launch::{cast, empty, fill, float, int, launch, launch_into, loop_budget, tiles, workgroups};
 
 /// Keep in sync with `struct WatershedParams` in
 /// `shaders/shared/watershed_params.wgsl` (tests/params.rs compares the layouts).
@@ -30,6 +30,13 @@ pub struct WatershedParams {
     pub first: u32,
     /// Images in the batch.
     pub batch: u32,
+    /// Flooding: at most this many rounds of four wavefront passes (the GPU
+    /// launch may cap it further, see [`watershed_flood`]).
+    pub rounds: u32,
+    /// Flooding: the first step (pass, diagonal) of one dispatch; set by the launch.
+    pub step: u32,
+    /// Flooding: steps in one dispatch; set by the launch.
+    pub steps: u32,
 }
 
 /// A flooding level no path has reached. Keep in sync with `UNREACHED` in
@@ -60,29 +67,51 @@ pub fn watershed_init(gradient: CubeTensor, markers: CubeTensor, params: Watersh
     cast(launch_into("watershed_init", INIT, grid, &inputs, (shape, DType::I32), &params), dtype)
 }
 
-/// `sweeps` relaxation sweeps of `level` (in place when unshared): the levels
-/// and `[1]`, the updates in the last sweep.
+/// Rounds a flooding may take on an adapter with a loop budget (llvmpipe),
+/// where every round costs dispatches; elsewhere `params.rounds` holds.
+pub const BUDGET_ROUNDS: u32 = 64;
+
+/// Invocations per workgroup of `shaders/watershed_flood.wgsl`.
+const THREADS: u32 = 256;
+
+/// Relaxes the levels of every map to their fixed point, at most
+/// `params.rounds` rounds (in place when unshared), one workgroup per map:
+/// the levels and the state `[N·G, 2]` (settled flag, drops in the last
+/// round). One dispatch on most adapters; on an adapter with a loop budget,
+/// a chain of dispatches each within it (the later ones return at once
+/// once their maps settle), at most [`BUDGET_ROUNDS`] rounds.
 pub fn watershed_flood(
     gradient: CubeTensor,
     markers: CubeTensor,
     distance: CubeTensor,
     level: CubeTensor,
-    sweeps: u32,
     params: WatershedParams,
 ) -> (CubeTensor, CubeTensor) {
     let dtype = level.dtype;
     let (gradient, markers, distance) = (int(gradient), int(markers), int(distance));
     let level = int(level);
     let level = if level.can_mut() { level } else { level.copy() };
-    let changed = empty(&level, Shape::new([1]), DType::I32);
-    for sweep in 0..sweeps {
-        if sweep + 1 == sweeps {
-            fill(&changed, 0);
+    let state = empty(&level, Shape::new([params.images as usize, 2]), DType::I32);
+    fill(&state, 0);
+    let per_round = 4 * (params.width + params.height - 1) as u64;
+    let (rounds, per_dispatch) = match loop_budget() {
+        // Each step loops once, plus once per row a thread walks.
+        Some(budget) => {
+            let per_step = params.height.div_ceil(THREADS) as u64 + 1;
+            (params.rounds.min(BUDGET_ROUNDS), (budget as u64 / per_step).max(1))
         }
-        let grid = tiles(params.width, params.height, params.images);
-        launch("watershed_flood", FLOOD, grid, &[&gradient, &markers, &distance, &level, &changed], &params);
+        None => (params.rounds, u32::MAX as u64),
+    };
+    let total = rounds as u64 * per_round;
+    let mut step = 0;
+    while step < total {
+        let steps = per_dispatch.min(total - step);
+        let chunk = WatershedParams { step: step as u32, steps: steps as u32, ..params };
+        let buffers = [&gradient, &markers, &distance, &level, &state];
+        launch("watershed_flood", FLOOD, workgroups(params.images, THREADS), &buffers, &chunk);
+        step += steps;
     }
-    (cast(level, dtype), cast(changed, dtype))
+    (cast(level, dtype), cast(state, dtype))
 }
 
 /// Folds a group's levels into copies of the best level and label per pixel.

@@ -18,7 +18,7 @@
 use burn::backend::Dispatch;
 use burn::tensor::{Int, Tensor, TensorData};
 
-use super::{Segmentation, enforce_min_size};
+use super::{Pending, Segmentation, min_size_pending};
 use crate::Error;
 use crate::backend::SegmentationBackend;
 use crate::gpu::felzenszwalb::{COST_UNIT, FelzenszwalbParams, WEIGHT_SUM, setting_row};
@@ -93,6 +93,11 @@ impl Felzenszwalb {
     /// edge costs and the sort run once per image, and the merges of all
     /// settings run in the same dispatches. One segmentation per setting.
     pub fn segment_settings(images: &Tensor<4>, settings: &[Felzenszwalb]) -> Result<Vec<Segmentation>, Error> {
+        super::resolve(Self::settings_pending(images, settings)?)
+    }
+
+    /// [`Self::segment_settings`] with the segment counts left on the device.
+    pub(crate) fn settings_pending(images: &Tensor<4>, settings: &[Felzenszwalb]) -> Result<Vec<Pending>, Error> {
         let Some(first) = settings.first() else { return Ok(Vec::new()) };
         let dims = images.dims();
         for setting in settings {
@@ -130,7 +135,7 @@ impl Felzenszwalb {
             .map(|(k, setting)| {
                 let items: Vec<i32> = (0..n).map(|i| (i * settings.len() + k) as i32).collect();
                 let items = Tensor::<1, Int>::from_data(TensorData::new(items, [n]), &device);
-                enforce_min_size(roots.clone().select(0, items), setting.min_size)
+                min_size_pending(roots.clone().select(0, items), setting.min_size, Vec::new())
             })
             .collect()
     }

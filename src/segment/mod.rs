@@ -10,12 +10,13 @@ pub mod watershed;
 
 pub use felzenszwalb::Felzenszwalb;
 pub use preset::{Segmenter, paper, segment_all};
+pub(crate) use preset::segment_all_pending;
 pub use seeds::Seeds;
 pub use slic::Slic;
 pub use watershed::Watershed;
 
 use burn::backend::Dispatch;
-use burn::tensor::{Int, Tensor, TensorData};
+use burn::tensor::{Int, Tensor};
 
 use crate::Error;
 use crate::backend::SegmentationBackend;
@@ -33,10 +34,74 @@ pub struct Segmentation {
     pub counts: Vec<usize>,
 }
 
+/// A condition the device checked: `count` (`[1]`) must be 0, else the
+/// segmentation fails with `message`. Checks ride along with a read the host
+/// makes anyway, so they cost no readback of their own.
+#[derive(Clone, Debug)]
+pub(crate) struct Check {
+    pub count: Tensor<1, Int>,
+    pub message: String,
+}
+
+/// Label maps whose segment counts (and checks) are still on the device:
+/// [`resolve`] reads those of many segmentations at once.
+#[derive(Clone, Debug)]
+pub struct Pending {
+    pub labels: Tensor<3, Int>,
+    /// `[N]`.
+    pub counts: Tensor<1, Int>,
+    checks: Vec<Check>,
+}
+
+impl Pending {
+    pub fn resolve(self) -> Result<Segmentation, Error> {
+        Ok(resolve(vec![self])?.pop().expect("one segmentation"))
+    }
+}
+
+/// The segmentations of `pending`, their counts read in one blocking readback.
+pub fn resolve(pending: Vec<Pending>) -> Result<Vec<Segmentation>, Error> {
+    if pending.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sizes: Vec<usize> = pending.iter().map(|p| p.counts.dims()[0]).collect();
+    let mut values = Vec::with_capacity(pending.len());
+    let mut checks = Vec::new();
+    for p in pending.iter() {
+        values.push(p.counts.clone());
+        checks.extend(p.checks.iter().cloned());
+    }
+    let counts = read_checked("segment counts", Tensor::cat(values, 0), checks)?;
+    let mut counts = counts.into_iter();
+    Ok(pending
+        .into_iter()
+        .zip(sizes)
+        .map(|(p, n)| Segmentation { labels: p.labels, counts: counts.by_ref().take(n).map(|c| c as usize).collect() })
+        .collect())
+}
+
+/// Reads `values` and every check's count in one blocking readback (counted
+/// as one for `what`); the first failed check is the error.
+fn read_checked(what: &'static str, values: Tensor<1, Int>, checks: Vec<Check>) -> Result<Vec<i64>, Error> {
+    let len = values.dims()[0];
+    let mut all = vec![values];
+    all.extend(checks.iter().map(|c| c.count.clone()));
+    let read = read_ints(what, Tensor::cat(all, 0))?;
+    if let Some((check, _)) = checks.iter().zip(&read[len..]).find(|(_, v)| **v != 0) {
+        return Err(Error::Device(check.message.clone()));
+    }
+    Ok(read[..len].to_vec())
+}
+
 /// Relabels every label map of `labels [N, H, W]` so that each label is one
 /// 4-connected region, numbered 0..n in order of first appearance in raster
 /// order. Regions of equal input labels that touch only diagonally are split.
 pub fn connected_components(labels: Tensor<3, Int>) -> Result<Segmentation, Error> {
+    components(labels)?.resolve()
+}
+
+/// [`connected_components`] with the counts left on the device.
+fn components(labels: Tensor<3, Int>) -> Result<Pending, Error> {
     let [n, h, w] = labels.dims();
     if n == 0 || h == 0 || w == 0 {
         return Err(Error::InvalidParameter(format!("empty label maps [{n}, {h}, {w}]")));
@@ -48,11 +113,7 @@ pub fn connected_components(labels: Tensor<3, Int>) -> Result<Segmentation, Erro
         return Err(Error::InvalidParameter(format!("{n} label maps in one batch; at most {MAX_BATCH}")));
     }
     let (components, counts) = Dispatch::connected_components(labels.into_dispatch());
-    let counts = Tensor::<1, Int>::from_dispatch(counts);
-    // A tiny, blocking readback (the host needs it to go on): one segment count per map, which
-    // sizes the part tables built from these labels.
-    let counts = read_ints("segment counts", counts)?.into_iter().map(|c| c as usize).collect();
-    Ok(Segmentation { labels: Tensor::from_dispatch(components), counts })
+    Ok(Pending { labels: Tensor::from_dispatch(components), counts: Tensor::from_dispatch(counts), checks: Vec::new() })
 }
 
 /// The checks every segmenter makes of its input `[N, 3, H, W]`, its errors
@@ -85,9 +146,16 @@ const MAX_MERGE_ROUNDS: usize = 256;
 /// `min_size` pixels merged into a neighbour until none is left (an image
 /// that is one segment stays one segment).
 pub fn enforce_min_size(labels: Tensor<3, Int>, min_size: usize) -> Result<Segmentation, Error> {
+    min_size_pending(labels, min_size, Vec::new())?.resolve()
+}
+
+/// [`enforce_min_size`] with the counts left on the device; `checks` are
+/// read with the first small-segment count (or left pending).
+pub(crate) fn min_size_pending(labels: Tensor<3, Int>, min_size: usize, mut checks: Vec<Check>) -> Result<Pending, Error> {
     let [n, h, w] = labels.dims();
-    let mut seg = connected_components(labels)?;
+    let mut seg = components(labels)?;
     if min_size <= 1 {
+        seg.checks = checks;
         return Ok(seg);
     }
     let params = SegmentParams { width: w as u32, height: h as u32, images: n as u32, min_size: min_size as u32 };
@@ -95,21 +163,20 @@ pub fn enforce_min_size(labels: Tensor<3, Int>, min_size: usize) -> Result<Segme
         let (sizes, first) = Dispatch::segment_sizes(seg.labels.clone().into_dispatch(), params);
         let sizes = Tensor::<2, Int>::from_dispatch(sizes);
         let small = sizes.clone().greater_elem(0).int() * sizes.clone().lower_elem(min_size as i64).int();
-        // A tiny, blocking readback (the host needs it to go on): how many small segments each map has left.
-        let small = read_ints("small segments", small.sum_dim(1).reshape([n]))?;
-        if small.iter().zip(&seg.counts).all(|(&s, &c)| s == 0 || c <= 1) {
+        // Small segments of maps with more than one segment, summed over the batch.
+        let left = (small.sum_dim(1).reshape([n]) * seg.counts.clone().greater_elem(1).int()).sum();
+        // A tiny, blocking readback (the host needs it to go on): how many small segments are left.
+        if read_checked("small segments", left, std::mem::take(&mut checks))?[0] == 0 {
             return Ok(seg);
         }
-        let counts: Vec<i32> = seg.counts.iter().map(|&c| c as i32).collect();
-        let counts = Tensor::<1, Int>::from_data(TensorData::new(counts, [n]), &sizes.device());
         let merged = Dispatch::segment_merge(
             seg.labels.into_dispatch(),
             sizes.into_dispatch(),
             first,
-            counts.into_dispatch(),
+            seg.counts.into_dispatch(),
             params,
         );
-        seg = connected_components(Tensor::from_dispatch(merged))?;
+        seg = components(Tensor::from_dispatch(merged))?;
     }
     Err(Error::Device(format!("small segments left after {MAX_MERGE_ROUNDS} merge rounds")))
 }

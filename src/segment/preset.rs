@@ -3,7 +3,7 @@
 
 use burn::tensor::Tensor;
 
-use super::{Felzenszwalb, Seeds, Segmentation, Slic, Watershed};
+use super::{Felzenszwalb, Pending, Seeds, Segmentation, Slic, Watershed};
 use crate::Error;
 
 /// One segmentation algorithm with its settings.
@@ -19,11 +19,16 @@ pub enum Segmenter {
 impl Segmenter {
     /// Segments `images [N, 3, H, W]` (RGB values 0..255) in one batch.
     pub fn segment(&self, images: &Tensor<4>) -> Result<Segmentation, Error> {
+        self.pending(images)?.resolve()
+    }
+
+    /// [`Self::segment`] with the segment counts left on the device.
+    pub(crate) fn pending(&self, images: &Tensor<4>) -> Result<Pending, Error> {
         match self {
-            Segmenter::Felzenszwalb(s) => s.segment(images),
-            Segmenter::Slic(s) => s.segment(images),
-            Segmenter::Seeds(s) => s.segment(images),
-            Segmenter::Watershed(s) => s.segment(images),
+            Segmenter::Felzenszwalb(s) => Ok(Felzenszwalb::settings_pending(images, &[*s])?.remove(0)),
+            Segmenter::Slic(s) => s.pending(images),
+            Segmenter::Seeds(s) => s.pending(images),
+            Segmenter::Watershed(s) => s.pending(images),
         }
     }
 
@@ -87,7 +92,13 @@ impl Segmenter {
 /// segmenter, in order. Felzenszwalb settings next to each other that share
 /// sigma run together (one smoothing, edge-cost and sort pass; the merges of
 /// all settings in the same dispatches).
+/// Their segment counts are read in one readback at the end.
 pub fn segment_all(images: &Tensor<4>, segmenters: &[Segmenter]) -> Result<Vec<Segmentation>, Error> {
+    super::resolve(segment_all_pending(images, segmenters)?)
+}
+
+/// [`segment_all`] with the segment counts left on the device.
+pub(crate) fn segment_all_pending(images: &Tensor<4>, segmenters: &[Segmenter]) -> Result<Vec<Pending>, Error> {
     let mut out = Vec::with_capacity(segmenters.len());
     let mut rest = segmenters;
     while let Some(head) = rest.first() {
@@ -99,10 +110,10 @@ pub fn segment_all(images: &Tensor<4>, segmenters: &[Segmenter]) -> Result<Vec<S
             })
             .collect();
         if group.is_empty() {
-            out.push(head.segment(images)?);
+            out.push(head.pending(images)?);
             rest = &rest[1..];
         } else {
-            out.extend(Felzenszwalb::segment_settings(images, &group)?);
+            out.extend(Felzenszwalb::settings_pending(images, &group)?);
             rest = &rest[group.len()..];
         }
     }

@@ -13,7 +13,7 @@
 use burn::backend::Dispatch;
 use burn::tensor::{Int, Tensor, TensorData};
 
-use super::{Segmentation, enforce_min_size};
+use super::{Pending, Segmentation, min_size_pending};
 use crate::Error;
 use crate::backend::SegmentationBackend;
 use crate::gpu::seeds::{
@@ -110,6 +110,11 @@ impl Seeds {
 
     /// Segments `images [N, 3, H, W]` (RGB values 0..255) in one batch.
     pub fn segment(&self, images: &Tensor<4>) -> Result<Segmentation, Error> {
+        self.pending(images)?.resolve()
+    }
+
+    /// [`Self::segment`] with the segment counts left on the device.
+    pub(crate) fn pending(&self, images: &Tensor<4>) -> Result<Pending, Error> {
         let dims = images.dims();
         let layout = self.validate(dims)?;
         let [n, _, h, w] = dims;
@@ -167,7 +172,7 @@ impl Seeds {
         }
         let labels = state.slice([0..n, labels_at..labels_at + w * h]).reshape([n, h, w]);
         let superpixels = layout.labels(levels - 1);
-        enforce_min_size(labels, w * h / superpixels / 10)
+        min_size_pending(labels, w * h / superpixels / 10, Vec::new())
     }
 }
 

@@ -19,7 +19,7 @@
 use burn::backend::Dispatch;
 use burn::tensor::{Int, Tensor, TensorData};
 
-use super::{Segmentation, enforce_min_size, regular_grid};
+use super::{Pending, Segmentation, min_size_pending, regular_grid};
 use crate::Error;
 use crate::backend::SegmentationBackend;
 use crate::gpu::slic::{CLUSTER_STRIDE, SlicParams};
@@ -117,6 +117,11 @@ impl Slic {
 
     /// Segments `images [N, 3, H, W]` (RGB values 0..255) in one batch.
     pub fn segment(&self, images: &Tensor<4>) -> Result<Segmentation, Error> {
+        self.pending(images)?.resolve()
+    }
+
+    /// [`Self::segment`] with the segment counts left on the device.
+    pub(crate) fn pending(&self, images: &Tensor<4>) -> Result<Pending, Error> {
         let dims = images.dims();
         self.validate(dims)?;
         let [n, _, h, w] = dims;
@@ -177,6 +182,6 @@ impl Slic {
         } else {
             0
         };
-        enforce_min_size(labels, min_size)
+        min_size_pending(labels, min_size, Vec::new())
     }
 }
