@@ -183,12 +183,6 @@ fn floats<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>, Error> {
     t.into_data().try_into_vec::<f32>().map_err(|e| Error::Device(format!("{e:?}")))
 }
 
-fn ints<const D: usize>(t: Tensor<D, Int>) -> Result<Vec<usize>, Error> {
-    crate::counters::read("download");
-    let data = t.into_data().convert::<i64>();
-    Ok(data.try_into_vec::<i64>().map_err(|e| Error::Device(format!("{e:?}")))?.into_iter().map(|i| i as usize).collect())
-}
-
 impl<M: Model> Explainer<M> {
     pub fn new(model: M, device: Device) -> Self {
         Explainer { model, device }
@@ -270,14 +264,23 @@ impl<M: Model> Explainer<M> {
             .collect();
         run.lap(device, "resize")?;
 
-        // The one download: maps, scores and class ids.
+        // The one download: maps, scores and class ids (exact in f32), in one readback.
         let top = top_i.dims()[1];
-        let maps = floats(maps)?;
-        let maps_full = maps_full.into_iter().map(floats).collect::<Result<Vec<_>, _>>()?;
-        let top_p = floats(top_p)?;
-        let target_p = floats(target_p)?;
-        let top_i = ints(top_i)?;
-        let target_i = ints(target_ids)?;
+        let mut pieces: Vec<Tensor<1>> = vec![maps.flatten(0, 3)];
+        pieces.extend(maps_full.into_iter().map(|m| m.flatten(0, 2)));
+        pieces.extend([top_p.flatten(0, 1), target_p.flatten(0, 1), top_i.float().flatten(0, 1), target_ids.float().flatten(0, 1)]);
+        let lengths: Vec<usize> = pieces.iter().map(|t| t.dims()[0]).collect();
+        let all = floats(Tensor::cat(pieces, 0))?;
+        let mut pieces = lengths.iter().scan(0, |at, &len| {
+            *at += len;
+            Some(all[*at - len..*at].to_vec())
+        });
+        let mut next = || pieces.next().expect("one piece per downloaded tensor");
+        let maps = next();
+        let maps_full: Vec<Vec<f32>> = (0..images.len()).map(|_| next()).collect();
+        let (top_p, target_p) = (next(), next());
+        let ids = |v: Vec<f32>| v.into_iter().map(|c| c as usize).collect::<Vec<_>>();
+        let (top_i, target_i) = (ids(next()), ids(next()));
         run.lap(device, "download")?;
         run.finish();
 

@@ -37,8 +37,12 @@ fn the_twenty_segmentations_dispatch_every_algorithm_and_read_their_counts() {
         assert!(counts.dispatches.get(kernel).copied().unwrap_or(0) > 0, "no {kernel} dispatch: {counts:?}");
     }
     assert_eq!(counts.uploads, counts.dispatch_total());
-    // Each segmentation reads its segment count at least once.
-    assert!(counts.readbacks["segment counts"] >= 20, "{counts:?}");
+    // The twenty segment counts come back in one readback, and the watershed's
+    // flooding settles on the device: one dispatch per setting, or a short
+    // chain of them within llvmpipe's loop budget (64 rounds of a 224² map).
+    assert_eq!(counts.readbacks["segment counts"], 1, "{counts:?}");
+    assert!(!counts.readbacks.contains_key("watershed changes"), "{counts:?}");
+    assert!(counts.dispatches["watershed_flood"] <= 3 * 4, "{counts:?}");
     // Nothing of it runs on the CPU path's twins.
     let cpu_input = common::fixture_input("coffee_224", &burn::tensor::Device::flex());
     let (_, cpu) = measure(|| pami::segment::segment_all(&cpu_input, &preset[..1]).unwrap());
@@ -64,8 +68,10 @@ fn a_strategy_two_explanation_counts_its_downloads_and_syncs() {
     let image = pami::synthetic::sample(pami::synthetic::HELD_OUT).image;
     let (e, counts) = strategy_two(model, &image, device);
     print("Strategy II, synthetic-shapes 64²", &counts);
-    // The final download: maps, full-size maps, top and target probabilities, top and target ids.
-    assert_eq!(counts.readbacks["download"], 6, "{counts:?}");
+    // One final download (maps, full-size maps, probabilities and class ids
+    // together) and one read of all twenty segment counts, which size the parts.
+    assert_eq!(counts.readbacks["download"], 1, "{counts:?}");
+    assert_eq!(counts.readbacks["segment counts"], 1, "{counts:?}");
     // One sync per stage lap: upload, predict, baseline, partition, each compose and
     // model pass, aggregate, resize, download.
     let batches = (e.forward_passes - 1) as u64;

@@ -114,16 +114,19 @@ fn segment_maps(
 ) -> Result<Tensor<4>, Error> {
     let v = source.dims()[0];
     let preset = crate::segment::paper();
-    let mut labels = Vec::with_capacity(shifts.len() * preset.len());
-    let mut setting_counts = Vec::with_capacity(shifts.len() * preset.len());
+    let mut pending = Vec::with_capacity(shifts.len() * preset.len());
     for &(dx, dy) in shifts {
         let rolled = if (dx, dy) == (0, 0) { source.clone() } else { source.clone().roll(&[dy, dx], &[2, 3]) };
-        for seg in crate::segment::segment_all(&rolled, &preset)? {
-            let back = if (dx, dy) == (0, 0) { seg.labels } else { seg.labels.roll(&[-dy, -dx], &[1, 2]) };
-            labels.push(back);
-            setting_counts.push(seg.counts);
+        for mut seg in crate::segment::segment_all_pending(&rolled, &preset)? {
+            if (dx, dy) != (0, 0) {
+                seg.labels = seg.labels.roll(&[-dy, -dx], &[1, 2]);
+            }
+            pending.push(seg);
         }
     }
+    // Every segmentation's counts in one readback: they size the parts table.
+    let (labels, setting_counts): (Vec<_>, Vec<_>) =
+        crate::segment::resolve(pending)?.into_iter().map(|seg| (seg.labels, seg.counts)).unzip();
     // Runs grouped by view: run v·R + r, r over shifts × settings.
     let r = labels.len();
     let mut runs = Vec::with_capacity(v * r);
