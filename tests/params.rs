@@ -56,7 +56,7 @@ fn mirrors() -> Vec<Mirror> {
             FelzenszwalbParams { width, height, images, radius, settings, sort_step, merge_pass, first }
         ),
         mirror!("fill_params.wgsl", FillParams { len, value }),
-        mirror!("segment_params.wgsl", SegmentParams { width, height, images, min_size }),
+        mirror!("segment_params.wgsl", SegmentParams { width, height, images, min_size, rounds }),
         mirror!("rank_params.wgsl", RankParams { plane, span, maps, block, step }),
         mirror!(
             "seeds_params.wgsl",

@@ -5,4 +5,5 @@ struct SegmentParams {
     height: u32,
     images: u32,
     min_size: u32,   // segment_merge: segments smaller than this merge
+    rounds: u32,     // segment_min_size: rounds this dispatch may run
 }

@@ -47,6 +47,11 @@ fn label_meta(_: &TensorSpec, best: &TensorSpec, labels: &TensorSpec, _: &Waters
     (best.clone(), labels.clone())
 }
 
+/// `segment_min_size` returns tensors shaped as its inputs.
+fn min_size_meta(labels: &TensorSpec, table: &TensorSpec, _: &SegmentParams) -> (TensorSpec, TensorSpec) {
+    (labels.clone(), table.clone())
+}
+
 /// Both outputs of `connected_components` keep the input's int dtype.
 fn components_meta(labels: &TensorSpec) -> (TensorSpec, TensorSpec) {
     (labels.clone(), TensorSpec::new(Shape::new([labels.shape[0]]), labels.dtype))
@@ -100,6 +105,13 @@ pub trait SegmentationBackend: Backend {
         counts: IntTensor<Self>,
         params: SegmentParams,
     ) -> IntTensor<Self>;
+
+    /// Connected components and small-segment removal of every map of
+    /// `labels [M, H, W]`, rounds on the device until done (see
+    /// `shaders/segment_min_size.wgsl`): the numbered maps and the table
+    /// `[M, 4]` (minimum size in; segment count, done flag, merge rounds out).
+    #[fusion(meta = min_size_meta)]
+    fn segment_min_size(labels: IntTensor<Self>, table: IntTensor<Self>, params: SegmentParams) -> (IntTensor<Self>, IntTensor<Self>);
 
     /// Felzenszwalb's segments of `image [N, 3, H, W]` (values 0..255) for
     /// every row of `settings [S, 2]` (limit, min_size; see
@@ -196,6 +208,10 @@ impl SegmentationBackend for CubeBackend {
         params: SegmentParams,
     ) -> IntTensor<Self> {
         gpu::segment::segment_merge(labels, sizes, first, counts, params)
+    }
+
+    fn segment_min_size(labels: IntTensor<Self>, table: IntTensor<Self>, params: SegmentParams) -> (IntTensor<Self>, IntTensor<Self>) {
+        gpu::segment::segment_min_size(labels, table, params)
     }
 
     fn felzenszwalb(
@@ -320,6 +336,14 @@ impl SegmentationBackend for Flex {
         let mut output = vec![0; labels.len()];
         cpu::segment::segment_merge(&labels, &sizes, &first, &view(&counts), &mut output, &params);
         flex_int(output, shape, dtype)
+    }
+
+    fn segment_min_size(labels: IntTensor<Self>, table: IntTensor<Self>, params: SegmentParams) -> (IntTensor<Self>, IntTensor<Self>) {
+        let (dtype, shape) = (labels.dtype(), labels.layout().shape().clone());
+        let (table_dtype, table_shape) = (table.dtype(), table.layout().shape().clone());
+        let (mut maps, mut rows) = (i32s(labels), i32s(table));
+        cpu::segment::segment_min_size(&mut maps, &mut rows, &params);
+        (flex_int(maps, shape, dtype), flex_int(rows, table_shape, table_dtype))
     }
 
     fn felzenszwalb(

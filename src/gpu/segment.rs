@@ -13,7 +13,7 @@ use burn::backend::wgpu::CubeTensor;
 use burn::tensor::Shape;
 use bytemuck::{Pod, Zeroable};
 
-use super::launch::{cast, empty, fill, int, launch, launch_into, tiles};
+use super::launch::{cast, empty, fill, int, launch, launch_into, loop_budget, tiles, workgroups};
 
 /// Keep in sync with `struct SegmentParams` in `shaders/shared/segment_params.wgsl`
 /// (tests/params.rs compares the layouts).
@@ -25,10 +25,32 @@ pub struct SegmentParams {
     pub images: u32,
     /// Segments with fewer pixels merge into a neighbour.
     pub min_size: u32,
+    /// `segment_min_size`: rounds one dispatch may run (set by the launch).
+    pub rounds: u32,
 }
 
 const SIZES: &str = include_str!("../../shaders/segment_sizes.wgsl");
 const MERGE: &str = include_str!("../../shaders/segment_merge.wgsl");
+const MIN_SIZE: &str = include_str!("../../shaders/segment_min_size.wgsl");
+
+/// Invocations per workgroup of `shaders/segment_min_size.wgsl`.
+const THREADS: u32 = 256;
+
+/// Loop iterations one round of `segment_min_size` may take per pixel a
+/// thread owns (seven passes over its pixels and the union–find walks),
+/// budgeted generously: llvmpipe ends a loop silently when the budget runs out.
+const ITERATIONS_PER_PIXEL: u32 = 48;
+
+/// Rounds a map may take on an adapter with a loop budget, where every few
+/// rounds cost a dispatch; elsewhere the caller's bound holds.
+pub const BUDGET_ROUNDS: u32 = 32;
+
+/// Whether `segment_min_size` can run a round of an `h × w` map within the
+/// adapter's loop budget (always, on adapters without one).
+pub fn min_size_fits(h: usize, w: usize) -> bool {
+    let span = (h * w).div_ceil(THREADS as usize) as u64;
+    loop_budget().is_none_or(|budget| span * ITERATIONS_PER_PIXEL as u64 <= budget as u64)
+}
 
 /// Size and first pixel of every segment of `labels [N, H, W]`, each
 /// `[N, H·W]` indexed by label, in the labels' int dtype.
@@ -60,4 +82,36 @@ pub fn segment_merge(
     let grid = tiles(params.width, params.height, params.images);
     let inputs = [&labels, &sizes, &first, &counts];
     cast(launch_into("segment_merge", MERGE, grid, &inputs, (shape, DType::I32), &params), dtype)
+}
+
+/// Connected components and small-segment removal of every map of `labels
+/// [M, H, W]` in one dispatch (see `shaders/segment_min_size.wgsl`): the
+/// numbered maps and the table `[M, 4]` (minimum size in, then segment
+/// count, done flag and merge rounds), both in the labels' int dtype. At
+/// most `params.rounds` rounds ([`BUDGET_ROUNDS`] on an adapter with a loop
+/// budget, several rounds per dispatch within it).
+pub fn segment_min_size(labels: CubeTensor, table: CubeTensor, params: SegmentParams) -> (CubeTensor, CubeTensor) {
+    let dtype = labels.dtype;
+    let labels = int(labels);
+    let labels = if labels.can_mut() { labels } else { labels.copy() };
+    let table = int(table).copy();
+    let [m, plane] = [params.images as usize, (params.width * params.height) as usize];
+    let parent = empty(&labels, Shape::new([m, plane]), DType::I32);
+    let sizes = empty(&labels, Shape::new([m, plane]), DType::I32);
+    let scratch = empty(&labels, Shape::new([m, 2, plane]), DType::I32);
+    let (total, per_dispatch) = match loop_budget() {
+        Some(budget) => {
+            let span = plane.div_ceil(THREADS as usize) as u32;
+            (params.rounds.min(BUDGET_ROUNDS), (budget / (span * ITERATIONS_PER_PIXEL)).max(1))
+        }
+        None => (params.rounds, params.rounds),
+    };
+    let mut done = 0;
+    while done < total {
+        let rounds = per_dispatch.min(total - done);
+        let buffers = [&labels, &parent, &sizes, &scratch, &table];
+        launch("segment_min_size", MIN_SIZE, workgroups(params.images, THREADS), &buffers, &SegmentParams { rounds, ..params });
+        done += rounds;
+    }
+    (cast(labels, dtype), cast(table, dtype))
 }

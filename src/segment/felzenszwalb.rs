@@ -18,7 +18,7 @@
 use burn::backend::Dispatch;
 use burn::tensor::{Int, Tensor, TensorData};
 
-use super::{Pending, Segmentation, min_size_pending};
+use super::{Pending, Raw, Segmentation, min_size_all};
 use crate::Error;
 use crate::backend::SegmentationBackend;
 use crate::gpu::felzenszwalb::{COST_UNIT, FelzenszwalbParams, WEIGHT_SUM, setting_row};
@@ -98,6 +98,11 @@ impl Felzenszwalb {
 
     /// [`Self::segment_settings`] with the segment counts left on the device.
     pub(crate) fn settings_pending(images: &Tensor<4>, settings: &[Felzenszwalb]) -> Result<Vec<Pending>, Error> {
+        min_size_all(Self::settings_raw(images, settings)?)
+    }
+
+    /// The label maps of every setting before connected components and the minimum size.
+    pub(crate) fn settings_raw(images: &Tensor<4>, settings: &[Felzenszwalb]) -> Result<Vec<Raw>, Error> {
         let Some(first) = settings.first() else { return Ok(Vec::new()) };
         let dims = images.dims();
         for setting in settings {
@@ -129,14 +134,14 @@ impl Felzenszwalb {
         let roots = Dispatch::felzenszwalb(images.clone().into_dispatch(), weights.into_dispatch(), table.into_dispatch(), params);
         let roots = Tensor::<3, Int>::from_dispatch(roots);
         // Items are image-major (n · S + s): one setting's maps are every S-th.
-        settings
+        Ok(settings
             .iter()
             .enumerate()
             .map(|(k, setting)| {
                 let items: Vec<i32> = (0..n).map(|i| (i * settings.len() + k) as i32).collect();
                 let items = Tensor::<1, Int>::from_data(TensorData::new(items, [n]), &device);
-                min_size_pending(roots.clone().select(0, items), setting.min_size, Vec::new())
+                Raw { labels: roots.clone().select(0, items), min_size: setting.min_size, checks: Vec::new() }
             })
-            .collect()
+            .collect())
     }
 }

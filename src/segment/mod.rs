@@ -16,7 +16,7 @@ pub use slic::Slic;
 pub use watershed::Watershed;
 
 use burn::backend::Dispatch;
-use burn::tensor::{Int, Tensor};
+use burn::tensor::{Int, Tensor, TensorData};
 
 use crate::Error;
 use crate::backend::SegmentationBackend;
@@ -149,16 +149,97 @@ pub fn enforce_min_size(labels: Tensor<3, Int>, min_size: usize) -> Result<Segme
     min_size_pending(labels, min_size, Vec::new())?.resolve()
 }
 
-/// [`enforce_min_size`] with the counts left on the device; `checks` are
-/// read with the first small-segment count (or left pending).
-pub(crate) fn min_size_pending(labels: Tensor<3, Int>, min_size: usize, mut checks: Vec<Check>) -> Result<Pending, Error> {
+/// [`enforce_min_size`] with the counts left on the device.
+pub(crate) fn min_size_pending(labels: Tensor<3, Int>, min_size: usize, checks: Vec<Check>) -> Result<Pending, Error> {
+    Ok(min_size_all(vec![Raw { labels, min_size, checks }])?.remove(0))
+}
+
+/// Label maps `[N, H, W]` straight from a segmenter, before connected
+/// components and the minimum segment size.
+pub(crate) struct Raw {
+    pub labels: Tensor<3, Int>,
+    pub min_size: usize,
+    pub checks: Vec<Check>,
+}
+
+/// Connected components and small-segment removal of every raw
+/// segmentation (all the same map size), the counts left on the device: the
+/// maps of all of them in one dispatch where the adapter allows
+/// (`segment_min_size`; on llvmpipe, maps too large for its loop budget go
+/// through [`min_size_on_host`] instead).
+pub(crate) fn min_size_all(raw: Vec<Raw>) -> Result<Vec<Pending>, Error> {
+    let Some(first) = raw.first() else { return Ok(Vec::new()) };
+    let [_, h, w] = first.labels.dims();
+    if !crate::gpu::segment::min_size_fits(h, w) {
+        return raw.into_iter().map(|r| min_size_on_host(r.labels, r.min_size, r.checks)).collect();
+    }
+    let sizes: Vec<usize> = raw.iter().map(|r| r.labels.dims()[0]).collect();
+    let maps: usize = sizes.iter().sum();
+    if maps == 0 || h == 0 || w == 0 || raw.iter().any(|r| r.labels.dims()[1..] != [h, w]) {
+        return Err(Error::InvalidParameter(format!("label maps to merge must be one size and not empty, got {h}×{w}")));
+    }
+    if maps > MAX_BATCH || h * w > i32::MAX as usize {
+        return Err(Error::InvalidParameter(format!("{maps} label maps of {w}×{h} in one batch")));
+    }
+    let device = first.labels.device();
+    let rows: Vec<i32> = raw.iter().zip(&sizes).flat_map(|(r, &n)| (0..n).flat_map(|_| [r.min_size.min(i32::MAX as usize) as i32, 0, 0, 0])).collect();
+    let table = Tensor::<2, Int>::from_data(TensorData::new(rows, [maps, 4]), &device);
+    let mut checks = Vec::new();
+    let labels = Tensor::cat(raw.into_iter().map(|r| {
+        checks.push(r.checks);
+        r.labels
+    }).collect(), 0);
+    // Maps per launch: its largest buffer (two scratch planes per map) within 64 MiB.
+    let group = ((64 << 20) / (8 * h * w)).max(1);
+    let (mut all_labels, mut all_tables) = (Vec::new(), Vec::new());
+    for start in (0..maps).step_by(group) {
+        let range = start..(start + group).min(maps);
+        let params =
+            SegmentParams { width: w as u32, height: h as u32, images: range.len() as u32, min_size: 0, rounds: MAX_MERGE_ROUNDS as u32 };
+        let (l, t) = Dispatch::segment_min_size(
+            labels.clone().slice([range.clone(), 0..h, 0..w]).into_dispatch(),
+            table.clone().slice([range, 0..4]).into_dispatch(),
+            params,
+        );
+        all_labels.push(Tensor::<3, Int>::from_dispatch(l));
+        all_tables.push(Tensor::<2, Int>::from_dispatch(t));
+    }
+    let (labels, table) = (Tensor::cat(all_labels, 0), Tensor::cat(all_tables, 0));
+    let counts = table.clone().slice([0..maps, 1..2]).reshape([maps]);
+    let unfinished = table.slice([0..maps, 2..3]).equal_elem(0).int().sum();
+    let mut at = 0;
+    Ok(sizes
+        .into_iter()
+        .zip(checks)
+        .enumerate()
+        .map(|(i, (n, mut checks))| {
+            let range = at..at + n;
+            at += n;
+            if i == 0 {
+                checks.push(Check {
+                    count: unfinished.clone(),
+                    message: format!(
+                        "small segments left after {MAX_MERGE_ROUNDS} merge rounds (at most {} on llvmpipe)",
+                        crate::gpu::segment::BUDGET_ROUNDS
+                    ),
+                });
+            }
+            Pending { labels: labels.clone().slice([range.clone(), 0..h, 0..w]), counts: counts.clone().slice([range]), checks }
+        })
+        .collect())
+}
+
+/// Connected components, then rounds of small-segment merging driven by the
+/// host, which reads how many small segments are left after each round
+/// (a blocking readback per round; `checks` ride along with the first).
+fn min_size_on_host(labels: Tensor<3, Int>, min_size: usize, mut checks: Vec<Check>) -> Result<Pending, Error> {
     let [n, h, w] = labels.dims();
     let mut seg = components(labels)?;
     if min_size <= 1 {
         seg.checks = checks;
         return Ok(seg);
     }
-    let params = SegmentParams { width: w as u32, height: h as u32, images: n as u32, min_size: min_size as u32 };
+    let params = SegmentParams { width: w as u32, height: h as u32, images: n as u32, min_size: min_size as u32, rounds: 0 };
     for _ in 0..MAX_MERGE_ROUNDS {
         let (sizes, first) = Dispatch::segment_sizes(seg.labels.clone().into_dispatch(), params);
         let sizes = Tensor::<2, Int>::from_dispatch(sizes);

@@ -3,7 +3,7 @@
 
 use burn::tensor::Tensor;
 
-use super::{Felzenszwalb, Pending, Seeds, Segmentation, Slic, Watershed};
+use super::{Felzenszwalb, Pending, Raw, Seeds, Segmentation, Slic, Watershed};
 use crate::Error;
 
 /// One segmentation algorithm with its settings.
@@ -24,11 +24,16 @@ impl Segmenter {
 
     /// [`Self::segment`] with the segment counts left on the device.
     pub(crate) fn pending(&self, images: &Tensor<4>) -> Result<Pending, Error> {
+        Ok(super::min_size_all(vec![self.raw(images)?])?.remove(0))
+    }
+
+    /// The label maps before connected components and the minimum size.
+    fn raw(&self, images: &Tensor<4>) -> Result<Raw, Error> {
         match self {
-            Segmenter::Felzenszwalb(s) => Ok(Felzenszwalb::settings_pending(images, &[*s])?.remove(0)),
-            Segmenter::Slic(s) => s.pending(images),
-            Segmenter::Seeds(s) => s.pending(images),
-            Segmenter::Watershed(s) => s.pending(images),
+            Segmenter::Felzenszwalb(s) => Ok(Felzenszwalb::settings_raw(images, &[*s])?.remove(0)),
+            Segmenter::Slic(s) => s.raw(images),
+            Segmenter::Seeds(s) => s.raw(images),
+            Segmenter::Watershed(s) => s.raw(images),
         }
     }
 
@@ -97,7 +102,9 @@ pub fn segment_all(images: &Tensor<4>, segmenters: &[Segmenter]) -> Result<Vec<S
     super::resolve(segment_all_pending(images, segmenters)?)
 }
 
-/// [`segment_all`] with the segment counts left on the device.
+/// [`segment_all`] with the segment counts left on the device: the
+/// segmenters' connected components and small-segment merging all in one
+/// `segment_min_size` launch.
 pub(crate) fn segment_all_pending(images: &Tensor<4>, segmenters: &[Segmenter]) -> Result<Vec<Pending>, Error> {
     let mut out = Vec::with_capacity(segmenters.len());
     let mut rest = segmenters;
@@ -110,14 +117,14 @@ pub(crate) fn segment_all_pending(images: &Tensor<4>, segmenters: &[Segmenter]) 
             })
             .collect();
         if group.is_empty() {
-            out.push(head.pending(images)?);
+            out.push(head.raw(images)?);
             rest = &rest[1..];
         } else {
-            out.extend(Felzenszwalb::settings_pending(images, &group)?);
+            out.extend(Felzenszwalb::settings_raw(images, &group)?);
             rest = &rest[group.len()..];
         }
     }
-    Ok(out)
+    super::min_size_all(out)
 }
 
 /// Table 3 of the paper: Felzenszwalb at six scales, SLIC at eight segment

@@ -13,7 +13,7 @@
 use burn::backend::Dispatch;
 use burn::tensor::{Int, Tensor, TensorData};
 
-use super::{Pending, Segmentation, min_size_pending};
+use super::{Pending, Raw, Segmentation, min_size_all};
 use crate::Error;
 use crate::backend::SegmentationBackend;
 use crate::gpu::seeds::{
@@ -115,6 +115,11 @@ impl Seeds {
 
     /// [`Self::segment`] with the segment counts left on the device.
     pub(crate) fn pending(&self, images: &Tensor<4>) -> Result<Pending, Error> {
+        Ok(min_size_all(vec![self.raw(images)?])?.remove(0))
+    }
+
+    /// The label maps before connected components and the minimum size.
+    pub(crate) fn raw(&self, images: &Tensor<4>) -> Result<Raw, Error> {
         let dims = images.dims();
         let layout = self.validate(dims)?;
         let [n, _, h, w] = dims;
@@ -172,7 +177,7 @@ impl Seeds {
         }
         let labels = state.slice([0..n, labels_at..labels_at + w * h]).reshape([n, h, w]);
         let superpixels = layout.labels(levels - 1);
-        min_size_pending(labels, w * h / superpixels / 10, Vec::new())
+        Ok(Raw { labels, min_size: w * h / superpixels / 10, checks: Vec::new() })
     }
 }
 

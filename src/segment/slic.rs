@@ -19,7 +19,7 @@
 use burn::backend::Dispatch;
 use burn::tensor::{Int, Tensor, TensorData};
 
-use super::{Pending, Segmentation, min_size_pending, regular_grid};
+use super::{Pending, Raw, Segmentation, min_size_all, regular_grid};
 use crate::Error;
 use crate::backend::SegmentationBackend;
 use crate::gpu::slic::{CLUSTER_STRIDE, SlicParams};
@@ -122,6 +122,11 @@ impl Slic {
 
     /// [`Self::segment`] with the segment counts left on the device.
     pub(crate) fn pending(&self, images: &Tensor<4>) -> Result<Pending, Error> {
+        Ok(min_size_all(vec![self.raw(images)?])?.remove(0))
+    }
+
+    /// The label maps before connected components and the minimum size.
+    pub(crate) fn raw(&self, images: &Tensor<4>) -> Result<Raw, Error> {
         let dims = images.dims();
         self.validate(dims)?;
         let [n, _, h, w] = dims;
@@ -182,6 +187,6 @@ impl Slic {
         } else {
             0
         };
-        min_size_pending(labels, min_size, Vec::new())
+        Ok(Raw { labels, min_size, checks: Vec::new() })
     }
 }

@@ -15,7 +15,7 @@
 use burn::backend::Dispatch;
 use burn::tensor::{Int, Tensor, TensorData};
 
-use super::{Check, Pending, Segmentation, min_size_pending, regular_grid};
+use super::{Check, Pending, Raw, Segmentation, min_size_all, regular_grid};
 use crate::Error;
 use crate::backend::SegmentationBackend;
 use crate::gpu::watershed::{BUDGET_ROUNDS, WatershedParams};
@@ -76,6 +76,11 @@ impl Watershed {
 
     /// [`Self::segment`] with the segment counts left on the device.
     pub(crate) fn pending(&self, images: &Tensor<4>) -> Result<Pending, Error> {
+        Ok(min_size_all(vec![self.raw(images)?])?.remove(0))
+    }
+
+    /// The label maps before connected components and the minimum size.
+    pub(crate) fn raw(&self, images: &Tensor<4>) -> Result<Raw, Error> {
         let dims = images.dims();
         self.validate(dims)?;
         let [n, _, h, w] = dims;
@@ -132,6 +137,6 @@ impl Watershed {
         // Pixels on a ridge can be nearer (in level) to another marker than their
         // neighbours are, leaving specks that flooding in queue order would not;
         // merge pieces under a tenth of a marker's share into a neighbour.
-        min_size_pending(labels, h * w / count / 10, vec![check])
+        Ok(Raw { labels, min_size: h * w / count / 10, checks: vec![check] })
     }
 }
