@@ -14,7 +14,7 @@ use burn::tensor::{
 use image::RgbImage;
 use serde::Serialize;
 
-use crate::method::{Baseline, Context, Method, Run, Score, Timings, Views, index_tensor, window::Window};
+use crate::method::{Baseline, Context, Method, Run, Score, Timing, Timings, Views, index_tensor, window::Window};
 use crate::{Blur, Error, Model, ops};
 
 /// Which classes get a map.
@@ -52,6 +52,8 @@ pub struct ExplainConfig {
     pub batch: usize,
     /// How many predicted classes the summary lists.
     pub top: usize,
+    /// Time every stage (syncing the device at each) or only the total.
+    pub timing: Timing,
 }
 
 impl Default for ExplainConfig {
@@ -64,6 +66,7 @@ impl Default for ExplainConfig {
             score: Score::Probability,
             batch: 32,
             top: 5,
+            timing: Timing::Stages,
         }
     }
 }
@@ -81,13 +84,14 @@ impl Serialize for ExplainConfig {
         use serde::ser::SerializeStruct;
         let mut strategy = serde_json::Map::new();
         strategy.insert(self.method.entry().strategy.into(), self.method.options());
-        let mut out = s.serialize_struct("ExplainConfig", 6)?;
+        let mut out = s.serialize_struct("ExplainConfig", 7)?;
         out.serialize_field("strategy", &strategy)?;
         out.serialize_field("baseline", &self.baseline)?;
         out.serialize_field("targets", &self.targets)?;
         out.serialize_field("score", &self.score)?;
         out.serialize_field("batch", &self.batch)?;
         out.serialize_field("top", &self.top)?;
+        out.serialize_field("timing", &self.timing)?;
         out.end()
     }
 }
@@ -244,7 +248,7 @@ impl<M: Model> Explainer<M> {
     pub fn explain_batch(&self, images: &[RgbImage], config: &ExplainConfig) -> Result<Vec<Explanation>, Error> {
         self.check(images, config)?;
         let device = &self.device;
-        let mut run = Run::start();
+        let mut run = Run::start(config.timing);
 
         let x = self.upload(images)?;
         run.lap(device, "upload")?;
@@ -325,7 +329,7 @@ impl<M: Model> Explainer<M> {
             return Err(Error::InvalidParameter("the input is on another device than the explainer".into()));
         }
         self.validate(config)?;
-        let mut run = Run::start();
+        let mut run = Run::start(config.timing);
         let mut explanation = self.pipeline(x, config, &mut run)?;
         run.finish();
         explanation.timings = run.timings;

@@ -39,7 +39,7 @@ pub use device::{DeviceChoice, Runtime};
 pub use error::Error;
 pub use explain::{DeviceExplanation, ExplainConfig, Explainer, Explanation, Prediction, Targets};
 pub use method::{
-    Baseline, Method, Score, Timings, ablation::Ablation, occlusion::Occlusion, rise::Rise, segments::Segments, segments::Shifts, window::Window, window::WindowGrid,
+    Baseline, Method, Score, Timing, Timings, ablation::Ablation, occlusion::Occlusion, rise::Rise, segments::Segments, segments::Shifts, window::Window, window::WindowGrid,
 };
 pub use model::{EfficientNetLite0, Model, Normalisation};
 pub use partition::{PartKind, Parts};

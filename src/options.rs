@@ -7,7 +7,7 @@
 use serde::Deserialize;
 
 use crate::method::registry::{Kind, OptionSpec, Values, entries, entry};
-use crate::method::{Baseline, Score};
+use crate::method::{Baseline, Score, Timing};
 use crate::{Blur, Error, ExplainConfig, Padding, Targets};
 
 /// The options of every explanation, whatever its method.
@@ -17,6 +17,8 @@ pub const COMMON: &[OptionSpec] = &[
     OptionSpec::new("blur", Kind::Text, "Blur kernel: paper (49×49, σ 100), gaussian:SIZE:SIGMA or box:SIZE [default: paper]"),
     OptionSpec::new("padding", Kind::Choice(&["zero", "reflect"]), "Blur edge handling [default: zero]"),
     OptionSpec::new("score", Kind::Choice(&["probability", "logit"]), "Score of a composite: softmax probability (paper) or logit [default: probability]"),
+    OptionSpec::new("timing", Kind::Choice(&["stages", "total"]),
+        "stages: sync the device at each stage's end and report every stage's seconds; total: no syncs, only the total [default: stages]"),
     OptionSpec::new("batch", Kind::Int,
         "Composites per forward pass [default: as many as the device's storage binding holds for the model, at most 64; 16 on the CPU]"),
 ];
@@ -43,6 +45,7 @@ struct Common {
     padding: Option<Padding>,
     score: Score,
     batch: Option<usize>,
+    timing: Timing,
 }
 
 /// The explanation configuration of method `strategy` (a `--strategy`
@@ -69,7 +72,7 @@ pub fn config(strategy: &str, values: &Values, targets: Targets, batch: usize) -
         Some("mean") => Baseline::Mean,
         Some(_) => Baseline::Zero,
     };
-    Ok(ExplainConfig { method, baseline, targets, score: common.score, batch: common.batch.unwrap_or(batch), top: 5 })
+    Ok(ExplainConfig { method, baseline, targets, score: common.score, batch: common.batch.unwrap_or(batch), top: 5, timing: common.timing })
 }
 
 /// The names in `values` that no method and no [`COMMON`] option knows.

@@ -33,7 +33,7 @@ fn the_twenty_segmentations_dispatch_every_algorithm_and_read_their_counts() {
     print("twenty segmentations, 224²", &counts);
     assert_eq!(segmentations.len(), 20);
     // Every algorithm's kernels ran, and each dispatch uploaded its parameters.
-    for kernel in ["felzenszwalb_merge", "slic_assign", "seeds_blocks", "watershed_flood", "components_init", "segment_merge"] {
+    for kernel in ["felzenszwalb_merge", "slic_assign", "seeds_blocks", "watershed_flood", "segment_min_size"] {
         assert!(counts.dispatches.get(kernel).copied().unwrap_or(0) > 0, "no {kernel} dispatch: {counts:?}");
     }
     assert_eq!(counts.uploads, counts.dispatch_total());
@@ -43,6 +43,11 @@ fn the_twenty_segmentations_dispatch_every_algorithm_and_read_their_counts() {
     assert_eq!(counts.readbacks["segment counts"], 1, "{counts:?}");
     assert!(!counts.readbacks.contains_key("watershed changes"), "{counts:?}");
     assert!(counts.dispatches["watershed_flood"] <= 3 * 4, "{counts:?}");
+    // All twenty segmentations' connected components and small-segment merges
+    // run in one launch (a short chain of dispatches within llvmpipe's loop
+    // budget), and the host never asks how many small segments are left.
+    assert!(counts.dispatches["segment_min_size"] <= 8, "{counts:?}");
+    assert!(!counts.readbacks.contains_key("small segments"), "{counts:?}");
     // Nothing of it runs on the CPU path's twins.
     let cpu_input = common::fixture_input("coffee_224", &burn::tensor::Device::flex());
     let (_, cpu) = measure(|| pami::segment::segment_all(&cpu_input, &preset[..1]).unwrap());
@@ -77,6 +82,25 @@ fn a_strategy_two_explanation_counts_its_downloads_and_syncs() {
     let batches = (e.forward_passes - 1) as u64;
     assert_eq!(counts.syncs, 7 + 2 * batches, "{counts:?}");
     assert!(counts.dispatches["compose"] as u64 == batches && counts.dispatches["aggregate"] >= 1, "{counts:?}");
+}
+
+#[test]
+fn timing_only_the_total_never_syncs_the_device() {
+    let Some(device) = gpu() else { return };
+    let explainer = Explainer::new(Zoo::SyntheticShapes.load(&device).unwrap(), device);
+    let image = pami::synthetic::sample(pami::synthetic::HELD_OUT).image;
+    let config = ExplainConfig {
+        method: Arc::new(Segments::default()),
+        targets: Targets::TopK(1),
+        batch: 16,
+        timing: pami::Timing::Total,
+        ..ExplainConfig::default()
+    };
+    let (e, counts) = measure(|| explainer.explain(&image, &config).unwrap());
+    print("Strategy II, synthetic-shapes 64², timing total", &counts);
+    assert_eq!(counts.syncs, 0, "{counts:?}");
+    assert_eq!(counts.readbacks["download"], 1, "{counts:?}");
+    assert_eq!(e.timings.iter().map(|(s, _)| s).collect::<Vec<_>>(), ["total"]);
 }
 
 /// The README's row for EfficientNet-Lite0 on the espresso photo (minutes on lavapipe).

@@ -172,10 +172,24 @@ pub struct Context<'a> {
 }
 
 impl Context<'_> {
-    /// Ends stage `stage`: synchronises the device and adds the time since the last lap.
+    /// Ends stage `stage`: synchronises the device and adds the time since
+    /// the last lap (when stages are timed, see [`Run::lap`]).
     pub fn lap(&mut self, stage: &'static str) -> Result<(), Error> {
         self.run.lap(self.device, stage)
     }
+}
+
+/// What an explanation times.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Timing {
+    /// Every stage: the device is synced at each stage's end, so the host
+    /// waits for the device there (a few dozen syncs per explanation).
+    #[default]
+    Stages,
+    /// Only the call's total: no sync between the upload and the final
+    /// download, the host queues work as far ahead as it can.
+    Total,
 }
 
 /// The stopwatch and counters of one call.
@@ -185,16 +199,22 @@ pub struct Run {
     pub start: Instant,
     /// Model forward passes.
     pub passes: usize,
+    /// Sync and time each stage ([`Timing::Stages`]).
+    stages: bool,
 }
 
 impl Run {
-    pub fn start() -> Run {
+    pub fn start(timing: Timing) -> Run {
         let now = Instant::now();
-        Run { timings: Timings::default(), clock: now, start: now, passes: 0 }
+        Run { timings: Timings::default(), clock: now, start: now, passes: 0, stages: timing == Timing::Stages }
     }
 
-    /// Synchronises `device` and adds the time since the last lap to `stage`.
+    /// Synchronises `device` and adds the time since the last lap to `stage`;
+    /// nothing when only the total is timed.
     pub fn lap(&mut self, device: &Device, stage: &'static str) -> Result<(), Error> {
+        if !self.stages {
+            return Ok(());
+        }
         device.sync().map_err(|e| Error::Device(e.to_string()))?;
         crate::counters::synced();
         self.timings.add(stage, self.clock.elapsed().as_secs_f64());
