@@ -13,6 +13,7 @@
 //! ```
 
 pub mod backend;
+pub mod bench;
 pub mod blur;
 pub mod counters;
 pub mod cpu;

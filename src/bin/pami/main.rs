@@ -43,6 +43,45 @@ enum Command {
     Serve(ServeArgs),
     /// Train the synthetic ground-truth CNN (coloured shape among grey distractors).
     TrainSynthetic(TrainArgs),
+    /// Benchmark the engine on every wgpu adapter (Vulkan, Metal, DX12, GL) and the CPU path: bench.json, bench.md.
+    Bench(BenchArgs),
+}
+
+#[derive(Args)]
+struct BenchArgs {
+    /// The adapters to run: all, or part of an adapter's name (e.g. `nvidia`, `llvmpipe`).
+    #[arg(long, default_value = "all", value_name = "all|NAME")]
+    adapter: String,
+    /// auto: the adapters and the CPU path (the CPU path alone when there is no adapter); wgpu: the adapters; cpu: the CPU path.
+    #[arg(long, default_value = "auto")]
+    device: DeviceChoice,
+    /// A smaller workload that finishes in under a minute on a CPU.
+    #[arg(long)]
+    quick: bool,
+    /// Output directory for bench.json and bench.md.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+fn bench(args: BenchArgs) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&args.out).with_context(|| format!("{}: cannot create directory", args.out.display()))?;
+    let any_adapter = pami::device::probe_adapter().is_some();
+    let (gpu, cpu) = match args.device {
+        DeviceChoice::Auto => (any_adapter, true),
+        DeviceChoice::Wgpu => (true, false),
+        DeviceChoice::Cpu => (false, true),
+    };
+    let options = pami::bench::BenchOptions { adapter: args.adapter, gpu, cpu, quick: args.quick };
+    let report = pami::bench::run(&options, |id| eprintln!("pami bench: {id}"))?;
+    let json = serde_json::to_string_pretty(&report)?;
+    io::write_atomic(&args.out.join("bench.json"), json.as_bytes())?;
+    let md = pami::bench::markdown(&report);
+    io::write_atomic(&args.out.join("bench.md"), md.as_bytes())?;
+    print!("{md}");
+    if let Some(failed) = report.targets.iter().find(|t| t.error.is_some()) {
+        anyhow::bail!("the workload stopped early on a target: {}", failed.error.as_deref().unwrap_or_default());
+    }
+    Ok(())
 }
 
 /// The model and the device, the same on every command.
@@ -387,6 +426,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run(args),
         Command::Serve(args) => serve(args),
         Command::TrainSynthetic(args) => train_synthetic(args),
+        Command::Bench(args) => bench(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
