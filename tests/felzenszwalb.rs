@@ -126,3 +126,34 @@ fn felzenszwalb_agrees_with_scikit_image() {
     assert!(mean_ari >= 0.80, "mean ARI {mean_ari}");
     assert!(mean_recall >= 0.85, "mean boundary recall {mean_recall}");
 }
+
+/// A flat image is the merge's slowest case on the GPU: every join chains on
+/// the last, so its reservation rounds decide about one edge each (a chain
+/// of dispatches within llvmpipe's loop budget). The maps still equal the
+/// CPU twin's edge-by-edge pass.
+#[test]
+fn felzenszwalb_gpu_equals_cpu_twin_on_flat_images() {
+    let Some(gpu) = gpu() else { return };
+    let (h, w) = (48, 64);
+    let image = |device: &Device| {
+        let mut chw = vec![0f32; 2 * 3 * h * w];
+        for c in 0..3 {
+            for y in 0..h {
+                for x in 0..w {
+                    // One flat image, one of two flat halves.
+                    chw[(c * h + y) * w + x] = 120.0;
+                    chw[((3 + c) * h + y) * w + x] = if x < 25 { [200.0, 30.0, 30.0][c] } else { [20.0, 90.0, 180.0][c] };
+                }
+            }
+        }
+        Tensor::<4>::from_data(TensorData::new(chw, [2, 3, h, w]), device)
+    };
+    let settings = [Felzenszwalb { scale: 100.0, sigma: 0.8, min_size: 20 }, Felzenszwalb { scale: 1.0, sigma: 0.8, min_size: 1 }];
+    let cpu = Felzenszwalb::segment_settings(&image(&Device::flex()), &settings).unwrap();
+    let wgpu = Felzenszwalb::segment_settings(&image(&gpu), &settings).unwrap();
+    for (a, b) in cpu.into_iter().zip(wgpu) {
+        assert_eq!(a.counts[0], 1, "a flat image is one segment");
+        assert_eq!(a.counts, b.counts);
+        assert!(ints(a.labels) == ints(b.labels));
+    }
+}

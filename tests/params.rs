@@ -53,7 +53,7 @@ fn mirrors() -> Vec<Mirror> {
         mirror!("compose_params.wgsl", ComposeParams { width, height, batch, first, kind, invert, runs, mean, deviation, images }),
         mirror!(
             "felzenszwalb_params.wgsl",
-            FelzenszwalbParams { width, height, images, radius, settings, sort_step, merge_pass, first }
+            FelzenszwalbParams { width, height, images, radius, settings, sort_step, merge_pass, first, rounds }
         ),
         mirror!("fill_params.wgsl", FillParams { len, value }),
         mirror!("segment_params.wgsl", SegmentParams { width, height, images, min_size, rounds }),
@@ -178,7 +178,6 @@ fn shared_constants_match_their_rust_twins() {
         ("felzenszwalb_params.wgsl", "DIGITS", fz::DIGITS),
         ("felzenszwalb_params.wgsl", "COUNTS", fz::COUNTS),
         ("felzenszwalb_params.wgsl", "SORT_CHUNK", fz::SORT_CHUNK),
-        ("felzenszwalb_params.wgsl", "MERGE_CHUNK", fz::MERGE_CHUNK),
         ("seeds_params.wgsl", "SWEEP_HORIZONTAL", seeds::SWEEP_HORIZONTAL),
         ("seeds_params.wgsl", "SWEEP_VERTICAL", seeds::SWEEP_VERTICAL),
         ("seeds_params.wgsl", "SWEEP_BORDER", seeds::SWEEP_BORDER),

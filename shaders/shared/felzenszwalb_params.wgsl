@@ -8,7 +8,8 @@ struct FelzenszwalbParams {
     settings: u32,     // settings per image (each its own forest and merge)
     sort_step: u32,    // felzenszwalb_sort: SORT_SCAN, SORT_LOW or SORT_HIGH
     merge_pass: u32,   // felzenszwalb_merge: MERGE_JOIN or MERGE_MIN_SIZE
-    first: u32,        // first edge (sort) or sorted position (merge) of this chunk
+    first: u32,        // felzenszwalb_sort: first edge of this chunk
+    rounds: u32,       // felzenszwalb_merge: rounds this dispatch may run
 }
 
 // Sort steps and merge passes; keep in sync with src/gpu/felzenszwalb.rs.
@@ -27,7 +28,6 @@ const DIGITS: u32 = 2048u;
 const COUNTS: u32 = 4097u;
 const TOTAL: u32 = 4096u;
 const SORT_CHUNK: u32 = 32768u;
-const MERGE_CHUNK: u32 = 1024u;
 
 // The forest of the merge: [N, 3, H, W] of parent, size, internal difference.
 const FIELD_PARENT: u32 = 0u;

@@ -47,6 +47,15 @@ fn label_meta(_: &TensorSpec, best: &TensorSpec, labels: &TensorSpec, _: &Waters
     (best.clone(), labels.clone())
 }
 
+/// Felzenszwalb's roots `[N·S, H, W]` and unfinished flags `[N·S]`, in the weights' int dtype.
+fn felzenszwalb_meta(_: &TensorSpec, weights: &TensorSpec, _: &TensorSpec, params: &FelzenszwalbParams) -> (TensorSpec, TensorSpec) {
+    let items = (params.images * params.settings) as usize;
+    (
+        TensorSpec::new(Shape::new([items, params.height as usize, params.width as usize]), weights.dtype),
+        TensorSpec::new(Shape::new([items]), weights.dtype),
+    )
+}
+
 /// `segment_min_size` returns tensors shaped as its inputs.
 fn min_size_meta(labels: &TensorSpec, table: &TensorSpec, _: &SegmentParams) -> (TensorSpec, TensorSpec) {
     (labels.clone(), table.clone())
@@ -118,13 +127,15 @@ pub trait SegmentationBackend: Backend {
     /// `gpu::felzenszwalb::setting_row`), as roots `[N·S, H, W]` (item
     /// `n·S + s`): each pixel's segment is named by one of its pixels. The
     /// smoothing `weights [2r + 1]` sum to `WEIGHT_SUM`.
-    #[fusion(dtype = weights, shape = Shape::new([(params.images * params.settings) as usize, params.height as usize, params.width as usize]))]
+    /// The second tensor `[N·S]` is 1 where the merge stopped before its
+    /// last edge (a safety net: its rounds suffice for every edge).
+    #[fusion(meta = felzenszwalb_meta)]
     fn felzenszwalb(
         image: FloatTensor<Self>,
         weights: IntTensor<Self>,
         settings: IntTensor<Self>,
         params: FelzenszwalbParams,
-    ) -> IntTensor<Self>;
+    ) -> (IntTensor<Self>, IntTensor<Self>);
 
     /// One SEEDS `stage` on the per-image state rows `state [N, S]` (see
     /// `gpu::seeds`). `image [N, 3, H, W]` is read by [`SeedsStage::Histograms`].
@@ -219,7 +230,7 @@ impl SegmentationBackend for CubeBackend {
         weights: IntTensor<Self>,
         settings: IntTensor<Self>,
         params: FelzenszwalbParams,
-    ) -> IntTensor<Self> {
+    ) -> (IntTensor<Self>, IntTensor<Self>) {
         gpu::felzenszwalb::felzenszwalb(image, weights, settings, params)
     }
 
@@ -351,7 +362,7 @@ impl SegmentationBackend for Flex {
         weights: IntTensor<Self>,
         settings: IntTensor<Self>,
         params: FelzenszwalbParams,
-    ) -> IntTensor<Self> {
+    ) -> (IntTensor<Self>, IntTensor<Self>) {
         use crate::gpu::felzenszwalb::{merge_chunks, sort_chunks};
         use cpu::felzenszwalb::*;
         let dtype = weights.dtype();
@@ -368,7 +379,8 @@ impl SegmentationBackend for Flex {
             felzenszwalb_merge(&costs, &order, &counts, &mut forest, &settings, &chunk);
         }
         let items = n * params.settings as usize;
-        flex_int(felzenszwalb_label(&forest, &params), Shape::new([items, h, w]), dtype)
+        // The CPU's merge runs every edge in order: it always finishes.
+        (flex_int(felzenszwalb_label(&forest, &params), Shape::new([items, h, w]), dtype), flex_int(vec![0; items], Shape::new([items]), dtype))
     }
 
     fn seeds(

@@ -21,7 +21,7 @@ use burn::backend::wgpu::CubeTensor;
 use burn::tensor::Shape;
 use bytemuck::{Pod, Zeroable};
 
-use super::launch::{cast, empty, fill, float, int, launch, launch_into, singles, tiles};
+use super::launch::{cast, empty, fill, float, int, launch, launch_into, loop_budget, singles, tiles, workgroups};
 
 /// Keep in sync with `struct FelzenszwalbParams` in
 /// `shaders/shared/felzenszwalb_params.wgsl` (tests/params.rs compares the layouts).
@@ -40,8 +40,10 @@ pub struct FelzenszwalbParams {
     pub sort_step: u32,
     /// Merge: [`MERGE_JOIN`] or [`MERGE_MIN_SIZE`].
     pub merge_pass: u32,
-    /// First edge (sort) or sorted position (merge) of this dispatch's chunk.
+    /// First edge (sort) or sorted position (the CPU twin's merge) of this dispatch's chunk.
     pub first: u32,
+    /// Merge: rounds this dispatch may run (set by the launch).
+    pub rounds: u32,
 }
 
 /// Sort steps ([`FelzenszwalbParams::sort_step`]): the digit counts become
@@ -108,15 +110,21 @@ const SORT: &str = include_str!("../../shaders/felzenszwalb_sort.wgsl");
 const MERGE: &str = include_str!("../../shaders/felzenszwalb_merge.wgsl");
 const LABEL: &str = include_str!("../../shaders/felzenszwalb_label.wgsl");
 
+/// Invocations per workgroup of `shaders/felzenszwalb_merge.wgsl`: its window of sorted positions.
+const MERGE_THREADS: u32 = 256;
+
+
 /// Felzenszwalb's roots `[N·S, H, W]` (in `weights`' int dtype) of `image
-/// [N, 3, H, W]` for every row of `settings [S, 2]`: all five stages.
-pub fn felzenszwalb(image: CubeTensor, weights: CubeTensor, settings: CubeTensor, params: FelzenszwalbParams) -> CubeTensor {
+/// [N, 3, H, W]` for every row of `settings [S, 2]`: all five stages; and
+/// `[N·S]`, 1 where a merge pass did not finish within its rounds.
+pub fn felzenszwalb(image: CubeTensor, weights: CubeTensor, settings: CubeTensor, params: FelzenszwalbParams) -> (CubeTensor, CubeTensor) {
     let dtype = weights.dtype;
     let (image, weights, settings) = (float(image), int(weights), int(settings));
     let items = params.images * params.settings;
     let [n, h, w] = [params.images, params.height, params.width].map(|v| v as usize);
     let grid = || tiles(params.width, params.height, params.images);
-    let table = |rows: usize| empty(&weights, Shape::new([n, rows]), DType::I32);
+    let table_of = |rows: usize, columns: usize| empty(&weights, Shape::new([rows, columns]), DType::I32);
+    let table = |columns: usize| table_of(n, columns);
     let smooth_shape = (Shape::new([n, 3, h, w]), DType::I32);
     let smooth = launch_into("felzenszwalb_smooth", SMOOTH, grid(), &[&image, &weights], smooth_shape, &params);
     let counts = table(COUNTS as usize);
@@ -127,11 +135,37 @@ pub fn felzenszwalb(image: CubeTensor, weights: CubeTensor, settings: CubeTensor
     for chunk in sort_chunks(&params) {
         launch("felzenszwalb_sort", SORT, singles(params.images), &[&costs, &counts, &spare, &order], &chunk);
     }
-    for chunk in merge_chunks(&params) {
-        let buffers = [&costs, &order, &counts, &forest, &settings];
-        launch("felzenszwalb_merge", MERGE, singles(items), &buffers, &chunk);
+    // The merge: deterministic reservations, rounds inside the dispatch.
+    let progress = table_of(items as usize, 1 + 4 * h * w);
+    let reserve = table_of(items as usize, h * w);
+    fill(&reserve, u32::MAX);
+    // Every round decides at least one edge (the window's first), so a pass
+    // ends within `edges` rounds: natural 224² images take 2,000–6,000, a
+    // flat one about one per edge (its chains of joins serialise). Dispatches
+    // after the end return at once.
+    let edges = 4 * params.width * params.height;
+    let rounds = edges + 1;
+    let per_dispatch = match loop_budget() {
+        // A round walks two roots (union by size: at most log2(HW) + 1 steps each) per thread.
+        Some(budget) => {
+            let depth = 32 - (params.width * params.height).leading_zeros() + 1;
+            (budget / (2 * (depth + 1) + 4)).max(1)
+        }
+        None => rounds,
+    };
+    for merge_pass in [MERGE_JOIN, MERGE_MIN_SIZE] {
+        fill(&progress, 0);
+        let mut done = 0;
+        while done < rounds {
+            let chunk = FelzenszwalbParams { merge_pass, rounds: per_dispatch.min(rounds - done), ..params };
+            let buffers = [&costs, &order, &counts, &forest, &settings, &progress, &reserve];
+            launch("felzenszwalb_merge", MERGE, workgroups(items, MERGE_THREADS), &buffers, &chunk);
+            done += chunk.rounds;
+        }
     }
     let labels_shape = (Shape::new([items as usize, h, w]), DType::I32);
     let grid = tiles(params.width, params.height, items);
-    cast(launch_into("felzenszwalb_label", LABEL, grid, &[&forest], labels_shape, &params), dtype)
+    let unfinished = empty(&weights, Shape::new([items as usize]), DType::I32);
+    let labels = launch_into("felzenszwalb_label", LABEL, grid, &[&forest, &progress, &counts, &unfinished], labels_shape, &params);
+    (cast(labels, dtype), cast(unfinished, dtype))
 }

@@ -18,7 +18,7 @@
 use burn::backend::Dispatch;
 use burn::tensor::{Int, Tensor, TensorData};
 
-use super::{Pending, Raw, Segmentation, min_size_all};
+use super::{Check, Pending, Raw, Segmentation, min_size_all};
 use crate::Error;
 use crate::backend::SegmentationBackend;
 use crate::gpu::felzenszwalb::{COST_UNIT, FelzenszwalbParams, WEIGHT_SUM, setting_row};
@@ -130,9 +130,14 @@ impl Felzenszwalb {
             sort_step: 0,
             merge_pass: 0,
             first: 0,
+            rounds: 0,
         };
-        let roots = Dispatch::felzenszwalb(images.clone().into_dispatch(), weights.into_dispatch(), table.into_dispatch(), params);
+        let (roots, unfinished) = Dispatch::felzenszwalb(images.clone().into_dispatch(), weights.into_dispatch(), table.into_dispatch(), params);
         let roots = Tensor::<3, Int>::from_dispatch(roots);
+        let mut check = Some(Check {
+            count: Tensor::<1, Int>::from_dispatch(unfinished).sum(),
+            message: "felzenszwalb: the merge stopped before its last edge".into(),
+        });
         // Items are image-major (n · S + s): one setting's maps are every S-th.
         Ok(settings
             .iter()
@@ -140,7 +145,7 @@ impl Felzenszwalb {
             .map(|(k, setting)| {
                 let items: Vec<i32> = (0..n).map(|i| (i * settings.len() + k) as i32).collect();
                 let items = Tensor::<1, Int>::from_data(TensorData::new(items, [n]), &device);
-                Raw { labels: roots.clone().select(0, items), min_size: setting.min_size, checks: Vec::new() }
+                Raw { labels: roots.clone().select(0, items), min_size: setting.min_size, checks: check.take().into_iter().collect() }
             })
             .collect())
     }
