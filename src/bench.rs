@@ -32,7 +32,8 @@ use crate::{Blur, Error, ExplainConfig, Explainer, Model, PartKind, Parts, Targe
 /// What to run.
 #[derive(Clone, Debug)]
 pub struct BenchOptions {
-    /// `all`, or part of an adapter's name (case-insensitive).
+    /// `all`, or part of an adapter's name or backend (case-insensitive:
+    /// `nvidia`, `vulkan`, `metal`, `dx12`, `gl`).
     pub adapter: String,
     /// Run the wgpu adapters.
     pub gpu: bool,
@@ -150,7 +151,10 @@ pub fn run(options: &BenchOptions, mut progress: impl FnMut(&str)) -> Result<Rep
     let wanted = options.adapter.to_ascii_lowercase();
     let picked: Vec<&wgpu::Adapter> = adapters
         .iter()
-        .filter(|a| wanted == "all" || a.get_info().name.to_ascii_lowercase().contains(&wanted))
+        .filter(|a| {
+            let info = a.get_info();
+            wanted == "all" || format!("{} {:?}", info.name, info.backend).to_ascii_lowercase().contains(&wanted)
+        })
         .collect();
     if options.gpu && picked.is_empty() {
         let names: Vec<&str> = described.iter().map(|a| a.name.as_str()).collect();

@@ -49,7 +49,7 @@ enum Command {
 
 #[derive(Args)]
 struct BenchArgs {
-    /// The adapters to run: all, or part of an adapter's name (e.g. `nvidia`, `llvmpipe`).
+    /// The adapters to run: all, or part of an adapter's name or backend (e.g. `nvidia`, `vulkan`, `metal`, `dx12`, `gl`).
     #[arg(long, default_value = "all", value_name = "all|NAME")]
     adapter: String,
     /// auto: the adapters and the CPU path (the CPU path alone when there is no adapter); wgpu: the adapters; cpu: the CPU path.
@@ -78,8 +78,14 @@ fn bench(args: BenchArgs) -> anyhow::Result<()> {
     let md = pami::bench::markdown(&report);
     io::write_atomic(&args.out.join("bench.md"), md.as_bytes())?;
     print!("{md}");
-    if let Some(failed) = report.targets.iter().find(|t| t.error.is_some()) {
-        anyhow::bail!("the workload stopped early on a target: {}", failed.error.as_deref().unwrap_or_default());
+    // An adapter that cannot run the workload is reported in bench.md and
+    // bench.json; the command fails only when no target finished.
+    for t in report.targets.iter().filter(|t| t.error.is_some()) {
+        let name = t.adapter.as_ref().map_or("the CPU path".to_string(), |a| format!("{} ({})", a.name, a.backend));
+        eprintln!("pami bench: {name} stopped early: {}", t.error.as_deref().unwrap_or_default());
+    }
+    if report.targets.iter().all(|t| t.error.is_some()) {
+        anyhow::bail!("no target finished the workload (see bench.md)");
     }
     Ok(())
 }
