@@ -14,12 +14,8 @@
 @group(0) @binding(4) var<storage, read_write> params: SlicParams;
 // import shared/slic_params.wgsl
 // import shared/slic.wgsl
-
-// round(sum / count) with halves away from zero, for count > 0.
-fn mean(sum: i32, count: i32) -> i32 {
-    let q = (2 * abs(sum) + count) / (2 * count);
-    return select(q, -q, sum < 0);
-}
+// import shared/wide.wgsl
+// import shared/slic_nearest.wgsl
 
 @compute @workgroup_size(64, 1, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -62,18 +58,6 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         sums[row + 5u] = u32(sum_c.z);
         return;
     }
-    let count = sums[row];
-    let sum_y = sums[row + 1u];
-    let sum_x = sums[row + 2u];
-    clusters[row + C_COUNT] = i32(count);
-    if count == 0u {
-        return;
-    }
-    // Centre in 1/16 px: 16 q + round(16 r / count), without overflowing 16 * sum.
-    let half = count / 2u;
-    clusters[row + C_Y] = i32(16u * (sum_y / count) + (16u * (sum_y % count) + half) / count);
-    clusters[row + C_X] = i32(16u * (sum_x / count) + (16u * (sum_x % count) + half) / count);
-    for (var c = 0u; c < 3u; c++) {
-        clusters[row + C_L + c] = mean(i32(sums[row + 3u + c]), i32(count));
-    }
+    let sum_c = vec3<i32>(i32(sums[row + 3u]), i32(sums[row + 4u]), i32(sums[row + 5u]));
+    move_cluster(row, sums[row], sums[row + 1u], sums[row + 2u], sum_c);
 }

@@ -62,7 +62,7 @@ fn mirrors() -> Vec<Mirror> {
             "seeds_params.wgsl",
             SeedsParams { width, height, images, level, sweep, first, count, confidence, forward, prior }
         ),
-        mirror!("slic_params.wgsl", SlicParams { width, height, images, clusters, window, w_space, w_color, band, finish }),
+        mirror!("slic_params.wgsl", SlicParams { width, height, images, clusters, window, w_space, w_color, band, finish, first_round, round_count, rounds }),
         mirror!("watershed_params.wgsl", WatershedParams { width, height, images, group, first, batch, rounds, step, steps }),
     ]
 }

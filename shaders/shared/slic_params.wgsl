@@ -10,4 +10,7 @@ struct SlicParams {
     w_color: u32,    // weight of the squared Lab distance in 1/4 units
     band: u32,       // slic_update: the band of window rows to add up (when finish is 0)
     finish: u32,     // slic_update: 1 turns the sums into means instead
+    first_round: u32, // slic_iterate: this dispatch's first k-means round
+    round_count: u32, // slic_iterate: rounds in this dispatch
+    rounds: u32,      // slic_iterate: rounds in all (max_num_iter)
 }

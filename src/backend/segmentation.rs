@@ -56,6 +56,12 @@ fn felzenszwalb_meta(_: &TensorSpec, weights: &TensorSpec, _: &TensorSpec, param
     )
 }
 
+/// `slic_iterate`: labels `[N, H, W]` in the Lab image's dtype, the clusters as given.
+fn iterate_meta(lab: &TensorSpec, clusters: &TensorSpec, params: &SlicParams) -> (TensorSpec, TensorSpec) {
+    let shape = Shape::new([params.images as usize, params.height as usize, params.width as usize]);
+    (TensorSpec::new(shape, lab.dtype), clusters.clone())
+}
+
 /// `segment_min_size` returns tensors shaped as its inputs.
 fn min_size_meta(labels: &TensorSpec, table: &TensorSpec, _: &SegmentParams) -> (TensorSpec, TensorSpec) {
     (labels.clone(), table.clone())
@@ -99,6 +105,11 @@ pub trait SegmentationBackend: Backend {
         clusters: IntTensor<Self>,
         params: SlicParams,
     ) -> IntTensor<Self>;
+
+    /// All of SLIC's k-means rounds (see `shaders/slic_iterate.wgsl`): the
+    /// labels `[N, H, W]` of the last and the clusters `[N, K, 8]` it left.
+    #[fusion(meta = iterate_meta)]
+    fn slic_iterate(lab: IntTensor<Self>, clusters: IntTensor<Self>, params: SlicParams) -> (IntTensor<Self>, IntTensor<Self>);
 
     /// Size and first pixel of every segment of connected maps `[N, H, W]`,
     /// each `[N, H·W]` indexed by label.
@@ -205,6 +216,10 @@ impl SegmentationBackend for CubeBackend {
         params: SlicParams,
     ) -> IntTensor<Self> {
         gpu::slic::slic_update(lab, labels, clusters, params)
+    }
+
+    fn slic_iterate(lab: IntTensor<Self>, clusters: IntTensor<Self>, params: SlicParams) -> (IntTensor<Self>, IntTensor<Self>) {
+        gpu::slic::slic_iterate(lab, clusters, params)
     }
 
     fn segment_sizes(labels: IntTensor<Self>, params: SegmentParams) -> (IntTensor<Self>, IntTensor<Self>) {
@@ -319,6 +334,15 @@ impl SegmentationBackend for Flex {
             cpu::slic::slic_update(&lab, &labels, &mut table, &mut sums, &band);
         }
         flex_int(table, shape, dtype)
+    }
+
+    fn slic_iterate(lab: IntTensor<Self>, clusters: IntTensor<Self>, params: SlicParams) -> (IntTensor<Self>, IntTensor<Self>) {
+        let dtype = lab.dtype();
+        let (table_dtype, table_shape) = (clusters.dtype(), clusters.layout().shape().clone());
+        let mut table = i32s(clusters);
+        let labels = cpu::slic::slic_iterate(&view(&lab), &mut table, &SlicParams { first_round: 0, round_count: params.rounds, ..params });
+        let shape = Shape::new([params.images as usize, params.height as usize, params.width as usize]);
+        (flex_int(labels, shape, dtype), flex_int(table, table_shape, table_dtype))
     }
 
     fn segment_sizes(labels: IntTensor<Self>, params: SegmentParams) -> (IntTensor<Self>, IntTensor<Self>) {

@@ -151,3 +151,21 @@ pub fn slic_update(lab: &[i32], labels: &[i32], clusters: &mut [i32], sums: &mut
         }
     }
 }
+
+/// The k-means rounds `p.first_round..p.first_round + p.round_count` of
+/// `p.rounds`: every round assigns, every round but the last updates
+/// `clusters`; returns the last round's labels.
+pub fn slic_iterate(lab: &[i32], clusters: &mut [i32], p: &SlicParams) -> Vec<i32> {
+    let mut labels = Vec::new();
+    for round in p.first_round..p.first_round + p.round_count {
+        labels = slic_assign(lab, clusters, p);
+        if round + 1 >= p.rounds {
+            break;
+        }
+        let mut sums = vec![0u32; clusters.len()];
+        for band in crate::gpu::slic::update_bands(p) {
+            slic_update(lab, &labels, clusters, &mut sums, &band);
+        }
+    }
+    labels
+}

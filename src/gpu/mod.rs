@@ -45,6 +45,7 @@ const SHARED: &[(&str, &str)] = &[
     ("shared/seeds_sweep.wgsl", include_str!("../../shaders/shared/seeds_sweep.wgsl")),
     ("shared/slic.wgsl", include_str!("../../shaders/shared/slic.wgsl")),
     ("shared/slic_params.wgsl", include_str!("../../shaders/shared/slic_params.wgsl")),
+    ("shared/slic_nearest.wgsl", include_str!("../../shaders/shared/slic_nearest.wgsl")),
     ("shared/watershed_params.wgsl", include_str!("../../shaders/shared/watershed_params.wgsl")),
     ("shared/wide.wgsl", include_str!("../../shaders/shared/wide.wgsl")),
 ];

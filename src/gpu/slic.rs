@@ -14,7 +14,7 @@ use burn::backend::wgpu::CubeTensor;
 use burn::tensor::Shape;
 use bytemuck::{Pod, Zeroable};
 
-use super::launch::{cast, empty, fill, float, int, launch, launch_into, lines, tiles};
+use super::launch::{cast, empty, float, fill, int, launch, launch_into, lines, loop_budget, tiles, workgroups};
 
 /// Keep in sync with `struct SlicParams` in `shaders/shared/slic_params.wgsl`
 /// (tests/params.rs compares the layouts).
@@ -36,6 +36,12 @@ pub struct SlicParams {
     pub band: u32,
     /// Update: 1 for the last dispatch, which turns the sums into means.
     pub finish: u32,
+    /// Iterate: this dispatch's first k-means round (set by the launch).
+    pub first_round: u32,
+    /// Iterate: rounds in this dispatch (set by the launch).
+    pub round_count: u32,
+    /// Iterate: rounds in all (`max_num_iter`).
+    pub rounds: u32,
 }
 
 /// Window rows one update dispatch adds up: at most about 60,000 pixels per
@@ -60,6 +66,27 @@ const RANGE: &str = include_str!("../../shaders/slic_range.wgsl");
 const LAB: &str = include_str!("../../shaders/slic_lab.wgsl");
 const ASSIGN: &str = include_str!("../../shaders/slic_assign.wgsl");
 const UPDATE: &str = include_str!("../../shaders/slic_update.wgsl");
+const ITERATE: &str = include_str!("../../shaders/slic_iterate.wgsl");
+
+/// Invocations per workgroup of `shaders/slic_iterate.wgsl`.
+const THREADS: u32 = 256;
+
+/// Loop iterations one k-means round of `slic_iterate` takes per thread: each
+/// of its pixels scans every cluster, then adds itself to its cluster's sums.
+fn round_iterations(params: &SlicParams) -> u64 {
+    let span = (params.width * params.height).div_ceil(THREADS) as u64;
+    span * (params.clusters as u64 + 3) + 8 * (params.clusters.div_ceil(THREADS) as u64 + 1)
+}
+
+/// Rounds one `slic_iterate` dispatch may run: all of them, or on an adapter
+/// with a loop budget (llvmpipe) as many as fit in it (0: not even one, the
+/// caller dispatches `slic_assign` and `slic_update` instead).
+pub fn rounds_per_dispatch(params: &SlicParams) -> u32 {
+    match loop_budget() {
+        Some(budget) => (budget as u64 / round_iterations(params)).min(params.rounds as u64) as u32,
+        None => params.rounds,
+    }
+}
 
 /// SLIC's Lab image `[N, 3, H, W]` of `image [N, 3, H, W]`: `slic_range`
 /// then `slic_lab`, in `linear`'s int dtype.
@@ -99,4 +126,26 @@ pub fn slic_update(lab: CubeTensor, labels: CubeTensor, clusters: CubeTensor, pa
         launch("slic_update", UPDATE, grid, &[&lab, &labels, &clusters, &sums], &band);
     }
     cast(clusters, dtype)
+}
+
+/// All `params.rounds` k-means rounds (assign, then update except after the
+/// last): the labels `[N, H, W]` and a copy of `clusters [N, K, 8]` moved,
+/// in `lab`'s int dtype. One dispatch, or a chain of [`rounds_per_dispatch`]
+/// rounds each (which must be at least 1).
+pub fn slic_iterate(lab: CubeTensor, clusters: CubeTensor, params: SlicParams) -> (CubeTensor, CubeTensor) {
+    let dtype = lab.dtype;
+    let lab = int(lab);
+    let clusters = int(clusters).copy();
+    let [n, h, w, k] = [params.images, params.height, params.width, params.clusters].map(|v| v as usize);
+    let labels = empty(&lab, Shape::new([n, h, w]), DType::I32);
+    let sums = empty(&lab, Shape::new([n, k, 6]), DType::I32);
+    let per_dispatch = rounds_per_dispatch(&params).max(1);
+    let mut first_round = 0;
+    while first_round < params.rounds {
+        let round_count = per_dispatch.min(params.rounds - first_round);
+        let chunk = SlicParams { first_round, round_count, ..params };
+        launch("slic_iterate", ITERATE, workgroups(params.images, THREADS), &[&lab, &clusters, &labels, &sums], &chunk);
+        first_round += round_count;
+    }
+    (cast(labels, dtype), cast(clusters, dtype))
 }

@@ -150,6 +150,9 @@ impl Slic {
             w_color: (4096 * step * step) as u32,
             band: 0,
             finish: 0,
+            first_round: 0,
+            round_count: 0,
+            rounds: self.max_num_iter as u32,
         };
         let mut table = Vec::with_capacity(n * k * CLUSTER_STRIDE);
         for _ in 0..n {
@@ -164,6 +167,12 @@ impl Slic {
             int_tensor(cbrt_table(), [65537], &device).into_dispatch(),
             params,
         ));
+        if crate::gpu::slic::rounds_per_dispatch(&params) > 0 {
+            // Every round on the device in one launch.
+            let (labels, _) = Dispatch::slic_iterate(lab.into_dispatch(), clusters.into_dispatch(), params);
+            return Ok(Raw { labels: Tensor::from_dispatch(labels), min_size: self.min_size(h, w, k), checks: Vec::new() });
+        }
+        // Too many clusters for one round within llvmpipe's loop budget: a dispatch per stage.
         let mut labels = None;
         for iteration in 0..self.max_num_iter {
             let assigned = Tensor::<3, Int>::from_dispatch(Dispatch::slic_assign(
@@ -182,11 +191,11 @@ impl Slic {
             labels = Some(assigned);
         }
         let labels = labels.expect("at least one iteration");
-        let min_size = if self.enforce_connectivity {
-            (self.min_size_factor as f64 * (h * w) as f64 / k as f64) as usize
-        } else {
-            0
-        };
-        Ok(Raw { labels, min_size, checks: Vec::new() })
+        Ok(Raw { labels, min_size: self.min_size(h, w, k), checks: Vec::new() })
+    }
+
+    /// Connectivity's minimum segment size for `k` clusters on `h × w`.
+    fn min_size(&self, h: usize, w: usize, k: usize) -> usize {
+        if self.enforce_connectivity { (self.min_size_factor as f64 * (h * w) as f64 / k as f64) as usize } else { 0 }
     }
 }
