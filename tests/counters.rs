@@ -33,7 +33,7 @@ fn the_twenty_segmentations_dispatch_every_algorithm_and_read_their_counts() {
     print("twenty segmentations, 224²", &counts);
     assert_eq!(segmentations.len(), 20);
     // Every algorithm's kernels ran, and each dispatch uploaded its parameters.
-    for kernel in ["felzenszwalb_merge", "slic_assign", "seeds_blocks", "watershed_flood", "segment_min_size"] {
+    for kernel in ["felzenszwalb_merge", "slic_iterate", "seeds_blocks", "watershed_flood", "segment_min_size"] {
         assert!(counts.dispatches.get(kernel).copied().unwrap_or(0) > 0, "no {kernel} dispatch: {counts:?}");
     }
     assert_eq!(counts.uploads, counts.dispatch_total());

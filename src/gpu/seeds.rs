@@ -82,6 +82,22 @@ pub const BLOCK_CHUNK: u32 = 120;
 /// Pixel positions one pixel-update dispatch takes.
 pub const PIXEL_CHUNK: u32 = 50_000;
 
+/// Block positions one block-update dispatch takes on the adapters in use:
+/// [`BLOCK_CHUNK`] within llvmpipe's loop budget, a whole sweep elsewhere (and
+/// on the CPU twins).
+pub fn block_chunk() -> u32 {
+    if super::launch::loop_budget().is_some() { BLOCK_CHUNK } else { WHOLE_SWEEP }
+}
+
+/// Pixel positions one pixel-update dispatch takes on the adapters in use
+/// (see [`block_chunk`]).
+pub fn pixel_chunk() -> u32 {
+    if super::launch::loop_budget().is_some() { PIXEL_CHUNK } else { WHOLE_SWEEP }
+}
+
+/// More positions than any sweep has (and no overflow when added to a first position of 0).
+const WHOLE_SWEEP: u32 = 1 << 30;
+
 /// Header of the layout table; then per level `LEVEL_FIELDS` words.
 pub const HEADER: usize = 8;
 pub const LEVEL_FIELDS: usize = 6;

@@ -17,7 +17,7 @@ use super::{Pending, Raw, Segmentation, min_size_all};
 use crate::Error;
 use crate::backend::SegmentationBackend;
 use crate::gpu::seeds::{
-    BINS, BLOCK_CHUNK, Layout, PIXEL_CHUNK, SWEEP_BORDER, SWEEP_HORIZONTAL, SWEEP_VERTICAL, SeedsParams, SeedsStage, sweep,
+    BINS, Layout, SWEEP_BORDER, SWEEP_HORIZONTAL, SWEEP_VERTICAL, SeedsParams, SeedsStage, sweep,
 };
 
 /// `cv::ximgproc::createSuperpixelSEEDS` + `iterate`.
@@ -146,6 +146,7 @@ impl Seeds {
             ));
         };
         let levels = layout.levels();
+        let (block_chunk, pixel_chunk) = (crate::gpu::seeds::block_chunk(), crate::gpu::seeds::pixel_chunk());
         run(SeedsStage::Histograms, SeedsParams { level: 0, count: (w * h) as u32, ..base });
         for level in 1..levels {
             run(SeedsStage::Histograms, SeedsParams { level: level as u32, count: layout.labels(level - 1) as u32, ..base });
@@ -155,8 +156,8 @@ impl Seeds {
             let required: &[f32] = if self.double_step { &[0.1, 0.0] } else { &[0.0] };
             for &req in required {
                 for sweep in [SWEEP_HORIZONTAL, SWEEP_VERTICAL] {
-                    for first in (0..positions(gw, gh, sweep)).step_by(BLOCK_CHUNK as usize) {
-                        let p = SeedsParams { level: level as u32, sweep, first, count: BLOCK_CHUNK, confidence: req, ..base };
+                    for first in (0..positions(gw, gh, sweep)).step_by(block_chunk as usize) {
+                        let p = SeedsParams { level: level as u32, sweep, first, count: block_chunk, confidence: req, ..base };
                         run(SeedsStage::Blocks, p);
                     }
                 }
@@ -169,8 +170,8 @@ impl Seeds {
         for iteration in 0..self.iterations {
             let forward = (iteration % 2 == 0) as u32;
             for sweep in [SWEEP_HORIZONTAL, SWEEP_VERTICAL] {
-                for first in (0..positions(w, h, sweep)).step_by(PIXEL_CHUNK as usize) {
-                    run(SeedsStage::Pixels, SeedsParams { sweep, first, count: PIXEL_CHUNK, forward, ..base });
+                for first in (0..positions(w, h, sweep)).step_by(pixel_chunk as usize) {
+                    run(SeedsStage::Pixels, SeedsParams { sweep, first, count: pixel_chunk, forward, ..base });
                 }
             }
             run(SeedsStage::Pixels, SeedsParams { sweep: SWEEP_BORDER, ..base });
