@@ -387,7 +387,7 @@ impl SegmentationBackend for Flex {
         settings: IntTensor<Self>,
         params: FelzenszwalbParams,
     ) -> (IntTensor<Self>, IntTensor<Self>) {
-        use crate::gpu::felzenszwalb::{merge_chunks, sort_chunks};
+        use crate::gpu::felzenszwalb::{MERGE_JOIN, MERGE_MIN_SIZE, sort_chunks};
         use cpu::felzenszwalb::*;
         let dtype = weights.dtype();
         let settings = u32s(settings);
@@ -399,8 +399,8 @@ impl SegmentationBackend for Flex {
         for chunk in sort_chunks(&params) {
             felzenszwalb_sort(&costs, &mut counts, &mut spare, &mut order, &chunk);
         }
-        for chunk in merge_chunks(&params) {
-            felzenszwalb_merge(&costs, &order, &counts, &mut forest, &settings, &chunk);
+        for merge_pass in [MERGE_JOIN, MERGE_MIN_SIZE] {
+            felzenszwalb_merge(&costs, &order, &counts, &mut forest, &settings, &FelzenszwalbParams { merge_pass, ..params });
         }
         let items = n * params.settings as usize;
         // The CPU's merge runs every edge in order: it always finishes.

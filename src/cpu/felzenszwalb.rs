@@ -2,7 +2,7 @@
 //! chunked as the kernels are.
 
 use super::isqrt;
-use crate::gpu::felzenszwalb::{COUNTS, DIGITS, FelzenszwalbParams, MERGE_CHUNK, MERGE_JOIN, NO_EDGE, SORT_CHUNK, SORT_LOW, SORT_SCAN};
+use crate::gpu::felzenszwalb::{COUNTS, DIGITS, FelzenszwalbParams, MERGE_JOIN, NO_EDGE, SORT_CHUNK, SORT_LOW, SORT_SCAN};
 
 /// scipy's 'reflect' (d c b a | a b c d | d c b a) for any offset.
 fn reflect(i: i64, n: i64) -> usize {
@@ -152,10 +152,10 @@ fn root(parent: &mut [u32], x: u32) -> u32 {
     r
 }
 
-/// One chunk (from sorted position `p.first`) of scikit-image's pass `p.merge_pass`
-/// over the sorted edges, for every image and setting, on
-/// `forest [N·settings, 3, H, W]`; `settings [settings, 2]` holds each
-/// setting's limit and min_size.
+/// scikit-image's pass `p.merge_pass` over the sorted edges, edge by edge,
+/// for every image and setting (in parallel) on `forest [N·settings, 3, H,
+/// W]`; `settings [settings, 2]` holds each setting's limit and min_size.
+/// The shader reaches the same forest by reservation rounds.
 pub fn felzenszwalb_merge(
     costs: &[u32],
     order: &[u32],
@@ -164,15 +164,18 @@ pub fn felzenszwalb_merge(
     settings: &[u32],
     p: &FelzenszwalbParams,
 ) {
+    use rayon::prelude::*;
     let (w, plane) = (p.width as usize, (p.width * p.height) as usize);
     let edges = 4 * plane;
-    for item in 0..(p.images * p.settings) as usize {
+    let items = (p.images * p.settings) as usize;
+    // Images and settings in parallel, each its own forest.
+    forest[..items * 3 * plane].par_chunks_mut(3 * plane).enumerate().for_each(|(item, tree)| {
         let (n, setting) = (item / p.settings as usize, item % p.settings as usize);
         let (limit, min_size) = (settings[2 * setting], settings[2 * setting + 1]);
-        let (parent, rest) = forest[item * 3 * plane..(item + 1) * 3 * plane].split_at_mut(plane);
+        let (parent, rest) = tree.split_at_mut(plane);
         let (size, inner) = rest.split_at_mut(plane);
         let total = counts[(n + 1) * COUNTS as usize - 1];
-        for i in p.first..(p.first + MERGE_CHUNK).min(total) {
+        for i in 0..total {
             let e = order[n * edges + i as usize] as usize;
             let (x, y) = edge_ends(e, w, plane);
             let (a, b) = (root(parent, x as u32) as usize, root(parent, y as u32) as usize);
@@ -192,7 +195,7 @@ pub fn felzenszwalb_merge(
                 parent[gone] = keep as u32;
             }
         }
-    }
+    });
 }
 
 /// Every pixel's root in `forest [N·settings, 3, H, W]`.

@@ -56,45 +56,44 @@ fn window(c16: i32, size: u32, p: &SlicParams) -> (u32, u32) {
     (lo as u32, hi.max(0) as u32)
 }
 
+/// Every pixel's nearest cluster (rows of pixels in parallel).
 pub fn slic_assign(lab: &[i32], clusters: &[i32], p: &SlicParams) -> Vec<i32> {
+    use rayon::prelude::*;
     let (w, h) = (p.width as usize, p.height as usize);
     let plane = w * h;
     let k_count = p.clusters as usize;
     let mut labels = vec![-1; p.images as usize * plane];
-    for n in 0..p.images as usize {
-        for y in 0..h {
-            for x in 0..w {
-                let pixel = y * w + x;
-                let at = n * 3 * plane + pixel;
-                let colour = [lab[at], lab[at + plane], lab[at + 2 * plane]];
-                let mut best = u64::MAX;
-                let mut label = -1;
-                for k in 0..k_count {
-                    let row = &clusters[(n * k_count + k) * CLUSTER_STRIDE..][..CLUSTER_STRIDE];
-                    if row[C_COUNT] == 0 {
-                        continue;
-                    }
-                    let rows = window(row[C_Y], p.height, p);
-                    let cols = window(row[C_X], p.width, p);
-                    let (yy, xx) = (y as u32, x as u32);
-                    if yy < rows.0 || yy >= rows.1 || xx < cols.0 || xx >= cols.1 {
-                        continue;
-                    }
-                    let dy = 16 * y as i32 - row[C_Y];
-                    let dx = 16 * x as i32 - row[C_X];
-                    let dc: [i32; 3] = std::array::from_fn(|c| colour[c] - row[C_L + c]);
-                    let space = (dy * dy + dx * dx) as u32 as u64;
-                    let color = (dc[0] * dc[0] + dc[1] * dc[1] + dc[2] * dc[2]) as u32 as u64;
-                    let d = space * p.w_space as u64 + color * p.w_color as u64;
-                    if d < best {
-                        best = d;
-                        label = k as i32;
-                    }
+    labels.par_chunks_mut(w).enumerate().for_each(|(r, row_labels)| {
+        let (n, y) = (r / h, r % h);
+        for (x, label) in row_labels.iter_mut().enumerate() {
+            let pixel = y * w + x;
+            let at = n * 3 * plane + pixel;
+            let colour = [lab[at], lab[at + plane], lab[at + 2 * plane]];
+            let mut best = u64::MAX;
+            for k in 0..k_count {
+                let row = &clusters[(n * k_count + k) * CLUSTER_STRIDE..][..CLUSTER_STRIDE];
+                if row[C_COUNT] == 0 {
+                    continue;
                 }
-                labels[n * plane + pixel] = label;
+                let rows = window(row[C_Y], p.height, p);
+                let cols = window(row[C_X], p.width, p);
+                let (yy, xx) = (y as u32, x as u32);
+                if yy < rows.0 || yy >= rows.1 || xx < cols.0 || xx >= cols.1 {
+                    continue;
+                }
+                let dy = 16 * y as i32 - row[C_Y];
+                let dx = 16 * x as i32 - row[C_X];
+                let dc: [i32; 3] = std::array::from_fn(|c| colour[c] - row[C_L + c]);
+                let space = (dy * dy + dx * dx) as u32 as u64;
+                let color = (dc[0] * dc[0] + dc[1] * dc[1] + dc[2] * dc[2]) as u32 as u64;
+                let d = space * p.w_space as u64 + color * p.w_color as u64;
+                if d < best {
+                    best = d;
+                    *label = k as i32;
+                }
             }
         }
-    }
+    });
     labels
 }
 

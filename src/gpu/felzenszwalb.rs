@@ -3,10 +3,12 @@
 //! with their digit histograms, a stable radix sort of the edges by cost,
 //! Kruskal's two passes over the sorted edges, and each pixel's root.
 //!
-//! The sort and the merge are sequential per image (one invocation each,
-//! images in parallel) and run in chunks of at most [`SORT_CHUNK`] and
-//! [`MERGE_CHUNK`] edges per dispatch: Mesa's lavapipe stops every loop of an
-//! invocation after 65,535 iterations in all, so no invocation may loop more.
+//! The sort is sequential per image (one invocation each, images in
+//! parallel) in chunks of at most [`SORT_CHUNK`] edges per dispatch (Mesa's
+//! lavapipe stops every loop of an invocation after 65,535 iterations in
+//! all). The merge decides windows of 256 sorted edges per round by
+//! deterministic reservations, one workgroup per image and setting, its
+//! rounds inside the dispatch (a chain of them within llvmpipe's budget).
 //!
 //! - WGSL: `shaders/felzenszwalb_{smooth,costs,sort,merge,label}.wgsl`, with
 //!   `shaders/shared/felzenszwalb_params.wgsl` (the params struct, constants
@@ -60,9 +62,6 @@ pub const MERGE_MIN_SIZE: u32 = 1;
 
 /// Edges one sort dispatch places per image.
 pub const SORT_CHUNK: u32 = 32_768;
-/// Sorted edges one merge dispatch takes per image: two root walks of at
-/// most 21 steps each (union by size keeps trees under log2(2^20) + 1 deep).
-pub const MERGE_CHUNK: u32 = 1_024;
 
 /// Costs are in 1/4096 of a grey level (smoothed values carry that precision:
 /// coarser units merge the faint gradients of skies and walls differently).
@@ -91,17 +90,6 @@ pub fn sort_chunks(params: &FelzenszwalbParams) -> Vec<FelzenszwalbParams> {
 /// `min_size` pixels join a neighbour in the second pass.
 pub fn setting_row(scale: f32, min_size: usize) -> [u32; 2] {
     [(scale as f64 * COST_UNIT as f64).ceil() as u32, min_size as u32]
-}
-
-/// The merge's dispatches: both passes, chunk by chunk.
-pub fn merge_chunks(params: &FelzenszwalbParams) -> Vec<FelzenszwalbParams> {
-    let edges = 4 * params.width * params.height;
-    [MERGE_JOIN, MERGE_MIN_SIZE]
-        .into_iter()
-        .flat_map(|merge_pass| {
-            (0..edges).step_by(MERGE_CHUNK as usize).map(move |first| FelzenszwalbParams { merge_pass, first, ..*params })
-        })
-        .collect()
 }
 
 const SMOOTH: &str = include_str!("../../shaders/felzenszwalb_smooth.wgsl");

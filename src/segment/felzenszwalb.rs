@@ -23,7 +23,7 @@ use crate::Error;
 use crate::backend::SegmentationBackend;
 use crate::gpu::felzenszwalb::{COST_UNIT, FelzenszwalbParams, WEIGHT_SUM, setting_row};
 
-/// Largest image: the merge's trees stay 21 levels deep (see `gpu::felzenszwalb::MERGE_CHUNK`).
+/// Largest image: the merge's trees stay 21 levels deep (union by size), which bounds its walks.
 pub const MAX_PIXELS: usize = 1 << 20;
 /// Largest smoothing radius (`int(4·sigma + 0.5)`): 65² taps per pixel and channel.
 const MAX_RADIUS: usize = 32;
