@@ -12,30 +12,6 @@
 // import shared/grid.wgsl
 // import shared/find.wgsl
 
-fn unite(base: u32, a0: i32, b0: i32) {
-    var a = a0;
-    var b = b0;
-    loop {
-        a = find(base, a);
-        b = find(base, b);
-        if a < b {
-            let old = atomicMin(&parent[base + u32(b)], a);
-            if old == b {
-                break;
-            }
-            b = old;
-        } else if b < a {
-            let old = atomicMin(&parent[base + u32(a)], b);
-            if old == a {
-                break;
-            }
-            a = old;
-        } else {
-            break;
-        }
-    }
-}
-
 @compute @workgroup_size(16, 16, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     if outside(gid) {

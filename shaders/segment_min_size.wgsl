@@ -27,6 +27,7 @@
 @group(0) @binding(4) var<storage, read_write> table: array<i32>;           // [M, 4]: min size, count, done, rounds
 @group(0) @binding(5) var<storage, read_write> params: SegmentParams;
 // import shared/segment_params.wgsl
+// import shared/find.wgsl
 
 const THREADS: u32 = 256u;
 
@@ -41,47 +42,6 @@ var<workgroup> stop: u32;
 var<workgroup> segments: u32;
 var<workgroup> counts: array<u32, 256>;
 var<workgroup> small: atomic<u32>;
-
-// The root of x (map-local), halving the path on the way.
-fn find(base: u32, x: i32) -> i32 {
-    var r = x;
-    loop {
-        let p = atomicLoad(&parent[base + u32(r)]);
-        if p == r {
-            break;
-        }
-        let grand = atomicLoad(&parent[base + u32(p)]);
-        if grand != p {
-            atomicMin(&parent[base + u32(r)], grand);
-        }
-        r = p;
-    }
-    return r;
-}
-
-fn unite(base: u32, a0: i32, b0: i32) {
-    var a = a0;
-    var b = b0;
-    loop {
-        a = find(base, a);
-        b = find(base, b);
-        if a < b {
-            let old = atomicMin(&parent[base + u32(b)], a);
-            if old == b {
-                break;
-            }
-            b = old;
-        } else if b < a {
-            let old = atomicMin(&parent[base + u32(a)], b);
-            if old == a {
-                break;
-            }
-            a = old;
-        } else {
-            break;
-        }
-    }
-}
 
 // The segment whose label small segment s takes (segment_merge's rule).
 fn target_of(base: u32, first: u32, s: u32) -> i32 {
