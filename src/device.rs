@@ -100,8 +100,9 @@ fn wgpu_setup() -> Result<(Device, String, u64), Error> {
             return Err("wgpu found no adapter (install a Vulkan/Metal/DX12 driver, e.g. mesa-vulkan-drivers)".into());
         }
         let (device, setup) = Device::wgpu_options().init_with_setup().map_err(|e| e.to_string())?;
-        crate::gpu::launch::note_adapter(&setup.adapter.get_info());
-        Ok((device, describe(&setup.adapter.get_info()), setup.device.limits().max_storage_buffer_binding_size))
+        let max_binding = setup.device.limits().max_storage_buffer_binding_size;
+        crate::gpu::launch::note_adapter(&setup.adapter.get_info(), max_binding);
+        Ok((device, describe(&setup.adapter.get_info()), max_binding))
     })
     .clone()
     .map_err(Error::NoGpu)
@@ -133,7 +134,7 @@ pub fn init_device(setup: WgpuSetup) -> Result<Runtime, Error> {
         )));
     }
     let max_binding = setup.device.limits().max_storage_buffer_binding_size;
-    crate::gpu::launch::note_adapter(&setup.adapter.get_info());
+    crate::gpu::launch::note_adapter(&setup.adapter.get_info(), max_binding);
     let device = Device::wgpu_options().setup(setup).init().map_err(|e| Error::Device(e.to_string()))?;
     Ok(Runtime { device, backend: "wgpu", adapter, reason: "the caller's wgpu device".into(), max_binding: Some(max_binding) })
 }

@@ -44,9 +44,10 @@ fn the_twenty_segmentations_dispatch_every_algorithm_and_read_their_counts() {
     assert!(!counts.readbacks.contains_key("watershed changes"), "{counts:?}");
     assert!(counts.dispatches["watershed_flood"] <= 3 * 4, "{counts:?}");
     // All twenty segmentations' connected components and small-segment merges
-    // run in one launch (a short chain of dispatches within llvmpipe's loop
-    // budget), and the host never asks how many small segments are left.
-    assert!(counts.dispatches["segment_min_size"] <= 8, "{counts:?}");
+    // run in one launch (on llvmpipe a chain of 32 rounds, three per dispatch
+    // within its loop budget), and the host never asks how many small
+    // segments are left.
+    assert!(counts.dispatches["segment_min_size"] <= 11, "{counts:?}");
     assert!(!counts.readbacks.contains_key("small segments"), "{counts:?}");
     // Nothing of it runs on the CPU path's twins.
     let cpu_input = common::fixture_input("coffee_224", &burn::tensor::Device::flex());

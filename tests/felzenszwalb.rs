@@ -157,3 +157,15 @@ fn felzenszwalb_gpu_equals_cpu_twin_on_flat_images() {
         assert!(ints(a.labels) == ints(b.labels));
     }
 }
+
+/// Six settings of two 1024² images need a 192 MiB merge table: over a
+/// storage binding (WebGPU's default, lavapipe's: 128 MiB), that is a clear
+/// error before anything is dispatched, not a wgpu validation panic.
+#[test]
+fn a_batch_over_the_storage_binding_limit_is_a_clear_error() {
+    let Some(gpu) = gpu() else { return };
+    let image = Tensor::<4>::zeros([2, 3, 1024, 1024], &gpu);
+    let settings = [250.0, 200.0, 150.0, 100.0, 70.0, 50.0].map(paper);
+    let error = Felzenszwalb::segment_settings(&image, &settings).unwrap_err().to_string();
+    assert!(error.contains("storage binding limit") && error.contains("felzenszwalb"), "{error}");
+}

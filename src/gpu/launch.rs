@@ -80,14 +80,28 @@ static LOOP_BUDGET: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32:
 /// llvmpipe's budget, less a margin for the loops around a kernel's main one.
 const LLVMPIPE_BUDGET: u32 = 60_000;
 
-/// Records what the adapter a device was set up on limits. One process may
-/// set up several devices; the budget then holds for all of them, so it is
-/// only ever tightened.
-pub fn note_adapter(info: &wgpu::AdapterInfo) {
+/// The largest storage binding of the devices set up so far (the least of
+/// them), if any: every buffer a kernel binds must fit in it.
+pub fn max_binding() -> Option<u64> {
+    match MAX_BINDING.load(std::sync::atomic::Ordering::Relaxed) {
+        u64::MAX => None,
+        bytes => Some(bytes),
+    }
+}
+
+/// u64::MAX: no device set up.
+static MAX_BINDING: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(u64::MAX);
+
+/// Records what the adapter a device was set up on limits: llvmpipe's loop
+/// budget and the device's largest storage binding. One process may set up
+/// several devices; the limits then hold for all of them, so they are only
+/// ever tightened.
+pub fn note_adapter(info: &wgpu::AdapterInfo, max_storage_binding: u64) {
     let llvmpipe = info.driver.to_ascii_lowercase().contains("llvmpipe") || info.name.to_ascii_lowercase().contains("llvmpipe");
     if llvmpipe {
         LOOP_BUDGET.store(LLVMPIPE_BUDGET, std::sync::atomic::Ordering::Relaxed);
     }
+    MAX_BINDING.fetch_min(max_storage_binding, std::sync::atomic::Ordering::Relaxed);
 }
 
 /// Contiguous f32 view of a float tensor.

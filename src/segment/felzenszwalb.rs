@@ -115,6 +115,9 @@ impl Felzenszwalb {
         if n * settings.len() > super::MAX_BATCH {
             return Err(Error::InvalidParameter(format!("felzenszwalb: {n} images × {} settings in one batch", settings.len())));
         }
+        // The merge's progress table is the largest buffer: per image and setting, a word per edge.
+        let progress = (n * settings.len() * (4 * h * w + 1) * 4) as u64;
+        super::check_binding("felzenszwalb", &format!("{n} images × {} settings", settings.len()), progress)?;
         let device = images.device();
         let weights = first.weights();
         let taps = weights.len();

@@ -129,7 +129,20 @@ pub(crate) fn check_batch(method: &str, [n, c, h, w]: [usize; 4]) -> Result<(), 
     if n > MAX_BATCH {
         return bad(format!("{n} images in one batch; at most {MAX_BATCH}"));
     }
-    Ok(())
+    check_binding(method, "the image batch", (n * c * h * w * 4) as u64)
+}
+
+/// A clear error when a buffer of `bytes` would not fit in one storage
+/// binding of the devices in use (wgpu would stop with a validation error).
+pub(crate) fn check_binding(method: &str, what: &str, bytes: u64) -> Result<(), Error> {
+    match crate::gpu::launch::max_binding() {
+        Some(limit) if bytes > limit => Err(Error::InvalidParameter(format!(
+            "{method}: {what} needs a {} MiB buffer, over the device's {} MiB storage binding limit; segment fewer or smaller images at once",
+            bytes >> 20,
+            limit >> 20
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// Reads `t` to the host, counted as a readback for `what`.
