@@ -195,13 +195,12 @@ pub(crate) fn min_size_all(raw: Vec<Raw>) -> Result<Vec<Pending>, Error> {
         return Err(Error::InvalidParameter(format!("{maps} label maps of {w}×{h} in one batch")));
     }
     let device = first.labels.device();
-    let rows: Vec<i32> = raw.iter().zip(&sizes).flat_map(|(r, &n)| (0..n).flat_map(|_| [r.min_size.min(i32::MAX as usize) as i32, 0, 0, 0])).collect();
+    // Table rows: the map's minimum size, then its count, done flag and rounds (outputs).
+    let rows: Vec<i32> =
+        raw.iter().zip(&sizes).flat_map(|(r, &n)| (0..n).flat_map(|_| [r.min_size.min(i32::MAX as usize) as i32, 0, 0, 0])).collect();
     let table = Tensor::<2, Int>::from_data(TensorData::new(rows, [maps, 4]), &device);
-    let mut checks = Vec::new();
-    let labels = Tensor::cat(raw.into_iter().map(|r| {
-        checks.push(r.checks);
-        r.labels
-    }).collect(), 0);
+    let (labels, checks): (Vec<_>, Vec<_>) = raw.into_iter().map(|r| (r.labels, r.checks)).unzip();
+    let labels = Tensor::cat(labels, 0);
     // Maps per launch: its largest buffer (two scratch planes per map) within 64 MiB.
     let group = ((64 << 20) / (8 * h * w)).max(1);
     let (mut all_labels, mut all_tables) = (Vec::new(), Vec::new());
