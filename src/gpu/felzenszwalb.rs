@@ -23,7 +23,7 @@ use burn::backend::wgpu::CubeTensor;
 use burn::tensor::Shape;
 use bytemuck::{Pod, Zeroable};
 
-use super::launch::{cast, empty, fill, float, int, launch, launch_into, loop_budget, singles, tiles, workgroups};
+use super::launch::{cast, chain, empty, fill, float, int, launch, launch_into, singles, tiles, workgroups};
 
 /// Keep in sync with `struct FelzenszwalbParams` in
 /// `shaders/shared/felzenszwalb_params.wgsl` (tests/params.rs compares the layouts).
@@ -131,25 +131,15 @@ pub fn felzenszwalb(image: CubeTensor, weights: CubeTensor, settings: CubeTensor
     // ends within `edges` rounds: natural 224² images take 2,000–6,000, a
     // flat one about one per edge (its chains of joins serialise). Dispatches
     // after the end return at once.
-    let edges = 4 * params.width * params.height;
-    let rounds = edges + 1;
-    let per_dispatch = match loop_budget() {
-        // A round walks two roots (union by size: at most log2(HW) + 1 steps each) per thread.
-        Some(budget) => {
-            let depth = 32 - (params.width * params.height).leading_zeros() + 1;
-            (budget / (2 * (depth + 1) + 4)).max(1)
-        }
-        None => rounds,
-    };
+    let rounds = 4 * params.width * params.height + 1;
+    // A round walks two roots (union by size: at most log2(HW) + 1 steps each) per thread.
+    let depth = 32 - (params.width * params.height).leading_zeros() + 1;
     for merge_pass in [MERGE_JOIN, MERGE_MIN_SIZE] {
         fill(&progress, 0);
-        let mut done = 0;
-        while done < rounds {
-            let chunk = FelzenszwalbParams { merge_pass, rounds: per_dispatch.min(rounds - done), ..params };
+        chain(rounds as u64, 2 * (depth as u64 + 1) + 4, |_, rounds| {
             let buffers = [&costs, &order, &counts, &forest, &settings, &progress, &reserve];
-            launch("felzenszwalb_merge", MERGE, workgroups(items, MERGE_THREADS), &buffers, &chunk);
-            done += chunk.rounds;
-        }
+            launch("felzenszwalb_merge", MERGE, workgroups(items, MERGE_THREADS), &buffers, &FelzenszwalbParams { merge_pass, rounds, ..params });
+        });
     }
     let labels_shape = (Shape::new([items as usize, h, w]), DType::I32);
     let grid = tiles(params.width, params.height, items);

@@ -74,6 +74,20 @@ pub(crate) fn loop_budget() -> Option<u32> {
     }
 }
 
+/// Runs `total` units (rounds or steps) of a round-based kernel as a chain of
+/// dispatches, `dispatch(first, count)` launching units `first..first +
+/// count`: all in one where the adapter has no loop budget, else as many per
+/// dispatch as fit in it at `iterations` loop iterations per unit (at least one).
+pub(crate) fn chain(total: u64, iterations: u64, mut dispatch: impl FnMut(u32, u32)) {
+    let per_dispatch = loop_budget().map_or(total, |budget| (budget as u64 / iterations.max(1)).max(1));
+    let mut first = 0;
+    while first < total {
+        let count = per_dispatch.min(total - first);
+        dispatch(first as u32, count as u32);
+        first += count;
+    }
+}
+
 /// 0: no budget.
 static LOOP_BUDGET: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
 

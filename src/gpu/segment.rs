@@ -13,7 +13,7 @@ use burn::backend::wgpu::CubeTensor;
 use burn::tensor::Shape;
 use bytemuck::{Pod, Zeroable};
 
-use super::launch::{cast, empty, fill, int, launch, launch_into, loop_budget, tiles, workgroups};
+use super::launch::{cast, chain, empty, fill, int, launch, launch_into, loop_budget, tiles, workgroups};
 
 /// Keep in sync with `struct SegmentParams` in `shaders/shared/segment_params.wgsl`
 /// (tests/params.rs compares the layouts).
@@ -100,19 +100,11 @@ pub fn segment_min_size(labels: CubeTensor, table: CubeTensor, params: SegmentPa
     let parent = empty(&labels, Shape::new([m, plane]), DType::I32);
     let sizes = empty(&labels, Shape::new([m, plane]), DType::I32);
     let scratch = empty(&labels, Shape::new([m, 2, plane]), DType::I32);
-    let (total, per_dispatch) = match loop_budget() {
-        Some(budget) => {
-            let span = plane.div_ceil(THREADS as usize) as u32;
-            (params.rounds.min(BUDGET_ROUNDS), (budget / (span * ITERATIONS_PER_PIXEL)).max(1))
-        }
-        None => (params.rounds, params.rounds),
-    };
-    let mut done = 0;
-    while done < total {
-        let rounds = per_dispatch.min(total - done);
+    let total = if loop_budget().is_some() { params.rounds.min(BUDGET_ROUNDS) } else { params.rounds };
+    let span = plane.div_ceil(THREADS as usize) as u64;
+    chain(total as u64, span * ITERATIONS_PER_PIXEL as u64, |_, rounds| {
         let buffers = [&labels, &parent, &sizes, &scratch, &table];
         launch("segment_min_size", MIN_SIZE, workgroups(params.images, THREADS), &buffers, &SegmentParams { rounds, ..params });
-        done += rounds;
-    }
+    });
     (cast(labels, dtype), cast(table, dtype))
 }

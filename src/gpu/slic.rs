@@ -14,7 +14,7 @@ use burn::backend::wgpu::CubeTensor;
 use burn::tensor::Shape;
 use bytemuck::{Pod, Zeroable};
 
-use super::launch::{cast, empty, float, fill, int, launch, launch_into, lines, loop_budget, tiles, workgroups};
+use super::launch::{cast, chain, empty, fill, float, int, launch, launch_into, lines, loop_budget, tiles, workgroups};
 
 /// Keep in sync with `struct SlicParams` in `shaders/shared/slic_params.wgsl`
 /// (tests/params.rs compares the layouts).
@@ -139,13 +139,9 @@ pub fn slic_iterate(lab: CubeTensor, clusters: CubeTensor, params: SlicParams) -
     let [n, h, w, k] = [params.images, params.height, params.width, params.clusters].map(|v| v as usize);
     let labels = empty(&lab, Shape::new([n, h, w]), DType::I32);
     let sums = empty(&lab, Shape::new([n, k, 6]), DType::I32);
-    let per_dispatch = rounds_per_dispatch(&params).max(1);
-    let mut first_round = 0;
-    while first_round < params.rounds {
-        let round_count = per_dispatch.min(params.rounds - first_round);
+    chain(params.rounds as u64, round_iterations(&params), |first_round, round_count| {
         let chunk = SlicParams { first_round, round_count, ..params };
         launch("slic_iterate", ITERATE, workgroups(params.images, THREADS), &[&lab, &clusters, &labels, &sums], &chunk);
-        first_round += round_count;
-    }
+    });
     (cast(labels, dtype), cast(clusters, dtype))
 }

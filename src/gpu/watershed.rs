@@ -13,7 +13,7 @@ use burn::backend::wgpu::CubeTensor;
 use burn::tensor::Shape;
 use bytemuck::{Pod, Zeroable};
 
-use super::launch::{cast, empty, fill, float, int, launch, launch_into, loop_budget, tiles, workgroups};
+use super::launch::{cast, chain, empty, fill, float, int, launch, launch_into, loop_budget, tiles, workgroups};
 
 /// Keep in sync with `struct WatershedParams` in
 /// `shaders/shared/watershed_params.wgsl` (tests/params.rs compares the layouts).
@@ -94,23 +94,13 @@ pub fn watershed_flood(
     let state = empty(&level, Shape::new([params.images as usize, 2]), DType::I32);
     fill(&state, 0);
     let per_round = 4 * (params.width + params.height - 1) as u64;
-    let (rounds, per_dispatch) = match loop_budget() {
-        // Each step loops once, plus once per row a thread walks.
-        Some(budget) => {
-            let per_step = params.height.div_ceil(THREADS) as u64 + 1;
-            (params.rounds.min(BUDGET_ROUNDS), (budget as u64 / per_step).max(1))
-        }
-        None => (params.rounds, u32::MAX as u64),
-    };
-    let total = rounds as u64 * per_round;
-    let mut step = 0;
-    while step < total {
-        let steps = per_dispatch.min(total - step);
-        let chunk = WatershedParams { step: step as u32, steps: steps as u32, ..params };
+    let rounds = if loop_budget().is_some() { params.rounds.min(BUDGET_ROUNDS) } else { params.rounds };
+    // Each step loops once, plus once per row a thread walks.
+    let per_step = params.height.div_ceil(THREADS) as u64 + 1;
+    chain(rounds as u64 * per_round, per_step, |step, steps| {
         let buffers = [&gradient, &markers, &distance, &level, &state];
-        launch("watershed_flood", FLOOD, workgroups(params.images, THREADS), &buffers, &chunk);
-        step += steps;
-    }
+        launch("watershed_flood", FLOOD, workgroups(params.images, THREADS), &buffers, &WatershedParams { step, steps, ..params });
+    });
     (cast(level, dtype), cast(state, dtype))
 }
 
