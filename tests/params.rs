@@ -60,7 +60,7 @@ fn mirrors() -> Vec<Mirror> {
         mirror!("rank_params.wgsl", RankParams { plane, span, maps, block, step }),
         mirror!(
             "seeds_params.wgsl",
-            SeedsParams { width, height, images, level, sweep, first, count, confidence, forward, prior }
+            SeedsParams { width, height, images, level, count, first, steps, double_step, prior }
         ),
         mirror!("slic_params.wgsl", SlicParams { width, height, images, clusters, window, w_space, w_color, band, finish, first_round, round_count, rounds }),
         mirror!("watershed_params.wgsl", WatershedParams { width, height, images, group, first, batch, rounds, step, steps }),
@@ -162,7 +162,7 @@ fn every_kernel_binds_a_listed_params_struct_last() {
 /// kernel and its launch share) are the same on both sides.
 #[test]
 fn shared_constants_match_their_rust_twins() {
-    use pami::gpu::{blur, components, felzenszwalb as fz, seeds, watershed};
+    use pami::gpu::{blur, components, felzenszwalb as fz, watershed};
     let expected: &[(&str, &str, u32)] = &[
         ("blur_params.wgsl", "AXIS_X", blur::AXIS_X),
         ("blur_params.wgsl", "AXIS_Y", blur::AXIS_Y),
@@ -178,9 +178,6 @@ fn shared_constants_match_their_rust_twins() {
         ("felzenszwalb_params.wgsl", "DIGITS", fz::DIGITS),
         ("felzenszwalb_params.wgsl", "COUNTS", fz::COUNTS),
         ("felzenszwalb_params.wgsl", "SORT_CHUNK", fz::SORT_CHUNK),
-        ("seeds_params.wgsl", "SWEEP_HORIZONTAL", seeds::SWEEP_HORIZONTAL),
-        ("seeds_params.wgsl", "SWEEP_VERTICAL", seeds::SWEEP_VERTICAL),
-        ("seeds_params.wgsl", "SWEEP_BORDER", seeds::SWEEP_BORDER),
         ("watershed_params.wgsl", "UNREACHED", watershed::UNREACHED),
     ];
     let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("shaders/shared");

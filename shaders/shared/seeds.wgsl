@@ -4,7 +4,7 @@
 const BINS: u32 = 5u;
 const CELLS: u32 = 125u;
 const NONE: u32 = 0xffffffffu;
-const HEADER: u32 = 8u;
+const HEADER: u32 = 9u;
 const LEVEL_FIELDS: u32 = 6u;
 
 fn levels() -> u32 { return table[0]; }
@@ -13,7 +13,8 @@ fn words() -> u32 { return table[3]; }
 fn partitions() -> u32 { return table[4]; }
 fn bins_at() -> u32 { return table[5]; }
 fn labels_at() -> u32 { return table[6]; }
-fn skip_at() -> u32 { return table[7]; }
+fn slots_at() -> u32 { return table[7]; }
+fn outs_at() -> u32 { return table[8]; }
 fn field(level: u32, f: u32) -> u32 { return table[HEADER + LEVEL_FIELDS * level + f]; }
 fn nw(level: u32) -> u32 { return field(level, 0u); }
 fn nh(level: u32) -> u32 { return field(level, 1u); }
@@ -27,15 +28,6 @@ fn grid_label(level: u32, x: u32, y: u32) -> u32 {
     let w = nw(level);
     let h = nh(level);
     return min(y * h / params.height, h - 1u) * w + min(x * w / params.width, w - 1u);
-}
-
-// A sweep over a w × h grid: (rows, row length). Horizontal: y in 1..=h−2,
-// x in 1..=w−3; vertical: x in 1..=w−2, y in 1..=h−3.
-fn sweep(w: u32, h: u32, direction: u32) -> vec2<u32> {
-    if direction == SWEEP_HORIZONTAL {
-        return vec2<u32>(max(h, 2u) - 2u, max(w, 3u) - 3u);
-    }
-    return vec2<u32>(max(w, 2u) - 2u, max(h, 3u) - 3u);
 }
 
 // OpenCV's split checks: false when moving the centre (a22) would cut its superpixel.

@@ -4,16 +4,10 @@ struct SeedsParams {
     width: u32,
     height: u32,
     images: u32,
-    level: u32,         // the level a stage works on (histograms: built from the level below)
-    sweep: u32,         // blocks, pixels: SWEEP_HORIZONTAL or SWEEP_VERTICAL; pixels also SWEEP_BORDER
-    first: u32,         // first loop position of this chunk
-    count: u32,         // loop positions in this chunk
-    confidence: f32,    // seeds_blocks: the confidence a move requires
-    forward: u32,       // seeds_pixels: 1 for the forward order
-    prior: u32,         // OpenCV's prior (0..=5)
+    level: u32,         // seeds_histograms: the level built (from the one below)
+    count: u32,         // seeds_histograms: invocations per image (pixels or blocks below)
+    first: u32,         // seeds_blocks, seeds_pixels: the first step of this dispatch
+    steps: u32,         // seeds_blocks, seeds_pixels: steps in this dispatch
+    double_step: u32,   // seeds_blocks: 1 for two block sweeps per level (the first requiring confidence 0.1)
+    prior: u32,         // seeds_pixels: OpenCV's prior (0..=5)
 }
-
-// SeedsParams::sweep; keep in sync with the SWEEP_* constants in src/gpu/seeds.rs.
-const SWEEP_HORIZONTAL: u32 = 0u;
-const SWEEP_VERTICAL: u32 = 1u;
-const SWEEP_BORDER: u32 = 2u;   // seeds_pixels: the border fix-up

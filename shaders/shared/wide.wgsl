@@ -38,3 +38,51 @@ fn wide_sqrt(v: vec2<u32>) -> u32 {
     }
     return root;
 }
+
+// Unsigned 128-bit arithmetic on vec4<u32> (least significant word first),
+// for exact comparisons of products of pixel counts (SEEDS); straight-line
+// code, no loops. Callers keep their values below 2^128.
+
+fn long(v: vec2<u32>) -> vec4<u32> {
+    return vec4<u32>(v.x, v.y, 0u, 0u);
+}
+
+fn long_add(a: vec4<u32>, b: vec4<u32>) -> vec4<u32> {
+    let x = a.x + b.x;
+    let cx = select(0u, 1u, x < a.x);
+    let y0 = a.y + b.y;
+    let y = y0 + cx;
+    let cy = select(0u, 1u, y0 < a.y) + select(0u, 1u, y < y0);
+    let z0 = a.z + b.z;
+    let z = z0 + cy;
+    let cz = select(0u, 1u, z0 < a.z) + select(0u, 1u, z < z0);
+    return vec4<u32>(x, y, z, a.w + b.w + cz);
+}
+
+// a · m (the product's bits above 128 are dropped).
+fn long_mul(a: vec4<u32>, m: u32) -> vec4<u32> {
+    let p0 = wide_mul(a.x, m);
+    let p1 = wide_mul(a.y, m);
+    let p2 = wide_mul(a.z, m);
+    let p3 = wide_mul(a.w, m);
+    return long_add(vec4<u32>(p0.x, p0.y, p2.x, p2.y), vec4<u32>(0u, p1.x, p1.y, p3.x));
+}
+
+// a · m for a 64-bit m.
+fn long_mul_wide(a: vec4<u32>, m: vec2<u32>) -> vec4<u32> {
+    let high = long_mul(a, m.y);
+    return long_add(long_mul(a, m.x), vec4<u32>(0u, high.x, high.y, high.z));
+}
+
+fn long_less(a: vec4<u32>, b: vec4<u32>) -> bool {
+    if a.w != b.w {
+        return a.w < b.w;
+    }
+    if a.z != b.z {
+        return a.z < b.z;
+    }
+    if a.y != b.y {
+        return a.y < b.y;
+    }
+    return a.x < b.x;
+}

@@ -420,7 +420,6 @@ impl SegmentationBackend for Flex {
         match stage {
             SeedsStage::Histograms => seeds_histograms(&view(&image), &table, &mut values, &params),
             SeedsStage::Blocks => seeds_blocks(&table, &mut values, &params),
-            SeedsStage::Descend => seeds_descend(&table, &mut values, &params),
             SeedsStage::Labels => seeds_labels(&table, &mut values, &params),
             SeedsStage::Pixels => seeds_pixels(&table, &mut values, &params),
         }

@@ -1,13 +1,11 @@
-//! CPU twins of `shaders/seeds_{histograms,blocks,descend,labels,pixels}.wgsl`:
-//! OpenCV ximgproc's SEEDS, step for step, on the state rows of
-//! `gpu::seeds::Layout` (float32 arithmetic where OpenCV uses it, rounded
-//! step by step; histogram cells and pixel counts are whole numbers).
+//! CPU twins of `shaders/seeds_{histograms,blocks,labels,pixels}.wgsl` on
+//! the state rows of `gpu::seeds::Layout`: the same classes of independent
+//! sweep positions, each decided from the state as the class found it and
+//! then applied, the same integer comparisons; images in parallel (rayon).
 
-use crate::gpu::seeds::{
-    BINS, CELLS, HEADER, LEVEL_FIELDS, SWEEP_BORDER, SWEEP_HORIZONTAL, SWEEP_VERTICAL, SeedsParams, sweep,
-};
+use rayon::prelude::*;
 
-const NONE: u32 = u32::MAX;
+use crate::gpu::seeds::{BINS, CELLS, HEADER, LEVEL_FIELDS, SeedsParams, block_step};
 
 /// The layout table of `gpu::seeds::Layout::table`, read as the kernels do.
 struct Table<'a>(&'a [u32]);
@@ -31,8 +29,11 @@ impl Table<'_> {
     fn labels(&self) -> usize {
         self.0[6] as usize
     }
-    fn skip(&self) -> usize {
+    fn slots(&self) -> usize {
         self.0[7] as usize
+    }
+    fn outs(&self) -> usize {
+        self.0[8] as usize
     }
     fn field(&self, level: usize, f: usize) -> usize {
         self.0[HEADER + LEVEL_FIELDS * level + f] as usize
@@ -42,6 +43,9 @@ impl Table<'_> {
     }
     fn nh(&self, level: usize) -> usize {
         self.field(level, 1)
+    }
+    fn superpixels(&self) -> usize {
+        self.nw(self.top()) * self.nh(self.top())
     }
     fn hist(&self, level: usize, label: usize) -> usize {
         self.field(level, 2) + label * CELLS as usize
@@ -55,31 +59,36 @@ impl Table<'_> {
     fn initial_parent(&self, level: usize, label: usize) -> u32 {
         self.0[self.field(level, 5) + label]
     }
-    /// A sweep's first chunk clears the skip carried across chunks.
-    fn begin_chunk(&self, s: &mut [u32], first: u32) {
-        if first == 0 {
-            s[self.skip()] = NONE;
-        }
-    }
-    /// True, clearing the skip, if position `k` is the one to skip.
-    fn skipped(&self, s: &mut [u32], k: usize) -> bool {
-        let hit = s[self.skip()] == k as u32;
-        if hit {
-            s[self.skip()] = NONE;
-        }
-        hit
-    }
-    /// After a backward move at `k`, the next position is skipped if it is in the same row.
-    fn skip_next(&self, s: &mut [u32], k: usize, row: usize) {
-        if k % row + 1 < row {
-            s[self.skip()] = k as u32 + 1;
-        }
-    }
     /// OpenCV's computeLabel: the level-`level` grid cell of pixel (x, y).
     fn grid_label(&self, level: usize, x: usize, y: usize, p: &SeedsParams) -> usize {
         let (nw, nh) = (self.nw(level), self.nh(level));
         (y * nh / p.height as usize).min(nh - 1) * nw + (x * nw / p.width as usize).min(nw - 1)
     }
+}
+
+/// Classes of a sweep: positions 3 apart along x and 2 (horizontal) or 3
+/// (vertical) apart along y never read what another writes.
+fn classes(vertical: bool) -> usize {
+    if vertical { 9 } else { 6 }
+}
+
+/// Class `c`'s positions on a `w × h` grid, (along a row, rows), within
+/// OpenCV's sweep bounds.
+fn class_extent(w: usize, h: usize, vertical: bool, c: usize) -> (usize, usize) {
+    let (row, rows) = if vertical { (h.saturating_sub(3), w.saturating_sub(2)) } else { (w.saturating_sub(3), h.saturating_sub(2)) };
+    let stride = if vertical { 3 } else { 2 };
+    let (u, v) = (c % 3, c / 3);
+    (row.saturating_sub(u).div_ceil(3), rows.saturating_sub(v).div_ceil(stride))
+}
+
+/// The positions (x, y) of class `c`, in the kernels' order.
+fn class_cells(w: usize, h: usize, vertical: bool, c: usize) -> impl Iterator<Item = (usize, usize)> {
+    let (along, rows) = class_extent(w, h, vertical, c);
+    let stride = if vertical { 3 } else { 2 };
+    (0..along * rows).map(move |m| {
+        let (u, v) = (1 + c % 3 + 3 * (m % along), 1 + c / 3 + stride * (m / along));
+        if vertical { (v, u) } else { (u, v) }
+    })
 }
 
 /// Level 0: each pixel's histogram cell (OpenCV's order: B, G, R digits) and
@@ -89,8 +98,7 @@ impl Table<'_> {
 pub fn seeds_histograms(image: &[f32], table: &[u32], state: &mut [u32], p: &SeedsParams) {
     let t = Table(table);
     let (w, plane) = (p.width as usize, (p.width * p.height) as usize);
-    for n in 0..p.images as usize {
-        let s = &mut state[n * t.words()..(n + 1) * t.words()];
+    state.par_chunks_mut(t.words()).take(p.images as usize).enumerate().for_each(|(n, s)| {
         let level = p.level as usize;
         if level == 0 {
             for i in 0..plane {
@@ -101,7 +109,7 @@ pub fn seeds_histograms(image: &[f32], table: &[u32], state: &mut [u32], p: &See
                 s[t.hist(0, label) + cell as usize] += 1;
                 s[t.count(0, label)] += 1;
             }
-            continue;
+            return;
         }
         for block in 0..t.nw(level - 1) * t.nh(level - 1) {
             let up = t.initial_parent(level - 1, block) as usize;
@@ -116,13 +124,7 @@ pub fn seeds_histograms(image: &[f32], table: &[u32], state: &mut [u32], p: &See
                 s[t.partitions() + label] = 4;
             }
         }
-    }
-}
-
-/// (x, y) of sweep position `k`: rows run along y (horizontal) or x (vertical), from 1.
-fn sweep_cell(k: usize, row: usize, vertical: bool) -> (usize, usize) {
-    let (major, minor) = (1 + k / row, 1 + k % row);
-    if vertical { (major, minor) } else { (minor, major) }
+    });
 }
 
 // OpenCV's split checks: false when moving the centre (a22) would cut its superpixel.
@@ -147,24 +149,25 @@ fn split_vb(a21: u32, a22: u32, a23: u32, a31: u32, a32: u32, a33: u32) -> bool 
         || (a22 != a33 && a22 == a23 && a22 == a32))
 }
 
-/// OpenCV's intersectConf(top, x, y, level, block): how much better block
-/// `block` of `level` fits superpixel `x` than its owner `y`.
-fn confidence(t: &Table, s: &[u32], x: usize, y: usize, level: usize, block: usize) -> f32 {
+/// OpenCV's intersectConf(top, x, y, level, block) > `req` thousandths,
+/// exactly: does block `block` of `level` fit superpixel `x` better than its
+/// owner `y`? (S_a / (c_x·c_b) − S_b / (c_y·c_b) > req, multiplied out.)
+fn confident(t: &Table, s: &[u32], level: usize, x: usize, y: usize, block: usize, req: u32) -> bool {
     let top = t.top();
-    let c_x = s[t.count(top, x)] as f32;
-    let c_2 = s[t.count(level, block)] as f32;
-    let c_y = s[t.count(top, y)] as f32 - c_2;
-    let (mut sum_a, mut sum_b) = (0f32, 0f32);
+    let c_x = s[t.count(top, x)] as u64;
+    let c_b = s[t.count(level, block)] as u64;
+    let c_y = s[t.count(top, y)] as u64 - c_b;
+    let (mut sum_a, mut sum_b) = (0u64, 0u64);
     for c in 0..CELLS as usize {
-        let h_x = s[t.hist(top, x) + c] as f32;
-        let h_2 = s[t.hist(level, block) + c] as f32;
-        let h_y = s[t.hist(top, y) + c] as f32;
-        let (a, b) = (h_x * c_2, h_2 * c_x);
-        sum_a += if a < b { a } else { b };
-        let (a, b) = ((h_y - h_2) * c_2, h_2 * c_y);
-        sum_b += if a < b { a } else { b };
+        let h_x = s[t.hist(top, x) + c] as u64;
+        let h_b = s[t.hist(level, block) + c] as u64;
+        let h_y = s[t.hist(top, y) + c] as u64 - h_b;
+        sum_a += (h_x * c_b).min(h_b * c_x);
+        sum_b += (h_y * c_b).min(h_b * c_y);
     }
-    sum_a / (c_x * c_2) - sum_b / (c_y * c_2)
+    let left = sum_a as u128 * c_y as u128 * 1000;
+    let right = sum_b as u128 * c_x as u128 * 1000 + (c_x * c_y) as u128 * c_b as u128 * req as u128;
+    right < left
 }
 
 /// Moves block `block` of `level` from superpixel `from` to `to`.
@@ -183,72 +186,94 @@ fn move_block(t: &Table, s: &mut [u32], level: usize, block: usize, from: usize,
     s[t.parent(level, block)] = to as u32;
 }
 
+/// Position (x, y)'s block decision: 0, 1 (the block here moves to its
+/// neighbour's owner) or 2 (the neighbour's block moves here), with the
+/// giver's partitions above the two bits; counts the giver's moves in `outs`.
+fn decide_block(t: &Table, s: &mut [u32], level: usize, (x, y): (usize, usize), vertical: bool, req: u32, outs: usize) -> u32 {
+    let nw = t.nw(level);
+    let at = |s: &[u32], dy: isize, dx: isize| s[t.parent(level, ((y as isize + dy) as usize) * nw + (x as isize + dx) as usize)];
+    let here = y * nw + x;
+    let there = if vertical { here + nw } else { here + 1 };
+    let (a, b) = (at(s, 0, 0), s[t.parent(level, there)]);
+    if a == b {
+        return 0;
+    }
+    let (pa, pb) = (s[t.partitions() + a as usize], s[t.partitions() + b as usize]);
+    let (forward_ok, backward_ok) = if vertical {
+        (
+            split_vf(at(s, -1, -1), at(s, -1, 0), at(s, -1, 1), at(s, 0, -1), a, at(s, 0, 1)),
+            split_vb(at(s, 1, -1), b, at(s, 1, 1), at(s, 2, -1), at(s, 2, 0), at(s, 2, 1)),
+        )
+    } else {
+        (
+            split_hf(at(s, -1, -1), at(s, -1, 0), at(s, 0, -1), a, at(s, 1, -1), at(s, 1, 0)),
+            split_hb(at(s, -1, 1), at(s, -1, 2), b, at(s, 0, 2), at(s, 1, 1), at(s, 1, 2)),
+        )
+    };
+    if (pa == 2 || (pa > 2 && forward_ok)) && confident(t, s, level, b as usize, a as usize, here, req) {
+        s[outs + a as usize] += 1;
+        return 1 | pa << 2;
+    }
+    if pb > 1 && (pb <= 2 || backward_ok) && confident(t, s, level, a as usize, b as usize, there, req) {
+        s[outs + b as usize] += 1;
+        return 2 | pb << 2;
+    }
+    0
+}
 
-/// One chunk of OpenCV's updateBlocks(level, req = `p.confidence`): the
-/// horizontal or vertical sweep (`p.sweep`) over the blocks of `p.level`.
-pub fn seeds_blocks(table: &[u32], state: &mut [u32], p: &SeedsParams) {
-    let t = Table(table);
-    let level = p.level as usize;
-    let (nw, nh) = (t.nw(level), t.nh(level));
-    let (rows, row) = sweep(nw, nh, p.sweep);
-    for n in 0..p.images as usize {
-        let s = &mut state[n * t.words()..(n + 1) * t.words()];
-        t.begin_chunk(s, p.first);
-        for k in p.first as usize..(p.first + p.count).min((rows * row) as u32) as usize {
-            if t.skipped(s, k) {
+/// One block sweep over `level`, class by class: every position decides,
+/// then the moves apply unless a superpixel would lose all its partitions.
+fn block_sweep(t: &Table, s: &mut [u32], level: usize, req: u32, vertical: bool) {
+    let (w, h, k) = (t.nw(level), t.nh(level), t.superpixels());
+    s[t.outs()..t.outs() + 2 * k].fill(0);
+    for c in 0..classes(vertical) {
+        let outs = t.outs() + (c % 2) * k;
+        for cell in class_cells(w, h, vertical, c) {
+            let slot = decide_block(t, s, level, cell, vertical, req, outs);
+            s[t.slots() + cell.1 * w + cell.0] = slot;
+        }
+        for (x, y) in class_cells(w, h, vertical, c) {
+            let here = y * w + x;
+            let slot = s[t.slots() + here];
+            if slot == 0 {
                 continue;
             }
-            let (x, y) = sweep_cell(k, row, p.sweep == SWEEP_VERTICAL);
-            let at = |s: &[u32], dy: isize, dx: isize| s[t.parent(level, ((y as isize + dy) as usize) * nw + (x as isize + dx) as usize)];
-            let here = y * nw + x;
-            let (there, a, b) = if p.sweep == SWEEP_HORIZONTAL { (here + 1, at(s, 0, 0), at(s, 0, 1)) } else { (here + nw, at(s, 0, 0), at(s, 1, 0)) };
-            if a == b {
-                continue;
-            }
-            let (pa, pb) = (s[t.partitions() + a as usize], s[t.partitions() + b as usize]);
-            let forward_ok = if p.sweep == SWEEP_HORIZONTAL {
-                split_hf(at(s, -1, -1), at(s, -1, 0), at(s, 0, -1), at(s, 0, 0), at(s, 1, -1), at(s, 1, 0))
-            } else {
-                split_vf(at(s, -1, -1), at(s, -1, 0), at(s, -1, 1), at(s, 0, -1), at(s, 0, 0), at(s, 0, 1))
-            };
-            if pa == 2 || (pa > 2 && forward_ok) {
-                if confidence(&t, s, b as usize, a as usize, level, here) > p.confidence {
-                    move_block(&t, s, level, here, a as usize, b as usize);
-                    continue;
-                }
-            }
-            if pb > 1 {
-                let backward_ok = if p.sweep == SWEEP_HORIZONTAL {
-                    split_hb(at(s, -1, 1), at(s, -1, 2), at(s, 0, 1), at(s, 0, 2), at(s, 1, 1), at(s, 1, 2))
-                } else {
-                    split_vb(at(s, 1, -1), at(s, 1, 0), at(s, 1, 1), at(s, 2, -1), at(s, 2, 0), at(s, 2, 1))
-                };
-                if (pb <= 2 || backward_ok) && confidence(&t, s, a as usize, b as usize, level, there) > p.confidence {
-                    move_block(&t, s, level, there, b as usize, a as usize);
-                    t.skip_next(s, k, row);
-                }
+            let there = if vertical { here + w } else { here + 1 };
+            let (a, b) = (s[t.parent(level, here)] as usize, s[t.parent(level, there)] as usize);
+            let (block, from, to) = if slot & 3 == 1 { (here, a, b) } else { (there, b, a) };
+            if s[outs + from] < slot >> 2 {
+                move_block(t, s, level, block, from, to);
             }
         }
+        let other = t.outs() + ((c + 1) % 2) * k;
+        s[other..other + k].fill(0);
     }
 }
 
-/// OpenCV's goDownOneLevel from `p.level` to `p.level − 1`: the blocks of the
-/// lower level take their parents' superpixels; partitions are recounted.
-pub fn seeds_descend(table: &[u32], state: &mut [u32], p: &SeedsParams) {
-    let t = Table(table);
-    let (old, new) = (p.level as usize, p.level as usize - 1);
-    for n in 0..p.images as usize {
-        let s = &mut state[n * t.words()..(n + 1) * t.words()];
-        for label in 0..t.nw(t.top()) * t.nh(t.top()) {
-            s[t.partitions() + label] = 0;
-        }
-        let part = if new != 0 { 4 } else { 1 };
-        for label in 0..t.nw(new) * t.nh(new) {
-            let up = s[t.parent(old, s[t.parent(new, label)] as usize)];
-            s[t.parent(new, label)] = up;
-            s[t.partitions() + up as usize] += part;
-        }
+/// OpenCV's goDownOneLevel from `upper` to the level below: the lower
+/// blocks take their parents' superpixels; partitions are recounted.
+fn descend(t: &Table, s: &mut [u32], upper: usize) {
+    let lower = upper - 1;
+    s[t.partitions()..t.partitions() + t.superpixels()].fill(0);
+    let part = if lower != 0 { 4 } else { 1 };
+    for label in 0..t.nw(lower) * t.nh(lower) {
+        let up = s[t.parent(upper, s[t.parent(lower, label)] as usize)];
+        s[t.parent(lower, label)] = up;
+        s[t.partitions() + up as usize] += part;
     }
+}
+
+/// Steps `p.first..p.first + p.steps` of the block stage (`gpu::seeds::block_step`).
+pub fn seeds_blocks(table: &[u32], state: &mut [u32], p: &SeedsParams) {
+    let t = Table(table);
+    state.par_chunks_mut(t.words()).take(p.images as usize).for_each(|s| {
+        for step in p.first..p.first + p.steps {
+            match block_step(t.levels(), p.double_step != 0, step) {
+                (level, Some((req, vertical))) => block_sweep(&t, s, level, req, vertical),
+                (level, None) => descend(&t, s, level),
+            }
+        }
+    });
 }
 
 /// OpenCV's updateLabels: every pixel takes its smallest block's superpixel.
@@ -263,24 +288,26 @@ pub fn seeds_labels(table: &[u32], state: &mut [u32], p: &SeedsParams) {
     }
 }
 
-/// OpenCV's probability(): true if pixel `i` should move from `l1` to `l2`.
-fn probability(t: &Table, s: &[u32], i: usize, l1: usize, l2: usize, prior1: u32, prior2: u32, prior: u32) -> bool {
+/// `v`^(2^(prior − 1)) for prior 1..=5 (OpenCV squares q once per prior above 1).
+fn power(v: u32, prior: u32) -> u128 {
+    (1..prior.min(5)).fold(v as u128, |q, _| q * q)
+}
+
+/// OpenCV's probability(), exactly: true if pixel `i` should move from `l1`
+/// to `l2`, with `n1`, `n2` the neighbours of `l1`, `l2` in the prior window.
+fn probability(t: &Table, s: &[u32], i: usize, (l1, l2): (usize, usize), (n1, n2): (u32, u32), prior: u32) -> bool {
     let top = t.top();
     let cell = s[t.bins() + i] as usize;
-    let (t1, t2) = (s[t.count(top, l1)] as f32, s[t.count(top, l2)] as f32);
-    let mut p1 = s[t.hist(top, l1) + cell] as f32 * t2;
-    let mut p2 = s[t.hist(top, l2) + cell] as f32 * t1;
-    if prior != 0 {
-        let mut q = if prior2 != 0 { prior1 as f32 / prior2 as f32 } else { 1.0 };
-        // OpenCV's switch falls through: prior k ≥ 2 squares q k − 1 times.
-        for _ in 1..prior.max(1) {
-            q *= q;
-        }
-        if prior >= 2 {
-            p1 *= t2;
-            p2 *= t1;
-        }
-        p1 *= q;
+    let (t1, t2) = (s[t.count(top, l1)] as u128, s[t.count(top, l2)] as u128);
+    let mut p1 = s[t.hist(top, l1) + cell] as u128 * t2;
+    let mut p2 = s[t.hist(top, l2) + cell] as u128 * t1;
+    if prior >= 2 {
+        p1 *= t2;
+        p2 *= t1;
+    }
+    if prior != 0 && n2 != 0 {
+        p1 *= power(n1, prior);
+        p2 *= power(n2, prior);
     }
     p2 > p1
 }
@@ -299,105 +326,121 @@ fn move_pixel(t: &Table, s: &mut [u32], i: usize, from: u32, to: u32) {
 /// Neighbours of (x, y) with `label` among OpenCV's 3×4 (horizontal) or 4×3
 /// (vertical, with its x + 2 columns) prior windows, by flat index.
 fn neighbours(t: &Table, s: &[u32], base: usize, w: usize, label: u32, vertical: bool) -> u32 {
+    let w = w as isize;
     let offsets: [isize; 10] = if vertical {
-        let w = w as isize;
         [-w - 1, -w, -w + 1, -1, 2, w - 1, w + 2, 2 * w - 1, 2 * w, 2 * w + 1]
     } else {
-        let w = w as isize;
         [-w - 1, -w, -w + 1, -w + 2, -1, 2, w - 1, w, w + 1, w + 2]
     };
     offsets.iter().filter(|&&o| s[t.labels() + (base as isize + o) as usize] == label).count() as u32
 }
 
-/// One chunk of OpenCV's updatePixels(): the horizontal or vertical sweep
-/// (`p.sweep`) in the forward (`p.forward` 1) or backward order, or
-/// ([`SWEEP_BORDER`]) the border fix-up.
-pub fn seeds_pixels(table: &[u32], state: &mut [u32], p: &SeedsParams) {
-    let t = Table(table);
-    let (w, h) = (p.width as usize, p.height as usize);
-    let (rows, row) = sweep(w, h, p.sweep);
-    for n in 0..p.images as usize {
-        let s = &mut state[n * t.words()..(n + 1) * t.words()];
-        let label = |s: &[u32], x: usize, y: usize| s[t.labels() + y * w + x];
-        if p.sweep == SWEEP_BORDER {
-            for x in 0..w {
-                for (edge, inner) in [(0, 1), (h - 1, h - 2)] {
-                    let (a, b) = (label(s, x, edge), label(s, x, inner));
-                    if a != b {
-                        move_pixel(&t, s, edge * w + x, a, b);
-                    }
-                }
-            }
-            for y in 0..h {
-                for (edge, inner) in [(0, 1), (w - 1, w - 2)] {
-                    let (a, b) = (label(s, edge, y), label(s, inner, y));
-                    if a != b {
-                        move_pixel(&t, s, y * w + edge, a, b);
-                    }
-                }
-            }
-            continue;
+/// Position (x, y)'s pixel decision: 0, 1 (pixel (x, y) takes its
+/// neighbour's superpixel) or 2 (the neighbour takes (x, y)'s).
+fn decide_pixel(t: &Table, s: &[u32], (x, y): (usize, usize), w: usize, vertical: bool, forward: bool, prior: u32) -> u32 {
+    let label = |dx: isize, dy: isize| s[t.labels() + ((y as isize + dy) as usize) * w + (x as isize + dx) as usize];
+    let i = y * w + x;
+    let j = if vertical { i + w } else { i + 1 };
+    let (a, b) = (s[t.labels() + i], s[t.labels() + j]);
+    if a == b {
+        return 0;
+    }
+    let (first_ok, second_ok) = if vertical {
+        (
+            split_vf(label(-1, -1), label(0, -1), label(1, -1), label(-1, 0), a, label(1, 0)),
+            split_vb(label(-1, 1), b, label(1, 1), label(-1, 2), label(0, 2), label(1, 2)),
+        )
+    } else {
+        (
+            split_hf(label(-1, -1), label(0, -1), label(-1, 0), a, label(-1, 1), label(0, 1)),
+            split_hb(label(1, -1), label(2, -1), b, label(2, 0), label(1, 1), label(2, 1)),
+        )
+    };
+    if !(if forward { first_ok } else { second_ok }) {
+        return 0;
+    }
+    let (n_a, n_b) = if prior != 0 {
+        (neighbours(t, s, i, w, a, vertical), neighbours(t, s, i, w, b, vertical))
+    } else {
+        (0, 0)
+    };
+    let first = || probability(t, s, i, (a as usize, b as usize), (n_a, n_b), prior);
+    let second = || probability(t, s, j, (b as usize, a as usize), (n_b, n_a), prior);
+    if forward {
+        if first() {
+            return 1;
         }
-        t.begin_chunk(s, p.first);
-        let vertical = p.sweep == SWEEP_VERTICAL;
-        for k in p.first as usize..(p.first + p.count).min((rows * row) as u32) as usize {
-            if t.skipped(s, k) {
+        if second_ok && second() {
+            return 2;
+        }
+    } else {
+        if second() {
+            return 2;
+        }
+        if first_ok && first() {
+            return 1;
+        }
+    }
+    0
+}
+
+/// One pixel sweep, class by class: every position decides, then the moves apply.
+fn pixel_sweep(t: &Table, s: &mut [u32], p: &SeedsParams, vertical: bool, forward: bool) {
+    let (w, h) = (p.width as usize, p.height as usize);
+    for c in 0..classes(vertical) {
+        for cell in class_cells(w, h, vertical, c) {
+            s[t.slots() + cell.1 * w + cell.0] = decide_pixel(t, s, cell, w, vertical, forward, p.prior);
+        }
+        for (x, y) in class_cells(w, h, vertical, c) {
+            let i = y * w + x;
+            let slot = s[t.slots() + i];
+            if slot == 0 {
                 continue;
             }
-            let (x, y) = sweep_cell(k, row, vertical);
-            let at = |s: &[u32], dx: isize, dy: isize| label(s, (x as isize + dx) as usize, (y as isize + dy) as usize);
-            let (i, j) = (y * w + x, if vertical { (y + 1) * w + x } else { y * w + x + 1 });
+            let j = if vertical { i + w } else { i + 1 };
             let (a, b) = (s[t.labels() + i], s[t.labels() + j]);
-            if a == b {
-                continue;
-            }
-            let (first_ok, second_ok) = if vertical {
-                (
-                    split_vf(at(s, -1, -1), at(s, 0, -1), at(s, 1, -1), at(s, -1, 0), a, at(s, 1, 0)),
-                    split_vb(at(s, -1, 1), b, at(s, 1, 1), at(s, -1, 2), at(s, 0, 2), at(s, 1, 2)),
-                )
+            if slot == 1 {
+                move_pixel(t, s, i, a, b);
             } else {
-                (
-                    split_hf(at(s, -1, -1), at(s, 0, -1), at(s, -1, 0), a, at(s, -1, 1), at(s, 0, 1)),
-                    split_hb(at(s, 1, -1), at(s, 2, -1), b, at(s, 2, 0), at(s, 1, 1), at(s, 2, 1)),
-                )
-            };
-            let forward = p.forward == 1;
-            if !(if forward { first_ok } else { second_ok }) {
-                continue;
-            }
-            let (prior_a, prior_b) = if p.prior != 0 {
-                (neighbours(&t, s, i, w, a, vertical), neighbours(&t, s, i, w, b, vertical))
-            } else {
-                (0, 0)
-            };
-            let take_first = |s: &mut [u32]| {
-                let go = probability(&t, s, i, a as usize, b as usize, prior_a, prior_b, p.prior);
-                if go {
-                    move_pixel(&t, s, i, a, b);
-                }
-                go
-            };
-            let take_second = |s: &mut [u32]| {
-                let go = probability(&t, s, j, b as usize, a as usize, prior_b, prior_a, p.prior);
-                if go {
-                    move_pixel(&t, s, j, b, a);
-                }
-                go
-            };
-            let second_moved = if forward {
-                !take_first(s) && second_ok && take_second(s)
-            } else if take_second(s) {
-                true
-            } else {
-                if first_ok {
-                    take_first(s);
-                }
-                false
-            };
-            if second_moved {
-                t.skip_next(s, k, row);
+                move_pixel(t, s, j, b, a);
             }
         }
     }
+}
+
+/// OpenCV's border fix-up: the top and bottom rows take the rows inside
+/// them, then the left and right columns the columns inside.
+fn border(t: &Table, s: &mut [u32], w: usize, h: usize) {
+    let label = |s: &[u32], x: usize, y: usize| s[t.labels() + y * w + x];
+    for x in 0..w {
+        for (edge, inner) in [(0, 1), (h - 1, h - 2)] {
+            let (a, b) = (label(s, x, edge), label(s, x, inner));
+            if a != b {
+                move_pixel(t, s, edge * w + x, a, b);
+            }
+        }
+    }
+    for y in 0..h {
+        for (edge, inner) in [(0, 1), (w - 1, w - 2)] {
+            let (a, b) = (label(s, edge, y), label(s, inner, y));
+            if a != b {
+                move_pixel(t, s, y * w + edge, a, b);
+            }
+        }
+    }
+}
+
+/// Steps `p.first..p.first + p.steps` of the pixel stage: step k is, in
+/// iteration k / 3 (forward when even), the horizontal sweep, the vertical
+/// sweep or the border fix-up.
+pub fn seeds_pixels(table: &[u32], state: &mut [u32], p: &SeedsParams) {
+    let t = Table(table);
+    state.par_chunks_mut(t.words()).take(p.images as usize).for_each(|s| {
+        for step in p.first..p.first + p.steps {
+            match step % 3 {
+                2 => border(&t, s, p.width as usize, p.height as usize),
+                kind => pixel_sweep(&t, s, p, kind == 1, (step / 3) % 2 == 0),
+            }
+        }
+    });
 }

@@ -42,7 +42,7 @@ const SHARED: &[(&str, &str)] = &[
     ("shared/rank_params.wgsl", include_str!("../../shaders/shared/rank_params.wgsl")),
     ("shared/seeds.wgsl", include_str!("../../shaders/shared/seeds.wgsl")),
     ("shared/seeds_params.wgsl", include_str!("../../shaders/shared/seeds_params.wgsl")),
-    ("shared/seeds_sweep.wgsl", include_str!("../../shaders/shared/seeds_sweep.wgsl")),
+    ("shared/seeds_phases.wgsl", include_str!("../../shaders/shared/seeds_phases.wgsl")),
     ("shared/slic.wgsl", include_str!("../../shaders/shared/slic.wgsl")),
     ("shared/slic_params.wgsl", include_str!("../../shaders/shared/slic_params.wgsl")),
     ("shared/slic_nearest.wgsl", include_str!("../../shaders/shared/slic_nearest.wgsl")),

@@ -1,18 +1,20 @@
-//! SEEDS superpixels (Van den Bergh et al.) with OpenCV ximgproc's semantics
-//! (`createSuperpixelSEEDS` + `iterate`), in five stages (see
-//! `shaders/seeds_*.wgsl`). OpenCV's algorithm is sequential: every block
-//! or pixel move changes the histograms the next decision reads. The GPU runs
-//! it as OpenCV does, one invocation per image (images in parallel), in
-//! bounded chunks per dispatch (lavapipe ends an invocation's loops after
-//! 65,535 iterations); the histogram set-up and relabelling are parallel.
+//! SEEDS superpixels (Van den Bergh et al.) with OpenCV ximgproc's decisions
+//! (`createSuperpixelSEEDS` + `iterate`), in four stages (see
+//! `shaders/seeds_*.wgsl`). OpenCV sweeps blocks and pixels one position at
+//! a time; pami splits each sweep into classes of positions that never read
+//! what another writes (`shaders/shared/seeds_phases.wgsl`) and runs a class
+//! at once, every decision compared exactly in integers, so the maps are the
+//! same on every adapter and on the CPU. One workgroup per image runs all
+//! block sweeps, and another all pixel sweeps, in one dispatch each (on
+//! llvmpipe, a chain within its loop budget).
 //!
 //! Per-image state lives in one u32 table `[N, S]` laid out by [`Layout`].
 //!
 //! Where everything is, by stage (see [`SeedsStage`]):
-//! - WGSL: `shaders/seeds_{histograms,blocks,descend,labels,pixels}.wgsl`, with
+//! - WGSL: `shaders/seeds_{histograms,blocks,labels,pixels}.wgsl`, with
 //!   `shaders/shared/seeds_params.wgsl` (the params struct),
 //!   `shaders/shared/seeds.wgsl` (the table layout) and
-//!   `shaders/shared/seeds_sweep.wgsl` (the chunked sweeps);
+//!   `shaders/shared/seeds_phases.wgsl` (the classes of a sweep);
 //! - params: [`SeedsParams`], here;
 //! - launch: [`seeds`], here (one stage per call; `src/segment/seeds.rs`
 //!   drives the stages through `SegmentationBackend::seeds` in
@@ -22,39 +24,30 @@
 use burn::backend::wgpu::CubeTensor;
 use bytemuck::{Pod, Zeroable};
 
-use super::launch::{cast, float, int, launch, lines, singles};
+use super::launch::{cast, float, int, launch, lines, workgroups};
 
 /// Keep in sync with `struct SeedsParams` in `shaders/shared/seeds_params.wgsl`
 /// (tests/params.rs compares the layouts).
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Pod, Zeroable, PartialEq)]
+#[derive(Clone, Copy, Debug, Pod, Zeroable, PartialEq, Eq)]
 pub struct SeedsParams {
     pub width: u32,
     pub height: u32,
     pub images: u32,
-    /// The level a stage works on (histograms: built from the level below).
+    /// Histograms: the level built (from the level below).
     pub level: u32,
-    /// Blocks and pixels: [`SWEEP_HORIZONTAL`] or [`SWEEP_VERTICAL`]; pixels
-    /// also [`SWEEP_BORDER`].
-    pub sweep: u32,
-    /// First loop position of this chunk.
-    pub first: u32,
-    /// Loop positions in this chunk.
+    /// Histograms: invocations per image (pixels, or blocks of the level below).
     pub count: u32,
-    /// Blocks: the confidence a move requires (OpenCV's `req`).
-    pub confidence: f32,
-    /// Pixels: 1 for the forward order, 0 for the backward one.
-    pub forward: u32,
-    /// OpenCV's prior (0..=5).
+    /// Blocks, pixels: the first step of this dispatch ([`block_steps`], [`pixel_steps`]).
+    pub first: u32,
+    /// Blocks, pixels: steps in this dispatch.
+    pub steps: u32,
+    /// Blocks: 1 for two sweeps per direction and level, the first requiring
+    /// confidence 0.1 (OpenCV's `double_step`).
+    pub double_step: u32,
+    /// Pixels: OpenCV's prior (0..=5).
     pub prior: u32,
 }
-
-/// [`SeedsParams::sweep`] values. Keep in sync with the `SWEEP_*` constants in
-/// `shaders/shared/seeds_params.wgsl`.
-pub const SWEEP_HORIZONTAL: u32 = 0;
-pub const SWEEP_VERTICAL: u32 = 1;
-/// Pixels only: the border fix-up after both sweeps.
-pub const SWEEP_BORDER: u32 = 2;
 
 /// The SEEDS stage one launch runs, each its own kernel.
 #[repr(u32)]
@@ -62,44 +55,88 @@ pub const SWEEP_BORDER: u32 = 2;
 pub enum SeedsStage {
     /// `seeds_histograms`: a level's histograms (reads the image).
     Histograms = 0,
-    /// `seeds_blocks`: one chunk of block updates.
+    /// `seeds_blocks`: block sweeps and descents, steps `first..first + steps`.
     Blocks = 1,
-    /// `seeds_descend`: down one level.
-    Descend = 2,
     /// `seeds_labels`: every pixel's superpixel.
-    Labels = 3,
-    /// `seeds_pixels`: one chunk of pixel updates.
-    Pixels = 4,
+    Labels = 2,
+    /// `seeds_pixels`: pixel sweeps and border fix-ups, steps `first..first + steps`.
+    Pixels = 3,
 }
 
 /// Histogram bins per channel (OpenCV's default, the paper's setting).
 pub const BINS: u32 = 5;
 /// Colour histogram cells: BINS³.
 pub const CELLS: u32 = BINS * BINS * BINS;
-/// Block positions one block-update dispatch takes: each reads or changes at
-/// most four histograms of CELLS cells.
-pub const BLOCK_CHUNK: u32 = 120;
-/// Pixel positions one pixel-update dispatch takes.
-pub const PIXEL_CHUNK: u32 = 50_000;
+/// Invocations per workgroup of the block and pixel stages.
+pub const THREADS: usize = 256;
+/// The most pixels one image may have: SEEDS' exact comparisons multiply up
+/// to three pixel counts and a prior term of at most 10^16 in 128 bits.
+pub const MAX_PIXELS: usize = 1 << 24;
 
-/// Block positions one block-update dispatch takes on the adapters in use:
-/// [`BLOCK_CHUNK`] within llvmpipe's loop budget, a whole sweep elsewhere (and
-/// on the CPU twins).
-pub fn block_chunk() -> u32 {
-    if super::launch::loop_budget().is_some() { BLOCK_CHUNK } else { WHOLE_SWEEP }
+/// Steps of the block stage for `levels` levels: per level below the top,
+/// a horizontal and a vertical sweep (twice with `double_step`), then a
+/// descent on every level but the smallest.
+pub fn block_steps(levels: usize, double_step: bool) -> u32 {
+    let sweeps = if double_step { 4 } else { 2 };
+    ((levels - 1) * sweeps + levels.saturating_sub(2)) as u32
 }
 
-/// Pixel positions one pixel-update dispatch takes on the adapters in use
-/// (see [`block_chunk`]).
-pub fn pixel_chunk() -> u32 {
-    if super::launch::loop_budget().is_some() { PIXEL_CHUNK } else { WHOLE_SWEEP }
+/// Steps of the pixel stage: per iteration a horizontal sweep, a vertical
+/// sweep and the border fix-up.
+pub fn pixel_steps(iterations: usize) -> u32 {
+    3 * iterations as u32
 }
 
-/// More positions than any sweep has (and no overflow when added to a first position of 0).
-const WHOLE_SWEEP: u32 = 1 << 30;
+/// The block stage's schedule: step `step` of [`block_steps`] as a sweep
+/// `(level, required confidence in thousandths, vertical)`, or `None` for a
+/// descent from `level` to the level below (the same order as `main` in
+/// `shaders/seeds_blocks.wgsl`).
+pub fn block_step(levels: usize, double_step: bool, step: u32) -> (usize, Option<(u32, bool)>) {
+    let sweeps = if double_step { 2 } else { 1 };
+    let mut at = 0;
+    for level in (0..levels - 1).rev() {
+        for r in 0..sweeps {
+            for vertical in [false, true] {
+                if at == step {
+                    return (level, Some((if r + 1 < sweeps { 100 } else { 0 }, vertical)));
+                }
+                at += 1;
+            }
+        }
+        if level > 0 {
+            if at == step {
+                return (level, None);
+            }
+            at += 1;
+        }
+    }
+    unreachable!("step {step} of {} block steps", block_steps(levels, double_step))
+}
+
+/// Loop iterations one block step may take in an invocation (llvmpipe's budget).
+pub fn block_step_iterations(layout: &Layout) -> u64 {
+    let top = layout.labels(layout.levels() - 1) as u64;
+    let cells = CELLS as u64;
+    let per = |n: u64| n.div_ceil(THREADS as u64);
+    (0..layout.levels() - 1)
+        .map(|l| {
+            let (w, h) = layout.grid[l];
+            let positions = (w * h) as u64;
+            // Each class: decisions (two intersections) and moves, one histogram each.
+            (per(positions) + 9) * (3 * cells + 4) + 9 * per(top) + per(2 * top) + per(positions)
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// Loop iterations one pixel step may take in an invocation (llvmpipe's budget).
+pub fn pixel_step_iterations(width: usize, height: usize) -> u64 {
+    let per = |n: u64| n.div_ceil(THREADS as u64);
+    2 * (per((width * height) as u64) + 9) + 2 * per(width.max(height) as u64) + 4
+}
 
 /// Header of the layout table; then per level `LEVEL_FIELDS` words.
-pub const HEADER: usize = 8;
+pub const HEADER: usize = 9;
 pub const LEVEL_FIELDS: usize = 6;
 
 /// Where everything of one image lives in its state row, and OpenCV's grid.
@@ -123,7 +160,9 @@ impl Layout {
     }
 
     /// The table the kernels read: header, per-level fields, static parents.
-    /// Header: levels, width, height, state words, partitions, bins, labels, skip.
+    /// Header: levels, width, height, state words, partitions, bins, labels,
+    /// slots (a decision per sweep position), outs (two rows of moves out of
+    /// each superpixel).
     /// Level fields: nr_w, nr_h, histogram, pixel counts, parents (state), parents (table).
     pub fn table(&self) -> Vec<u32> {
         let levels = self.levels();
@@ -139,8 +178,9 @@ impl Layout {
             fields.push([self.grid[l].0 as u32, self.grid[l].1 as u32, take(k * CELLS as usize), take(k), take(k), 0]);
         }
         let plane = self.width * self.height;
-        let (partitions, bins, labels, skip) = (take(self.labels(levels - 1)), take(plane), take(plane), take(1));
-        let mut table = vec![levels as u32, self.width as u32, self.height as u32, state as u32, partitions, bins, labels, skip];
+        let top = self.labels(levels - 1);
+        let (partitions, bins, labels, slots, outs) = (take(top), take(plane), take(plane), take(plane), take(2 * top));
+        let mut table = vec![levels as u32, self.width as u32, self.height as u32, state as u32, partitions, bins, labels, slots, outs];
         let mut at = HEADER + LEVEL_FIELDS * levels;
         for (l, f) in fields.iter_mut().enumerate() {
             if l + 1 < levels {
@@ -156,21 +196,8 @@ impl Layout {
     }
 }
 
-/// A sweep over a `w × h` grid as (rows, length of a row): horizontal
-/// ([`SWEEP_HORIZONTAL`]) y in 1..=h−2, x in 1..=w−3; vertical x in 1..=w−2,
-/// y in 1..=h−3 (OpenCV's loop bounds; `sweep` in `shaders/shared/seeds.wgsl`
-/// is the same).
-pub fn sweep(w: usize, h: usize, direction: u32) -> (usize, usize) {
-    if direction == SWEEP_HORIZONTAL {
-        (h.saturating_sub(2), w.saturating_sub(3))
-    } else {
-        (w.saturating_sub(2), h.saturating_sub(3))
-    }
-}
-
 const HISTOGRAMS: &str = include_str!("../../shaders/seeds_histograms.wgsl");
 const BLOCKS: &str = include_str!("../../shaders/seeds_blocks.wgsl");
-const DESCEND: &str = include_str!("../../shaders/seeds_descend.wgsl");
 const LABELS: &str = include_str!("../../shaders/seeds_labels.wgsl");
 const PIXELS: &str = include_str!("../../shaders/seeds_pixels.wgsl");
 
@@ -187,10 +214,9 @@ pub fn seeds(image: CubeTensor, table: CubeTensor, state: CubeTensor, stage: See
         SeedsStage::Histograms => {
             launch("seeds_histograms", HISTOGRAMS, lines(p.count, p.images), &[&image, &table, &state], p)
         }
-        SeedsStage::Blocks => launch("seeds_blocks", BLOCKS, singles(p.images), &[&table, &state], p),
-        SeedsStage::Descend => launch("seeds_descend", DESCEND, singles(p.images), &[&table, &state], p),
+        SeedsStage::Blocks => launch("seeds_blocks", BLOCKS, workgroups(p.images, THREADS as u32), &[&table, &state], p),
         SeedsStage::Labels => launch("seeds_labels", LABELS, lines(p.width * p.height, p.images), &[&table, &state], p),
-        SeedsStage::Pixels => launch("seeds_pixels", PIXELS, singles(p.images), &[&table, &state], p),
+        SeedsStage::Pixels => launch("seeds_pixels", PIXELS, workgroups(p.images, THREADS as u32), &[&table, &state], p),
     }
     cast(state, dtype)
 }

@@ -2,9 +2,11 @@
 //! `createSuperpixelSEEDS(W, H, 3, num_superpixels, num_levels, prior,
 //! histogram_bins, double_step)` then `iterate(image, iterations)`, with
 //! OpenCV's integer grid arithmetic (10/20/30 requested superpixels give
-//! 4/9/16 on 224²) and its float32 decisions, step by step, so pami's labels
-//! are OpenCV's. The image's channels are binned in OpenCV's order (B, G, R);
-//! SEEDS' colour histograms do not depend on the order, its float sums do.
+//! 4/9/16 on 224²), histograms, block levels, sweeps, prior and border
+//! fix-up. Where OpenCV decides one sweep position at a time, pami decides
+//! a class of independent positions at once (see `gpu::seeds`) and compares
+//! exactly in integers: the maps are not OpenCV's bit for bit (the README
+//! reports the agreement) but are the same on every device.
 //!
 //! OpenCV's superpixels need not be 4-connected; pami splits them into
 //! 4-connected pieces and joins pieces under a tenth of the mean superpixel
@@ -16,8 +18,9 @@ use burn::tensor::{Int, Tensor, TensorData};
 use super::{Pending, Raw, Segmentation, min_size_all};
 use crate::Error;
 use crate::backend::SegmentationBackend;
+use crate::gpu::launch::chain;
 use crate::gpu::seeds::{
-    BINS, Layout, SWEEP_BORDER, SWEEP_HORIZONTAL, SWEEP_VERTICAL, SeedsParams, SeedsStage, sweep,
+    BINS, Layout, MAX_PIXELS, SeedsParams, SeedsStage, block_step_iterations, block_steps, pixel_step_iterations, pixel_steps,
 };
 
 /// `cv::ximgproc::createSuperpixelSEEDS` + `iterate`.
@@ -102,6 +105,9 @@ impl Seeds {
         if h < 3 || w < 3 {
             return bad(format!("need images of at least 3×3, got [{n}, {c}, {h}, {w}]"));
         }
+        if h * w > MAX_PIXELS {
+            return bad(format!("images of at most {MAX_PIXELS} pixels, got {h}×{w}"));
+        }
         if n * h * w > 1 << 26 {
             return bad(format!("batch [{n}, {c}, {h}, {w}] is too large; split it"));
         }
@@ -146,44 +152,20 @@ impl Seeds {
             ));
         };
         let levels = layout.levels();
-        let (block_chunk, pixel_chunk) = (crate::gpu::seeds::block_chunk(), crate::gpu::seeds::pixel_chunk());
         run(SeedsStage::Histograms, SeedsParams { level: 0, count: (w * h) as u32, ..base });
         for level in 1..levels {
             run(SeedsStage::Histograms, SeedsParams { level: level as u32, count: layout.labels(level - 1) as u32, ..base });
         }
-        for level in (0..levels - 1).rev() {
-            let (gw, gh) = layout.grid[level];
-            let required: &[f32] = if self.double_step { &[0.1, 0.0] } else { &[0.0] };
-            for &req in required {
-                for sweep in [SWEEP_HORIZONTAL, SWEEP_VERTICAL] {
-                    for first in (0..positions(gw, gh, sweep)).step_by(block_chunk as usize) {
-                        let p = SeedsParams { level: level as u32, sweep, first, count: block_chunk, confidence: req, ..base };
-                        run(SeedsStage::Blocks, p);
-                    }
-                }
-            }
-            if level > 0 {
-                run(SeedsStage::Descend, SeedsParams { level: level as u32, ..base });
-            }
-        }
+        let double_step = self.double_step as u32;
+        chain(block_steps(levels, self.double_step) as u64, block_step_iterations(&layout), |first, steps| {
+            run(SeedsStage::Blocks, SeedsParams { first, steps, double_step, ..base })
+        });
         run(SeedsStage::Labels, base);
-        for iteration in 0..self.iterations {
-            let forward = (iteration % 2 == 0) as u32;
-            for sweep in [SWEEP_HORIZONTAL, SWEEP_VERTICAL] {
-                for first in (0..positions(w, h, sweep)).step_by(pixel_chunk as usize) {
-                    run(SeedsStage::Pixels, SeedsParams { sweep, first, count: pixel_chunk, forward, ..base });
-                }
-            }
-            run(SeedsStage::Pixels, SeedsParams { sweep: SWEEP_BORDER, ..base });
-        }
+        chain(pixel_steps(self.iterations) as u64, pixel_step_iterations(w, h), |first, steps| {
+            run(SeedsStage::Pixels, SeedsParams { first, steps, ..base })
+        });
         let labels = state.slice([0..n, labels_at..labels_at + w * h]).reshape([n, h, w]);
         let superpixels = layout.labels(levels - 1);
         Ok(Raw { labels, min_size: w * h / superpixels / 10, checks: Vec::new() })
     }
-}
-
-/// Positions of OpenCV's horizontal or vertical sweep (a `SWEEP_*`) over a `w × h` grid.
-fn positions(w: usize, h: usize, direction: u32) -> u32 {
-    let (rows, row) = sweep(w, h, direction);
-    (rows * row) as u32
 }
