@@ -13,7 +13,7 @@
 @group(0) @binding(2) var<storage, read_write> labels: array<i32>;   // label maps or RISE grids
 @group(0) @binding(3) var<storage, read_write> offsets: array<i32>;  // [R]
 @group(0) @binding(4) var<storage, read_write> sums: array<f32>;     // [T, H, W]
-@group(0) @binding(5) var<storage, read_write> params: AggregateParams;
+@group(0) @binding(5) var<uniform> params: AggregateParams;
 // import shared/aggregate_params.wgsl
 // import shared/parts.wgsl
 

@@ -5,7 +5,7 @@
 @group(0) @binding(0) var<storage, read_write> src: array<f32>;
 @group(0) @binding(1) var<storage, read_write> weights: array<f32>;
 @group(0) @binding(2) var<storage, read_write> dst: array<f32>;
-@group(0) @binding(3) var<storage, read_write> params: BlurParams;
+@group(0) @binding(3) var<uniform> params: BlurParams;
 // import shared/blur_params.wgsl
 
 // Index along an axis of length n after reflecting c into [0, n). Folding by the

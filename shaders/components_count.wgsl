@@ -4,7 +4,7 @@
 
 @group(0) @binding(0) var<storage, read_write> parent: array<i32>;  // [N, H, W], compressed
 @group(0) @binding(1) var<storage, read_write> blocks: array<i32>;  // [N, blocks]
-@group(0) @binding(2) var<storage, read_write> params: ComponentsParams;
+@group(0) @binding(2) var<uniform> params: ComponentsParams;
 // import shared/components_params.wgsl
 
 @compute @workgroup_size(64, 1, 1)

@@ -3,7 +3,7 @@
 // CPU twin: components_init in src/cpu/components.rs.
 
 @group(0) @binding(0) var<storage, read_write> parent: array<i32>;  // [N, H, W]
-@group(0) @binding(1) var<storage, read_write> params: ComponentsParams;
+@group(0) @binding(1) var<uniform> params: ComponentsParams;
 // import shared/components_params.wgsl
 // import shared/grid.wgsl
 

@@ -7,7 +7,7 @@
 
 @group(0) @binding(0) var<storage, read_write> labels: array<i32>;          // [N, H, W]
 @group(0) @binding(1) var<storage, read_write> parent: array<atomic<i32>>;  // [N, H, W]
-@group(0) @binding(2) var<storage, read_write> params: ComponentsParams;
+@group(0) @binding(2) var<uniform> params: ComponentsParams;
 // import shared/components_params.wgsl
 // import shared/grid.wgsl
 // import shared/find.wgsl

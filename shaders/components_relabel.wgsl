@@ -6,7 +6,7 @@
 @group(0) @binding(0) var<storage, read_write> parent: array<i32>;  // [N, H, W], compressed
 @group(0) @binding(1) var<storage, read_write> blocks: array<i32>;  // [N, blocks], offsets
 @group(0) @binding(2) var<storage, read_write> output: array<i32>;  // [N, H, W]
-@group(0) @binding(3) var<storage, read_write> params: ComponentsParams;
+@group(0) @binding(3) var<uniform> params: ComponentsParams;
 // import shared/components_params.wgsl
 // import shared/grid.wgsl
 

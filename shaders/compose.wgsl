@@ -9,7 +9,7 @@
 @group(0) @binding(2) var<storage, read_write> parts: array<i32>;     // [P, 5]: image, a, b, c, d
 @group(0) @binding(3) var<storage, read_write> labels: array<i32>;    // label maps, RISE grids or rank maps
 @group(0) @binding(4) var<storage, read_write> output: array<f32>;    // [B, 3, H, W]
-@group(0) @binding(5) var<storage, read_write> params: ComposeParams;
+@group(0) @binding(5) var<uniform> params: ComposeParams;
 // import shared/compose_params.wgsl
 // import shared/parts.wgsl
 

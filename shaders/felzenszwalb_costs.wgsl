@@ -8,7 +8,7 @@
 @group(0) @binding(1) var<storage, read_write> costs: array<u32>;              // [N, 4, H, W]
 @group(0) @binding(2) var<storage, read_write> counts: array<atomic<u32>>;     // [N, COUNTS], zeroed
 @group(0) @binding(3) var<storage, read_write> forest: array<u32>;             // [N·settings, 3, H, W]
-@group(0) @binding(4) var<storage, read_write> params: FelzenszwalbParams;
+@group(0) @binding(4) var<uniform> params: FelzenszwalbParams;
 // import shared/felzenszwalb_params.wgsl
 // import shared/grid.wgsl
 // import shared/wide.wgsl

@@ -8,7 +8,7 @@
 @group(0) @binding(2) var<storage, read_write> counts: array<u32>;   // [N, COUNTS]: TOTAL edges
 @group(0) @binding(3) var<storage, read_write> unfinished: array<i32>; // [N·settings]
 @group(0) @binding(4) var<storage, read_write> labels: array<i32>;   // [N·settings, H, W]
-@group(0) @binding(5) var<storage, read_write> params: FelzenszwalbParams;
+@group(0) @binding(5) var<uniform> params: FelzenszwalbParams;
 // import shared/felzenszwalb_params.wgsl
 
 @compute @workgroup_size(16, 16, 1)

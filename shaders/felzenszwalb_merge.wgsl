@@ -25,7 +25,7 @@
 @group(0) @binding(4) var<storage, read_write> settings: array<u32>; // [settings, 2]: limit, min_size
 @group(0) @binding(5) var<storage, read_write> progress: array<u32>; // [N·settings, 1 + 4HW]: window start, then 1 per decided position
 @group(0) @binding(6) var<storage, read_write> reserve: array<atomic<u32>>; // [N·settings, HW]: least reserving position per root, NONE between rounds
-@group(0) @binding(7) var<storage, read_write> params: FelzenszwalbParams;
+@group(0) @binding(7) var<uniform> params: FelzenszwalbParams;
 // import shared/felzenszwalb_params.wgsl
 
 const THREADS: u32 = 256u;

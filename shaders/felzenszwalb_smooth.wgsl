@@ -7,7 +7,7 @@
 @group(0) @binding(0) var<storage, read_write> image: array<f32>;    // [N, 3, H, W], 0..255
 @group(0) @binding(1) var<storage, read_write> weights: array<i32>;  // [2r + 1], sum 1024
 @group(0) @binding(2) var<storage, read_write> smoothed: array<u32>;   // [N, 3, H, W], 1/4096 grey level
-@group(0) @binding(3) var<storage, read_write> params: FelzenszwalbParams;
+@group(0) @binding(3) var<uniform> params: FelzenszwalbParams;
 // import shared/felzenszwalb_params.wgsl
 // import shared/grid.wgsl
 

@@ -11,7 +11,7 @@
 @group(0) @binding(1) var<storage, read_write> counts: array<u32>;  // [N, COUNTS]
 @group(0) @binding(2) var<storage, read_write> spare: array<u32>;   // [N, 4HW]
 @group(0) @binding(3) var<storage, read_write> order: array<u32>;   // [N, 4HW]
-@group(0) @binding(4) var<storage, read_write> params: FelzenszwalbParams;
+@group(0) @binding(4) var<uniform> params: FelzenszwalbParams;
 // import shared/felzenszwalb_params.wgsl
 
 @compute @workgroup_size(1, 1, 1)

@@ -4,7 +4,7 @@
 // dimension holds at most 65,535 workgroups). CPU twin: src/cpu/fill.rs.
 
 @group(0) @binding(0) var<storage, read_write> target_: array<u32>;
-@group(0) @binding(1) var<storage, read_write> params: FillParams;
+@group(0) @binding(1) var<uniform> params: FillParams;
 // import shared/fill_params.wgsl
 
 @compute @workgroup_size(64, 1, 1)

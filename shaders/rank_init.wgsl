@@ -2,7 +2,7 @@
 // ≥ plane are padding that sorts last). CPU twin: src/cpu/rank.rs.
 
 @group(0) @binding(0) var<storage, read_write> keys: array<u32>;  // [M, span]
-@group(0) @binding(1) var<storage, read_write> params: RankParams;
+@group(0) @binding(1) var<uniform> params: RankParams;
 
 // import shared/rank_params.wgsl
 

@@ -3,7 +3,7 @@
 
 @group(0) @binding(0) var<storage, read_write> keys: array<u32>;   // [M, span]
 @group(0) @binding(1) var<storage, read_write> ranks: array<i32>;  // [M, plane]
-@group(0) @binding(2) var<storage, read_write> params: RankParams;
+@group(0) @binding(2) var<uniform> params: RankParams;
 
 // import shared/rank_params.wgsl
 

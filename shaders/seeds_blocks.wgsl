@@ -16,7 +16,7 @@
 
 @group(0) @binding(0) var<storage, read_write> table: array<u32>;           // Layout::table
 @group(0) @binding(1) var<storage, read_write> state: array<atomic<u32>>;   // [N, S]
-@group(0) @binding(2) var<storage, read_write> params: SeedsParams;
+@group(0) @binding(2) var<uniform> params: SeedsParams;
 // import shared/seeds_params.wgsl
 // import shared/seeds.wgsl
 // import shared/seeds_phases.wgsl

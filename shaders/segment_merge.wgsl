@@ -11,7 +11,7 @@
 @group(0) @binding(2) var<storage, read_write> first: array<u32>;   // [N, H*W]
 @group(0) @binding(3) var<storage, read_write> counts: array<i32>;  // [N]
 @group(0) @binding(4) var<storage, read_write> output: array<i32>;  // [N, H, W]
-@group(0) @binding(5) var<storage, read_write> params: SegmentParams;
+@group(0) @binding(5) var<uniform> params: SegmentParams;
 // import shared/segment_params.wgsl
 // import shared/grid.wgsl
 

@@ -25,7 +25,7 @@
 @group(0) @binding(2) var<storage, read_write> sizes: array<atomic<u32>>;   // [M, H, W], by label
 @group(0) @binding(3) var<storage, read_write> scratch: array<i32>;         // [M, 2, H, W]: first pixel by label; root numbers, then targets
 @group(0) @binding(4) var<storage, read_write> table: array<i32>;           // [M, 4]: min size, count, done, rounds
-@group(0) @binding(5) var<storage, read_write> params: SegmentParams;
+@group(0) @binding(5) var<uniform> params: SegmentParams;
 // import shared/segment_params.wgsl
 // import shared/find.wgsl
 

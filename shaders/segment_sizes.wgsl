@@ -6,7 +6,7 @@
 @group(0) @binding(0) var<storage, read_write> labels: array<i32>;        // [N, H, W]
 @group(0) @binding(1) var<storage, read_write> sizes: array<atomic<u32>>; // [N, H*W], by label
 @group(0) @binding(2) var<storage, read_write> first: array<atomic<u32>>; // [N, H*W], by label
-@group(0) @binding(3) var<storage, read_write> params: SegmentParams;
+@group(0) @binding(3) var<uniform> params: SegmentParams;
 // import shared/segment_params.wgsl
 // import shared/grid.wgsl
 

@@ -4,7 +4,7 @@
 @group(0) @binding(0) var<storage, read_write> lab: array<i32>;       // [N, 3, H, W]
 @group(0) @binding(1) var<storage, read_write> clusters: array<i32>;  // [N, K, 8]
 @group(0) @binding(2) var<storage, read_write> labels: array<i32>;    // [N, H, W]
-@group(0) @binding(3) var<storage, read_write> params: SlicParams;
+@group(0) @binding(3) var<uniform> params: SlicParams;
 // import shared/slic_params.wgsl
 // import shared/slic.wgsl
 // import shared/grid.wgsl

@@ -12,7 +12,7 @@
 @group(0) @binding(1) var<storage, read_write> clusters: array<i32>;  // [N, K, 8], updated in place
 @group(0) @binding(2) var<storage, read_write> labels: array<i32>;    // [N, H, W]
 @group(0) @binding(3) var<storage, read_write> sums: array<atomic<i32>>; // [N, K, 6]: count, y, x (as u32 bits), L, a, b
-@group(0) @binding(4) var<storage, read_write> params: SlicParams;
+@group(0) @binding(4) var<uniform> params: SlicParams;
 // import shared/slic_params.wgsl
 // import shared/slic.wgsl
 // import shared/wide.wgsl

@@ -9,7 +9,7 @@
 @group(0) @binding(2) var<storage, read_write> linear: array<i32>;  // [256 * 256]: (value, max - min) -> linear, 2^16 = 1
 @group(0) @binding(3) var<storage, read_write> cbrt: array<i32>;    // [2^16 + 1]: t -> f(t), 2^16 = 1
 @group(0) @binding(4) var<storage, read_write> lab: array<i32>;     // [N, 3, H, W]
-@group(0) @binding(5) var<storage, read_write> params: SlicParams;
+@group(0) @binding(5) var<uniform> params: SlicParams;
 // import shared/slic_params.wgsl
 // import shared/grid.wgsl
 

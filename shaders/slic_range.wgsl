@@ -5,7 +5,7 @@
 
 @group(0) @binding(0) var<storage, read_write> image: array<f32>;  // [N, 3, H, W], values 0..255
 @group(0) @binding(1) var<storage, read_write> range: array<i32>;  // [N, 2]: min, max
-@group(0) @binding(2) var<storage, read_write> params: SlicParams;
+@group(0) @binding(2) var<uniform> params: SlicParams;
 // import shared/slic_params.wgsl
 
 var<workgroup> lows: array<i32, 64>;

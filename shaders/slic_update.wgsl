@@ -11,7 +11,7 @@
 @group(0) @binding(1) var<storage, read_write> labels: array<i32>;    // [N, H, W]
 @group(0) @binding(2) var<storage, read_write> clusters: array<i32>;  // [N, K, 8], updated in place
 @group(0) @binding(3) var<storage, read_write> sums: array<u32>;      // [N, K, 8]: count, y, x, L, a, b; zeroed
-@group(0) @binding(4) var<storage, read_write> params: SlicParams;
+@group(0) @binding(4) var<uniform> params: SlicParams;
 // import shared/slic_params.wgsl
 // import shared/slic.wgsl
 // import shared/wide.wgsl

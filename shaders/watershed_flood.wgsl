@@ -26,7 +26,7 @@
 @group(0) @binding(2) var<storage, read_write> distance: array<u32>;  // [(H-1)² + (W-1)² + 1]
 @group(0) @binding(3) var<storage, read_write> level: array<u32>;     // [N·G, H, W]
 @group(0) @binding(4) var<storage, read_write> state: array<atomic<u32>>; // [N·G, 2]: settled, level drops this round
-@group(0) @binding(5) var<storage, read_write> params: WatershedParams;
+@group(0) @binding(5) var<uniform> params: WatershedParams;
 // import shared/watershed_params.wgsl
 
 const THREADS: u32 = 256u;

@@ -6,7 +6,7 @@
 
 @group(0) @binding(0) var<storage, read_write> image: array<f32>;     // [N, 3, H, W], values 0..255
 @group(0) @binding(1) var<storage, read_write> gradient: array<u32>;  // [N, H, W]
-@group(0) @binding(2) var<storage, read_write> params: WatershedParams;
+@group(0) @binding(2) var<uniform> params: WatershedParams;
 // import shared/watershed_params.wgsl
 // import shared/wide.wgsl
 

@@ -5,7 +5,7 @@
 @group(0) @binding(0) var<storage, read_write> gradient: array<u32>;  // [N, H, W]
 @group(0) @binding(1) var<storage, read_write> markers: array<i32>;   // [M, 2]: y, x
 @group(0) @binding(2) var<storage, read_write> level: array<u32>;     // [N, G, H, W]
-@group(0) @binding(3) var<storage, read_write> params: WatershedParams;
+@group(0) @binding(3) var<uniform> params: WatershedParams;
 // import shared/watershed_params.wgsl
 // import shared/grid.wgsl
 

@@ -6,7 +6,7 @@
 @group(0) @binding(0) var<storage, read_write> level: array<u32>;  // [N, G, H, W]
 @group(0) @binding(1) var<storage, read_write> best: array<u32>;   // [N, H, W], starts unreached
 @group(0) @binding(2) var<storage, read_write> labels: array<i32>; // [N, H, W]
-@group(0) @binding(3) var<storage, read_write> params: WatershedParams;
+@group(0) @binding(3) var<uniform> params: WatershedParams;
 // import shared/watershed_params.wgsl
 
 @compute @workgroup_size(16, 16, 1)

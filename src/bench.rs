@@ -67,14 +67,13 @@ pub struct Limits {
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct DeviceWork {
     pub dispatches: u64,
-    pub uploads: u64,
     pub readbacks: u64,
     pub syncs: u64,
 }
 
 impl From<&Counts> for DeviceWork {
     fn from(c: &Counts) -> Self {
-        DeviceWork { dispatches: c.dispatch_total(), uploads: c.uploads, readbacks: c.readback_total(), syncs: c.syncs }
+        DeviceWork { dispatches: c.dispatch_total(), readbacks: c.readback_total(), syncs: c.syncs }
     }
 }
 
@@ -390,15 +389,14 @@ pub fn markdown(report: &Report) -> String {
         if let Some(e) = &t.error {
             md.push_str(&format!("Stopped early: {e}\n\n"));
         }
-        md.push_str("| id | seconds (median) | per item | dispatches | uploads | readbacks | syncs |\n|---|---|---|---|---|---|---|\n");
+        md.push_str("| id | seconds (median) | per item | dispatches | readbacks | syncs |\n|---|---|---|---|---|---|\n");
         for m in &t.results {
             md.push_str(&format!(
-                "| `{}` | {:.4} | {:.4} | {} | {} | {} | {} |\n",
+                "| `{}` | {:.4} | {:.4} | {} | {} | {} |\n",
                 m.id,
                 m.seconds,
                 m.seconds / m.items.max(1) as f64,
                 m.work.dispatches,
-                m.work.uploads,
                 m.work.readbacks,
                 m.work.syncs
             ));

@@ -1,7 +1,7 @@
-//! What pami asks of the device, counted: kernel dispatches (by kernel), the
-//! parameter blocks uploaded with them (each a buffer created from a slice,
-//! which makes Burn's wgpu client submit the work queued before it), blocking
-//! reads of device data by the host (by what needed them), and device syncs.
+//! What pami asks of the device, counted: kernel dispatches (by kernel),
+//! blocking reads of device data by the host (by what needed them), and
+//! device syncs. (A dispatch's parameter block travels in its launch's info
+//! uniform, written with the launch: no submit of its own.)
 //! Only pami's own kernels and reads are counted, not Burn's tensor ops, and
 //! on the CPU path (flex) no kernel is dispatched.
 //!
@@ -19,8 +19,6 @@ use serde::Serialize;
 pub struct Counts {
     /// Kernel dispatches by kernel name (`felzenszwalb_merge`, `compose`, …).
     pub dispatches: BTreeMap<&'static str, u64>,
-    /// Parameter blocks uploaded (one per dispatch today).
-    pub uploads: u64,
     /// Blocking reads of device data by what read it (`download`,
     /// `segment counts`, `small segments`, `watershed changes`, `curves`).
     pub readbacks: BTreeMap<&'static str, u64>,
@@ -44,14 +42,13 @@ impl Counts {
         };
         Counts {
             dispatches: minus(&self.dispatches, &earlier.dispatches),
-            uploads: self.uploads - earlier.uploads,
             readbacks: minus(&self.readbacks, &earlier.readbacks),
             syncs: self.syncs - earlier.syncs,
         }
     }
 }
 
-static COUNTS: Mutex<Counts> = Mutex::new(Counts { dispatches: BTreeMap::new(), uploads: 0, readbacks: BTreeMap::new(), syncs: 0 });
+static COUNTS: Mutex<Counts> = Mutex::new(Counts { dispatches: BTreeMap::new(), readbacks: BTreeMap::new(), syncs: 0 });
 static MEASURING: Mutex<()> = Mutex::new(());
 
 fn with(f: impl FnOnce(&mut Counts)) {
@@ -72,10 +69,7 @@ pub fn measure<T>(f: impl FnOnce() -> T) -> (T, Counts) {
 }
 
 pub(crate) fn dispatched(kernel: &'static str) {
-    with(|c| {
-        *c.dispatches.entry(kernel).or_default() += 1;
-        c.uploads += 1;
-    });
+    with(|c| *c.dispatches.entry(kernel).or_default() += 1);
 }
 
 pub(crate) fn read(what: &'static str) {

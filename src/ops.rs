@@ -40,9 +40,9 @@ pub fn compose(
         kind: parts.kind as u32,
         invert: invert as u32,
         runs: parts.runs() as u32,
-        mean: norm.mean,
-        deviation: norm.std,
         images: n as u32,
+        mean: [norm.mean[0], norm.mean[1], norm.mean[2], 0.0],
+        deviation: [norm.std[0], norm.std[1], norm.std[2], 1.0],
     };
     let out = Dispatch::compose(
         images.clone().into_dispatch(),

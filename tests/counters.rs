@@ -14,9 +14,8 @@ use pami::{Baseline, Blur, ExplainConfig, Explainer, Model, Segments, Targets, Z
 
 fn print(what: &str, c: &Counts) {
     eprintln!(
-        "{what}: {} dispatches, {} parameter uploads, {} readbacks {:?}, {} syncs",
+        "{what}: {} dispatches, {} readbacks {:?}, {} syncs",
         c.dispatch_total(),
-        c.uploads,
         c.readback_total(),
         c.readbacks,
         c.syncs
@@ -36,7 +35,6 @@ fn the_twenty_segmentations_dispatch_every_algorithm_and_read_their_counts() {
     for kernel in ["felzenszwalb_merge", "slic_iterate", "seeds_blocks", "watershed_flood", "segment_min_size"] {
         assert!(counts.dispatches.get(kernel).copied().unwrap_or(0) > 0, "no {kernel} dispatch: {counts:?}");
     }
-    assert_eq!(counts.uploads, counts.dispatch_total());
     // The twenty segment counts come back in one readback, and the watershed's
     // flooding settles on the device: one dispatch per setting, or a short
     // chain of them within llvmpipe's loop budget (64 rounds of a 224² map).

@@ -50,7 +50,7 @@ fn mirrors() -> Vec<Mirror> {
         mirror!("aggregate_params.wgsl", AggregateParams { width, height, parts, targets, runs, kind, first, count }),
         mirror!("blur_params.wgsl", BlurParams { width, height, planes, radius, axis, padding }),
         mirror!("components_params.wgsl", ComponentsParams { width, height, images, blocks }),
-        mirror!("compose_params.wgsl", ComposeParams { width, height, batch, first, kind, invert, runs, mean, deviation, images }),
+        mirror!("compose_params.wgsl", ComposeParams { width, height, batch, first, kind, invert, runs, images, mean, deviation }),
         mirror!(
             "felzenszwalb_params.wgsl",
             FelzenszwalbParams { width, height, images, radius, settings, sort_step, merge_pass, first, rounds }
@@ -129,8 +129,8 @@ fn every_params_struct_has_the_layout_of_its_rust_mirror() {
 }
 
 /// Every kernel binds its parameter block as one of the structs above, in the
-/// storage address space (read_write, as Burn's launch creates the binding),
-/// after all its other bindings.
+/// uniform address space (the launch's info uniform), after all its other
+/// bindings.
 #[test]
 fn every_kernel_binds_a_listed_params_struct_last() {
     let names: BTreeSet<&str> = mirrors().iter().map(|m| m.name).collect();
@@ -149,8 +149,8 @@ fn every_kernel_binds_a_listed_params_struct_last() {
         );
         assert_eq!(
             params.space,
-            naga::AddressSpace::Storage { access: naga::StorageAccess::LOAD | naga::StorageAccess::STORE },
-            "{}: `params` must stay var<storage, read_write>",
+            naga::AddressSpace::Uniform,
+            "{}: `params` must be var<uniform>",
             path.display()
         );
         let last = bound.iter().map(|v| v.binding.as_ref().unwrap().binding).max().unwrap();

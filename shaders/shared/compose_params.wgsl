@@ -8,7 +8,7 @@ struct ComposeParams {
     kind: u32,                  // a KIND_* of shared/parts.wgsl
     invert: u32,                // 1: keep everything but the part (occlusion, deletion)
     runs: u32,                  // number of label maps, RISE grids or rank maps
-    mean: array<f32, 3>,        // normalisation per channel
-    deviation: array<f32, 3>,
     images: u32,                // images in `image` and `baseline`
+    mean: vec4<f32>,            // normalisation per channel (x, y, z)
+    deviation: vec4<f32>,
 }

@@ -16,8 +16,9 @@ use super::launch::{float, int, launch_into, tiles};
 
 /// Parameters of one composed batch. Keep in sync with `struct
 /// ComposeParams` in `shaders/shared/compose_params.wgsl` (tests/params.rs
-/// compares the layouts).
-#[repr(C)]
+/// compares the layouts). Aligned to 16 bytes, as the uniform address space
+/// lays out its `vec4` members.
+#[repr(C, align(16))]
 #[derive(Clone, Copy, Debug, Pod, Zeroable, PartialEq)]
 pub struct ComposeParams {
     pub width: u32,
@@ -32,12 +33,12 @@ pub struct ComposeParams {
     pub invert: u32,
     /// Number of label maps, RISE grids or rank maps.
     pub runs: u32,
-    /// Normalisation: per channel `(v − mean) / deviation`.
-    pub mean: [f32; 3],
-    /// The standard deviation per channel (`std` is a reserved word in WGSL).
-    pub deviation: [f32; 3],
     /// Images in the image and baseline tensors.
     pub images: u32,
+    /// Normalisation: per channel `(v − mean) / deviation` (the fourth lane unused).
+    pub mean: [f32; 4],
+    /// The standard deviation per channel (`std` is a reserved word in WGSL).
+    pub deviation: [f32; 4],
 }
 
 const SOURCE: &str = include_str!("../../shaders/compose.wgsl");

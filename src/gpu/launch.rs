@@ -2,7 +2,11 @@
 
 use burn::backend::DType;
 use burn::backend::wgpu::{CubeTensor, KernelSource, SourceKernel, SourceTemplate, into_contiguous};
-use burn::cubecl::{CubeCount, CubeDim, prelude::KernelId, server::KernelArguments};
+use burn::cubecl::{
+    CubeCount, CubeDim,
+    prelude::KernelId,
+    server::{KernelArguments, MetadataBindingInfo},
+};
 use burn::tensor::Shape;
 
 use super::fill::FillParams;
@@ -165,7 +169,10 @@ pub(crate) fn fill(target: &CubeTensor, value: u32) {
 }
 
 /// Enqueue `source` on the tensors' stream with `inputs` (bound in order),
-/// then the parameter block as the last binding.
+/// then the parameter block as the last binding: the launch's info uniform,
+/// which Burn's wgpu client writes into its uniform pool with the launch
+/// (and reuses for equal blocks), so a launch never submits the queued work
+/// as a buffer created from a slice would.
 pub(crate) fn launch<P: bytemuck::Pod>(
     name: &'static str,
     source: &'static str,
@@ -175,13 +182,22 @@ pub(crate) fn launch<P: bytemuck::Pod>(
 ) {
     let client = &buffers[0].client;
     crate::counters::dispatched(name);
-    let params = client.create_from_slice(bytemuck::bytes_of(params));
-    let mut bindings: Vec<_> = buffers.iter().map(|t| t.handle.clone().binding()).collect();
-    bindings.push(params.binding());
+    let bytes = bytemuck::bytes_of(params);
+    // Whole 16-byte rows: a uniform binding's size is a multiple of 16.
+    let mut words: Vec<u64> = bytes
+        .chunks(8)
+        .map(|chunk| {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            u64::from_le_bytes(word)
+        })
+        .collect();
+    words.resize(words.len().next_multiple_of(2), 0);
+    let bindings: Vec<_> = buffers.iter().map(|t| t.handle.clone().binding()).collect();
     client.launch(
         Box::new(SourceKernel::new(Wgsl { name, source }, grid.dim)),
         grid.count,
-        KernelArguments::new().with_buffers(bindings),
+        KernelArguments::new().with_buffers(bindings).with_info(MetadataBindingInfo::custom(words)),
     );
 }
 

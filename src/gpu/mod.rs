@@ -3,8 +3,8 @@
 //! a kernel family `<op>`:
 //!
 //! - its WGSL: `shaders/<op>.wgsl` or `shaders/<op>_<stage>.wgsl`, each
-//!   binding its parameter block last as `var<storage, read_write> params:
-//!   <Op>Params`, the struct declared in `shaders/shared/<op>_params.wgsl`;
+//!   binding its parameter block last as `var<uniform> params: <Op>Params`,
+//!   the struct declared in `shaders/shared/<op>_params.wgsl`;
 //! - its parameter block: `<Op>Params` in `src/gpu/<op>.rs`, `#[repr(C)]`
 //!   and `Pod`, the mirror of that WGSL struct (`tests/params.rs` compares
 //!   their layouts);
