@@ -1,14 +1,13 @@
 // Felzenszwalb, stage 2: the cost of every edge of the 8-connected grid (the
 // Euclidean colour distance of the smoothed pixels, floor of the square root
-// in 1/4096 grey level), the histograms of the costs' two radix digits per
-// image, and each pixel as its own segment in every setting's forest.
+// in 1/4096 grey level), and each pixel as its own segment in every
+// setting's forest.
 // CPU twin: felzenszwalb_costs in src/cpu/felzenszwalb.rs.
 
 @group(0) @binding(0) var<storage, read_write> smoothed: array<u32>;           // [N, 3, H, W]
 @group(0) @binding(1) var<storage, read_write> costs: array<u32>;              // [N, 4, H, W]
-@group(0) @binding(2) var<storage, read_write> counts: array<atomic<u32>>;     // [N, COUNTS], zeroed
-@group(0) @binding(3) var<storage, read_write> forest: array<u32>;             // [N·settings, 3, H, W]
-@group(0) @binding(4) var<uniform> params: FelzenszwalbParams;
+@group(0) @binding(2) var<storage, read_write> forest: array<u32>;             // [N·settings, 3, H, W]
+@group(0) @binding(3) var<uniform> params: FelzenszwalbParams;
 // import shared/felzenszwalb_params.wgsl
 // import shared/grid.wgsl
 // import shared/wide.wgsl
@@ -42,8 +41,6 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
                 d2 = wide_add(d2, wide_mul(d, d));
             }
             cost = wide_sqrt(d2);
-            atomicAdd(&counts[gid.z * COUNTS + (cost & (DIGITS - 1u))], 1u);
-            atomicAdd(&counts[gid.z * COUNTS + DIGITS + (cost >> DIGIT_BITS)], 1u);
         }
         costs[gid.z * 4u * plane + e] = cost;
     }

@@ -47,6 +47,8 @@ fn the_twenty_segmentations_dispatch_every_algorithm_and_read_their_counts() {
     // segments are left.
     assert!(counts.dispatches["segment_min_size"] <= 11, "{counts:?}");
     assert!(!counts.readbacks.contains_key("small segments"), "{counts:?}");
+    // Felzenszwalb's edge sort: one dispatch of three counting passes.
+    assert_eq!(counts.dispatches["felzenszwalb_sort"], 1, "{counts:?}");
     // SEEDS' block and pixel sweeps run whole in one workgroup per image:
     // one dispatch each per setting (the blocks a chain of three within
     // llvmpipe's budget on 224²), not one per sweep chunk.

@@ -53,7 +53,7 @@ fn mirrors() -> Vec<Mirror> {
         mirror!("compose_params.wgsl", ComposeParams { width, height, batch, first, kind, invert, runs, images, mean, deviation }),
         mirror!(
             "felzenszwalb_params.wgsl",
-            FelzenszwalbParams { width, height, images, radius, settings, sort_step, merge_pass, first, rounds }
+            FelzenszwalbParams { width, height, images, radius, settings, sort_first, merge_pass, sort_steps, rounds }
         ),
         mirror!("fill_params.wgsl", FillParams { len, value }),
         mirror!("segment_params.wgsl", SegmentParams { width, height, images, min_size, rounds }),
@@ -169,15 +169,14 @@ fn shared_constants_match_their_rust_twins() {
         ("blur_params.wgsl", "PADDING_ZERO", blur::PADDING_ZERO),
         ("blur_params.wgsl", "PADDING_REFLECT", blur::PADDING_REFLECT),
         ("components_params.wgsl", "BLOCK", components::BLOCK),
-        ("felzenszwalb_params.wgsl", "SORT_SCAN", fz::SORT_SCAN),
-        ("felzenszwalb_params.wgsl", "SORT_LOW", fz::SORT_LOW),
-        ("felzenszwalb_params.wgsl", "SORT_HIGH", fz::SORT_HIGH),
         ("felzenszwalb_params.wgsl", "MERGE_JOIN", fz::MERGE_JOIN),
         ("felzenszwalb_params.wgsl", "MERGE_MIN_SIZE", fz::MERGE_MIN_SIZE),
         ("felzenszwalb_params.wgsl", "NO_EDGE", fz::NO_EDGE),
         ("felzenszwalb_params.wgsl", "DIGITS", fz::DIGITS),
         ("felzenszwalb_params.wgsl", "COUNTS", fz::COUNTS),
-        ("felzenszwalb_params.wgsl", "SORT_CHUNK", fz::SORT_CHUNK),
+        ("felzenszwalb_params.wgsl", "DIGIT_BITS", fz::DIGIT_BITS),
+        ("felzenszwalb_params.wgsl", "SORT_THREADS", fz::SORT_THREADS),
+        ("felzenszwalb_params.wgsl", "TOTAL", fz::TOTAL),
         ("watershed_params.wgsl", "UNREACHED", watershed::UNREACHED),
     ];
     let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("shaders/shared");

@@ -6,28 +6,26 @@ struct FelzenszwalbParams {
     images: u32,
     radius: u32,       // smoothing kernel radius
     settings: u32,     // settings per image (each its own forest and merge)
-    sort_step: u32,    // felzenszwalb_sort: SORT_SCAN, SORT_LOW or SORT_HIGH
+    sort_first: u32,   // felzenszwalb_sort: the first step (pass · 3 + phase) of this dispatch
     merge_pass: u32,   // felzenszwalb_merge: MERGE_JOIN or MERGE_MIN_SIZE
-    first: u32,        // felzenszwalb_sort: first edge of this chunk
+    sort_steps: u32,   // felzenszwalb_sort: steps in this dispatch
     rounds: u32,       // felzenszwalb_merge: rounds this dispatch may run
 }
 
-// Sort steps and merge passes; keep in sync with src/gpu/felzenszwalb.rs.
-const SORT_SCAN: u32 = 0u;       // the digit counts become cursors
-const SORT_LOW: u32 = 1u;        // place a chunk by the low digit
-const SORT_HIGH: u32 = 2u;       // place a chunk by the high digit
+// Merge passes; keep in sync with src/gpu/felzenszwalb.rs.
 const MERGE_JOIN: u32 = 0u;      // join by the internal differences
 const MERGE_MIN_SIZE: u32 = 1u;  // join segments under min_size
 
 const NO_EDGE: u32 = 0xffffffffu;
-// Costs (at most isqrt(3 · (255 · 4096)²) < 2^21) sort by two 11-bit digits.
-const DIGIT_BITS: u32 = 11u;
-const DIGITS: u32 = 2048u;
-// counts [N, COUNTS]: per image the histograms of the low and the high
-// digit, then the number of edges.
-const COUNTS: u32 = 4097u;
-const TOTAL: u32 = 4096u;
-const SORT_CHUNK: u32 = 32768u;
+// Costs (at most isqrt(3 · (255 · 4096)²) < 2^21) sort by three 7-bit digits.
+const DIGIT_BITS: u32 = 7u;
+const DIGITS: u32 = 128u;
+// Invocations of felzenszwalb_sort per image.
+const SORT_THREADS: u32 = 256u;
+// counts [N, COUNTS]: per image a pass's digit counts per invocation
+// [DIGITS, SORT_THREADS], then the number of edges.
+const COUNTS: u32 = 32769u;
+const TOTAL: u32 = 32768u;
 
 // The forest of the merge: [N, 3, H, W] of parent, size, internal difference.
 const FIELD_PARENT: u32 = 0u;

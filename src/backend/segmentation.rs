@@ -387,17 +387,18 @@ impl SegmentationBackend for Flex {
         settings: IntTensor<Self>,
         params: FelzenszwalbParams,
     ) -> (IntTensor<Self>, IntTensor<Self>) {
-        use crate::gpu::felzenszwalb::{MERGE_JOIN, MERGE_MIN_SIZE, sort_chunks};
+        use crate::gpu::felzenszwalb::{COUNTS, MERGE_JOIN, MERGE_MIN_SIZE, sort_dispatches};
         use cpu::felzenszwalb::*;
         let dtype = weights.dtype();
         let settings = u32s(settings);
         let [n, h, w] = [params.images, params.height, params.width].map(|v| v as usize);
         let smooth = felzenszwalb_smooth(&view(&image), &view(&weights), &params);
         let mut forest = vec![0; n * params.settings as usize * 3 * h * w];
-        let (costs, mut counts) = felzenszwalb_costs(&smooth, &mut forest, &params);
+        let costs = felzenszwalb_costs(&smooth, &mut forest, &params);
+        let mut counts = vec![0; n * COUNTS as usize];
         let (mut spare, mut order) = (vec![0; n * 4 * h * w], vec![0; n * 4 * h * w]);
-        for chunk in sort_chunks(&params) {
-            felzenszwalb_sort(&costs, &mut counts, &mut spare, &mut order, &chunk);
+        for sort in sort_dispatches(&params) {
+            felzenszwalb_sort(&costs, &mut counts, &mut spare, &mut order, &sort);
         }
         for merge_pass in [MERGE_JOIN, MERGE_MIN_SIZE] {
             felzenszwalb_merge(&costs, &order, &counts, &mut forest, &settings, &FelzenszwalbParams { merge_pass, ..params });

@@ -1,8 +1,9 @@
-//! CPU twins of `shaders/felzenszwalb_{smooth,costs,sort,merge,label}.wgsl`,
-//! chunked as the kernels are.
+//! CPU twins of `shaders/felzenszwalb_{smooth,costs,sort,merge,label}.wgsl`.
+
+use rayon::prelude::*;
 
 use super::isqrt;
-use crate::gpu::felzenszwalb::{COUNTS, DIGITS, FelzenszwalbParams, MERGE_JOIN, NO_EDGE, SORT_CHUNK, SORT_LOW, SORT_SCAN};
+use crate::gpu::felzenszwalb::{COUNTS, DIGIT_BITS, DIGITS, FelzenszwalbParams, MERGE_JOIN, NO_EDGE, SORT_THREADS, TOTAL};
 
 /// scipy's 'reflect' (d c b a | a b c d | d c b a) for any offset.
 fn reflect(i: i64, n: i64) -> usize {
@@ -46,15 +47,13 @@ pub fn edge_ends(e: usize, width: usize, plane: usize) -> (usize, usize) {
     }
 }
 
-/// Returns (costs `[N, 4, H, W]`, digit histograms `[N, COUNTS]`); every
-/// pixel of every setting's tree in `forest [N·settings, 3, H, W]` becomes
-/// its own segment.
-pub fn felzenszwalb_costs(smooth: &[u32], forest: &mut [u32], p: &FelzenszwalbParams) -> (Vec<u32>, Vec<u32>) {
+/// Returns the costs `[N, 4, H, W]`; every pixel of every setting's tree in
+/// `forest [N·settings, 3, H, W]` becomes its own segment.
+pub fn felzenszwalb_costs(smooth: &[u32], forest: &mut [u32], p: &FelzenszwalbParams) -> Vec<u32> {
     let (w, h) = (p.width as usize, p.height as usize);
     let plane = w * h;
     let images = p.images as usize;
     let mut costs = vec![NO_EDGE; images * 4 * plane];
-    let mut counts = vec![0u32; images * COUNTS as usize];
     for n in 0..images {
         let settings = p.settings as usize;
         for tree in forest[n * settings * 3 * plane..(n + 1) * settings * 3 * plane].chunks_mut(3 * plane) {
@@ -80,22 +79,20 @@ pub fn felzenszwalb_costs(smooth: &[u32], forest: &mut [u32], p: &FelzenszwalbPa
                             (d * d) as u64
                         })
                         .sum();
-                    let cost = isqrt(d2);
-                    costs[n * 4 * plane + e] = cost;
-                    counts[n * COUNTS as usize + (cost % DIGITS) as usize] += 1;
-                    counts[n * COUNTS as usize + (DIGITS + cost / DIGITS) as usize] += 1;
+                    costs[n * 4 * plane + e] = isqrt(d2);
                 }
             }
         }
     }
-    (costs, counts)
+    costs
 }
 
-/// By `p.sort_step`: [`SORT_SCAN`] turns both digit histograms of `counts
-/// [N, COUNTS]` into cursors and stores the edge count; [`SORT_LOW`] places
-/// the chunk of edges from `p.first` into `spare [N, 4HW]` by low digit;
-/// `SORT_HIGH` moves the chunk of `spare` from `p.first` into `order [N, 4HW]`
-/// by high digit.
+/// Steps `p.sort_first..p.sort_first + p.sort_steps` of the edge sort, as
+/// the kernel's 256 invocations take them one after another: three passes of
+/// 7-bit digits, each counting every invocation's contiguous chunk into its
+/// column of `counts [N, COUNTS]`, scanning the table in digit-major order
+/// into cursors, and placing each chunk in order (pass 0 from the edge
+/// indices into `order`, then into `spare`, then `order`). Images in parallel.
 pub fn felzenszwalb_sort(
     costs: &[u32],
     counts: &mut [u32],
@@ -104,41 +101,56 @@ pub fn felzenszwalb_sort(
     p: &FelzenszwalbParams,
 ) {
     let edges = 4 * (p.width * p.height) as usize;
-    let digits = DIGITS as usize;
-    for n in 0..p.images as usize {
-        let counts = &mut counts[n * COUNTS as usize..(n + 1) * COUNTS as usize];
-        let (costs, spare, order) =
-            (&costs[n * edges..(n + 1) * edges], &mut spare[n * edges..(n + 1) * edges], &mut order[n * edges..(n + 1) * edges]);
-        let chunk = |len: usize| p.first as usize..(p.first + SORT_CHUNK).min(len as u32) as usize;
-        match p.sort_step {
-            SORT_SCAN => {
-                for digit in 0..2 {
-                    let mut run = 0;
-                    for cursor in &mut counts[digit * digits..(digit + 1) * digits] {
-                        (*cursor, run) = (run, run + *cursor);
+    let (digits, threads) = (DIGITS as usize, SORT_THREADS as usize);
+    let images = p.images as usize;
+    counts[..images * COUNTS as usize]
+        .par_chunks_mut(COUNTS as usize)
+        .zip(spare[..images * edges].par_chunks_mut(edges))
+        .zip(order[..images * edges].par_chunks_mut(edges))
+        .zip(costs[..images * edges].par_chunks(edges))
+        .for_each(|(((counts, spare), order), costs)| {
+            for step in p.sort_first..p.sort_first + p.sort_steps {
+                let (pass, phase) = (step / 3, step % 3);
+                let len = if pass == 0 { edges } else { counts[TOTAL as usize] as usize };
+                let chunk = len.div_ceil(threads);
+                let shift = DIGIT_BITS * pass;
+                if phase == 1 {
+                    let mut cursor = 0;
+                    for count in &mut counts[..digits * threads] {
+                        (*count, cursor) = (cursor, cursor + *count);
                     }
-                    counts[2 * digits] = run;
+                    if pass == 0 {
+                        counts[TOTAL as usize] = cursor;
+                    }
+                    continue;
                 }
-            }
-            SORT_LOW => {
-                for e in chunk(edges) {
-                    if costs[e] != NO_EDGE {
-                        let cursor = &mut counts[costs[e] as usize % digits];
-                        spare[*cursor as usize] = e as u32;
-                        *cursor += 1;
+                for t in 0..threads {
+                    if phase == 0 {
+                        for d in 0..digits {
+                            counts[d * threads + t] = 0;
+                        }
+                    }
+                    let lo = (t * chunk).min(len);
+                    for i in lo..(lo + chunk).min(len) {
+                        let e = match pass {
+                            0 => i as u32,
+                            1 => order[i],
+                            _ => spare[i],
+                        };
+                        let cost = costs[e as usize];
+                        if cost == NO_EDGE {
+                            continue;
+                        }
+                        let cell = ((cost >> shift) & (DIGITS - 1)) as usize * threads + t;
+                        if phase == 2 {
+                            let target = if pass == 1 { &mut *spare } else { &mut *order };
+                            target[counts[cell] as usize] = e;
+                        }
+                        counts[cell] += 1;
                     }
                 }
             }
-            _ => {
-                for i in chunk(counts[2 * digits] as usize) {
-                    let e = spare[i];
-                    let cursor = &mut counts[digits + costs[e as usize] as usize / digits];
-                    order[*cursor as usize] = e;
-                    *cursor += 1;
-                }
-            }
-        }
-    }
+        });
 }
 
 /// Root of `x` in one image's parent table, halving the path.
@@ -164,7 +176,6 @@ pub fn felzenszwalb_merge(
     settings: &[u32],
     p: &FelzenszwalbParams,
 ) {
-    use rayon::prelude::*;
     let (w, plane) = (p.width as usize, (p.width * p.height) as usize);
     let edges = 4 * plane;
     let items = (p.images * p.settings) as usize;
@@ -174,7 +185,7 @@ pub fn felzenszwalb_merge(
         let (limit, min_size) = (settings[2 * setting], settings[2 * setting + 1]);
         let (parent, rest) = tree.split_at_mut(plane);
         let (size, inner) = rest.split_at_mut(plane);
-        let total = counts[(n + 1) * COUNTS as usize - 1];
+        let total = counts[n * COUNTS as usize + TOTAL as usize];
         for i in 0..total {
             let e = order[n * edges + i as usize] as usize;
             let (x, y) = edge_ends(e, w, plane);

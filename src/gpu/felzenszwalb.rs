@@ -1,12 +1,11 @@
 //! Felzenszwalb–Huttenlocher graph segmentation in five stages (see
-//! `shaders/felzenszwalb_*.wgsl`): integer smoothing, 8-connected edge costs
-//! with their digit histograms, a stable radix sort of the edges by cost,
-//! Kruskal's two passes over the sorted edges, and each pixel's root.
+//! `shaders/felzenszwalb_*.wgsl`): integer smoothing, 8-connected edge costs,
+//! a stable radix sort of the edges by cost, Kruskal's two passes over the
+//! sorted edges, and each pixel's root.
 //!
-//! The sort is sequential per image (one invocation each, images in
-//! parallel) in chunks of at most [`SORT_CHUNK`] edges per dispatch (Mesa's
-//! lavapipe stops every loop of an invocation after 65,535 iterations in
-//! all). The merge decides windows of 256 sorted edges per round by
+//! The sort is three counting passes of one 256-invocation workgroup per
+//! image, each invocation counting and placing a contiguous chunk, in one
+//! dispatch (a chain within llvmpipe's loop budget). The merge decides windows of 256 sorted edges per round by
 //! deterministic reservations, one workgroup per image and setting, its
 //! rounds inside the dispatch (a chain of them within llvmpipe's budget).
 //!
@@ -23,7 +22,7 @@ use burn::backend::wgpu::CubeTensor;
 use burn::tensor::Shape;
 use bytemuck::{Pod, Zeroable};
 
-use super::launch::{cast, chain, empty, fill, float, int, launch, launch_into, singles, tiles, workgroups};
+use super::launch::{cast, chain, empty, fill, float, int, launch, launch_into, tiles, workgroups};
 
 /// Keep in sync with `struct FelzenszwalbParams` in
 /// `shaders/shared/felzenszwalb_params.wgsl` (tests/params.rs compares the layouts).
@@ -38,51 +37,57 @@ pub struct FelzenszwalbParams {
     /// Settings per image, each with its own merge (see the `settings` table of
     /// the merge: per setting `ceil(scale · COST_UNIT)` and min_size).
     pub settings: u32,
-    /// Sort: [`SORT_SCAN`], [`SORT_LOW`] or [`SORT_HIGH`].
-    pub sort_step: u32,
+    /// Sort: the first step (pass · 3 + phase, of [`SORT_STEPS`]) of this dispatch.
+    pub sort_first: u32,
     /// Merge: [`MERGE_JOIN`] or [`MERGE_MIN_SIZE`].
     pub merge_pass: u32,
-    /// First edge (sort) or sorted position (the CPU twin's merge) of this dispatch's chunk.
-    pub first: u32,
+    /// Sort: steps in this dispatch.
+    pub sort_steps: u32,
     /// Merge: rounds this dispatch may run (set by the launch).
     pub rounds: u32,
 }
 
-/// Sort steps ([`FelzenszwalbParams::sort_step`]): the digit counts become
-/// cursors, then chunks of edges are placed by the low and by the high digit.
-/// Keep in sync with `shaders/shared/felzenszwalb_params.wgsl`.
-pub const SORT_SCAN: u32 = 0;
-pub const SORT_LOW: u32 = 1;
-pub const SORT_HIGH: u32 = 2;
 /// Merge passes ([`FelzenszwalbParams::merge_pass`]): joins by internal
 /// difference, then joins of segments under min_size. Keep in sync with
 /// `shaders/shared/felzenszwalb_params.wgsl`.
 pub const MERGE_JOIN: u32 = 0;
 pub const MERGE_MIN_SIZE: u32 = 1;
 
-/// Edges one sort dispatch places per image.
-pub const SORT_CHUNK: u32 = 32_768;
-
 /// Costs are in 1/4096 of a grey level (smoothed values carry that precision:
 /// coarser units merge the faint gradients of skies and walls differently).
 pub const COST_UNIT: u32 = 4096;
 /// Weights of the smoothing kernel sum to this, on each axis.
 pub const WEIGHT_SUM: u32 = 1024;
-/// Costs (below 2^21) sort by two radix digits of this many values.
-pub const DIGITS: u32 = 2048;
-/// Per image: the histograms of the low and high digits, then the edge count.
-pub const COUNTS: u32 = 2 * DIGITS + 1;
+/// Costs (below 2^21) sort by three radix digits of this many bits.
+pub const DIGIT_BITS: u32 = 7;
+/// Values of one radix digit.
+pub const DIGITS: u32 = 1 << DIGIT_BITS;
+/// Invocations of the sort per image, each owning a contiguous chunk of a pass.
+pub const SORT_THREADS: u32 = 256;
+/// Steps of the sort: three passes of count, scan and scatter.
+pub const SORT_STEPS: u32 = 9;
+/// Per image: a pass's digit counts per invocation `[DIGITS, SORT_THREADS]`,
+/// then the edge count (at [`TOTAL`]).
+pub const COUNTS: u32 = DIGITS * SORT_THREADS + 1;
+/// Where the edge count sits in an image's row of the counts.
+pub const TOTAL: u32 = DIGITS * SORT_THREADS;
 /// Cost of an edge slot past the image border.
 pub const NO_EDGE: u32 = u32::MAX;
 
-/// The sort's dispatches: the digit scan, then chunks by low and by high digit.
-pub fn sort_chunks(params: &FelzenszwalbParams) -> Vec<FelzenszwalbParams> {
-    let edges = 4 * params.width * params.height;
-    let mut chunks = vec![FelzenszwalbParams { sort_step: SORT_SCAN, first: 0, ..*params }];
-    for sort_step in [SORT_LOW, SORT_HIGH] {
-        chunks.extend((0..edges).step_by(SORT_CHUNK as usize).map(|first| FelzenszwalbParams { sort_step, first, ..*params }));
-    }
-    chunks
+/// Loop iterations one sort step takes in an invocation (llvmpipe's budget):
+/// a chunk of the edges, or the scan's two walks over DIGITS entries.
+pub fn sort_step_iterations(width: u32, height: u32) -> u64 {
+    (4 * width as u64 * height as u64).div_ceil(SORT_THREADS as u64) + 2 * DIGITS as u64 + 16
+}
+
+/// The sort's dispatches: all [`SORT_STEPS`] in one, or a chain within the
+/// adapter's loop budget.
+pub fn sort_dispatches(params: &FelzenszwalbParams) -> Vec<FelzenszwalbParams> {
+    let mut dispatches = Vec::new();
+    chain(SORT_STEPS as u64, sort_step_iterations(params.width, params.height), |sort_first, sort_steps| {
+        dispatches.push(FelzenszwalbParams { sort_first, sort_steps, ..*params })
+    });
+    dispatches
 }
 
 /// A setting's row of the merge's settings table: an edge joins two segments
@@ -116,12 +121,12 @@ pub fn felzenszwalb(image: CubeTensor, weights: CubeTensor, settings: CubeTensor
     let smooth_shape = (Shape::new([n, 3, h, w]), DType::I32);
     let smooth = launch_into("felzenszwalb_smooth", SMOOTH, grid(), &[&image, &weights], smooth_shape, &params);
     let counts = table(COUNTS as usize);
-    fill(&counts, 0);
     let (costs, forest) = (table(4 * h * w), table(params.settings as usize * 3 * h * w));
-    launch("felzenszwalb_costs", EDGE_COSTS, grid(), &[&smooth, &costs, &counts, &forest], &params);
+    launch("felzenszwalb_costs", EDGE_COSTS, grid(), &[&smooth, &costs, &forest], &params);
     let (spare, order) = (table(4 * h * w), table(4 * h * w));
-    for chunk in sort_chunks(&params) {
-        launch("felzenszwalb_sort", SORT, singles(params.images), &[&costs, &counts, &spare, &order], &chunk);
+    for sort in sort_dispatches(&params) {
+        let grid = workgroups(params.images, SORT_THREADS);
+        launch("felzenszwalb_sort", SORT, grid, &[&costs, &counts, &spare, &order], &sort);
     }
     // The merge: deterministic reservations, rounds inside the dispatch.
     let progress = table_of(items as usize, 1 + 4 * h * w);

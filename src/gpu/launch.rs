@@ -51,12 +51,6 @@ pub(crate) fn lines(len: u32, rows: u32) -> Grid {
     Grid { dim: CubeDim::new_3d(LINE, 1, 1), count: CubeCount::Static(len.div_ceil(LINE), rows, 1) }
 }
 
-/// One single-invocation workgroup per image (`@workgroup_size(1, 1, 1)`), for
-/// the sequential parts of an algorithm: images run in parallel.
-pub(crate) fn singles(images: u32) -> Grid {
-    Grid { dim: CubeDim::new_3d(1, 1, 1), count: CubeCount::Static(images, 1, 1) }
-}
-
 /// One `threads`-wide workgroup (`@workgroup_size(threads, 1, 1)`) per item,
 /// for round-based kernels that loop with barriers; the items fill rows of
 /// at most [`MAX_GROUPS`] workgroups (the kernel's item is

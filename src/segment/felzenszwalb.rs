@@ -118,6 +118,14 @@ impl Felzenszwalb {
         // The merge's progress table is the largest buffer: per image and setting, a word per edge.
         let progress = (n * settings.len() * (4 * h * w + 1) * 4) as u64;
         super::check_binding("felzenszwalb", &format!("{n} images × {} settings", settings.len()), progress)?;
+        // On an adapter that caps an invocation's loops (llvmpipe), one step of
+        // the edge sort (a 256th of the edges) must fit in the cap.
+        let step = crate::gpu::felzenszwalb::sort_step_iterations(w as u32, h as u32);
+        if crate::gpu::launch::loop_budget().is_some_and(|budget| step > budget as u64) {
+            return Err(Error::InvalidParameter(format!(
+                "felzenszwalb: a {w}×{h} image has too many edges for llvmpipe's loop budget (at most about 3.8 million pixels)"
+            )));
+        }
         let device = images.device();
         let weights = first.weights();
         let taps = weights.len();
@@ -130,9 +138,9 @@ impl Felzenszwalb {
             images: n as u32,
             radius: first.radius() as u32,
             settings: settings.len() as u32,
-            sort_step: 0,
+            sort_first: 0,
             merge_pass: 0,
-            first: 0,
+            sort_steps: 0,
             rounds: 0,
         };
         let (roots, unfinished) = Dispatch::felzenszwalb(images.clone().into_dispatch(), weights.into_dispatch(), table.into_dispatch(), params);
