@@ -47,6 +47,8 @@ fn the_twenty_segmentations_dispatch_every_algorithm_and_read_their_counts() {
     // segments are left.
     assert!(counts.dispatches["segment_min_size"] <= 11, "{counts:?}");
     assert!(!counts.readbacks.contains_key("small segments"), "{counts:?}");
+    // SLIC's eight settings share one Lab conversion, the watershed's three one gradient.
+    assert_eq!((counts.dispatches["slic_lab"], counts.dispatches["watershed_gradient"]), (1, 1), "{counts:?}");
     // Felzenszwalb's edge sort: one dispatch of three counting passes.
     assert_eq!(counts.dispatches["felzenszwalb_sort"], 1, "{counts:?}");
     // SEEDS' block and pixel sweeps run whole in one workgroup per image:

@@ -167,6 +167,15 @@ pub(crate) fn min_size_pending(labels: Tensor<3, Int>, min_size: usize, checks: 
     Ok(min_size_all(vec![Raw { labels, min_size, checks }])?.remove(0))
 }
 
+/// What several settings of one batch derive from the images alike, made by
+/// the first setting that needs it: SLIC's quantised CIE Lab image and the
+/// watershed's Sobel gradient.
+#[derive(Default)]
+pub(crate) struct Shared {
+    pub lab: Option<Tensor<4, Int>>,
+    pub gradient: Option<Tensor<3, Int>>,
+}
+
 /// Label maps `[N, H, W]` straight from a segmenter, before connected
 /// components and the minimum segment size.
 pub(crate) struct Raw {

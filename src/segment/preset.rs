@@ -3,7 +3,7 @@
 
 use burn::tensor::Tensor;
 
-use super::{Felzenszwalb, Pending, Raw, Seeds, Segmentation, Slic, Watershed};
+use super::{Felzenszwalb, Pending, Raw, Seeds, Segmentation, Shared, Slic, Watershed};
 use crate::Error;
 
 /// One segmentation algorithm with its settings.
@@ -24,16 +24,17 @@ impl Segmenter {
 
     /// [`Self::segment`] with the segment counts left on the device.
     pub(crate) fn pending(&self, images: &Tensor<4>) -> Result<Pending, Error> {
-        Ok(super::min_size_all(vec![self.raw(images)?])?.remove(0))
+        Ok(super::min_size_all(vec![self.raw(images, &mut Shared::default())?])?.remove(0))
     }
 
-    /// The label maps before connected components and the minimum size.
-    fn raw(&self, images: &Tensor<4>) -> Result<Raw, Error> {
+    /// The label maps before connected components and the minimum size,
+    /// with what earlier settings of the batch derived from the images.
+    fn raw(&self, images: &Tensor<4>, shared: &mut Shared) -> Result<Raw, Error> {
         match self {
             Segmenter::Felzenszwalb(s) => Ok(Felzenszwalb::settings_raw(images, &[*s])?.remove(0)),
-            Segmenter::Slic(s) => s.raw(images),
+            Segmenter::Slic(s) => s.raw(images, shared),
             Segmenter::Seeds(s) => s.raw(images),
-            Segmenter::Watershed(s) => s.raw(images),
+            Segmenter::Watershed(s) => s.raw(images, shared),
         }
     }
 
@@ -96,7 +97,8 @@ impl Segmenter {
 /// Segments `images [N, 3, H, W]` with every segmenter, one segmentation per
 /// segmenter, in order. Felzenszwalb settings next to each other that share
 /// sigma run together (one smoothing, edge-cost and sort pass; the merges of
-/// all settings in the same dispatches).
+/// all settings in the same dispatches); SLIC's settings share one Lab
+/// conversion, the watershed's one gradient.
 /// Their segment counts are read in one readback at the end.
 pub fn segment_all(images: &Tensor<4>, segmenters: &[Segmenter]) -> Result<Vec<Segmentation>, Error> {
     super::resolve(segment_all_pending(images, segmenters)?)
@@ -107,6 +109,7 @@ pub fn segment_all(images: &Tensor<4>, segmenters: &[Segmenter]) -> Result<Vec<S
 /// `segment_min_size` launch.
 pub(crate) fn segment_all_pending(images: &Tensor<4>, segmenters: &[Segmenter]) -> Result<Vec<Pending>, Error> {
     let mut out = Vec::with_capacity(segmenters.len());
+    let mut shared = Shared::default();
     let mut rest = segmenters;
     while let Some(head) = rest.first() {
         let group: Vec<Felzenszwalb> = rest
@@ -117,7 +120,7 @@ pub(crate) fn segment_all_pending(images: &Tensor<4>, segmenters: &[Segmenter]) 
             })
             .collect();
         if group.is_empty() {
-            out.push(head.raw(images)?);
+            out.push(head.raw(images, &mut shared)?);
             rest = &rest[1..];
         } else {
             out.extend(Felzenszwalb::settings_raw(images, &group)?);

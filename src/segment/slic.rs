@@ -19,7 +19,7 @@
 use burn::backend::Dispatch;
 use burn::tensor::{Int, Tensor, TensorData};
 
-use super::{Pending, Raw, Segmentation, min_size_all, regular_grid};
+use super::{Pending, Raw, Segmentation, Shared, min_size_all, regular_grid};
 use crate::Error;
 use crate::backend::SegmentationBackend;
 use crate::gpu::slic::{CLUSTER_STRIDE, SlicParams};
@@ -122,11 +122,13 @@ impl Slic {
 
     /// [`Self::segment`] with the segment counts left on the device.
     pub(crate) fn pending(&self, images: &Tensor<4>) -> Result<Pending, Error> {
-        Ok(min_size_all(vec![self.raw(images)?])?.remove(0))
+        Ok(min_size_all(vec![self.raw(images, &mut Shared::default())?])?.remove(0))
     }
 
     /// The label maps before connected components and the minimum size.
-    pub(crate) fn raw(&self, images: &Tensor<4>) -> Result<Raw, Error> {
+    /// The label maps before connectivity; the Lab image comes from (or goes
+    /// into) `shared`.
+    pub(crate) fn raw(&self, images: &Tensor<4>, shared: &mut Shared) -> Result<Raw, Error> {
         let dims = images.dims();
         self.validate(dims)?;
         let [n, _, h, w] = dims;
@@ -161,12 +163,17 @@ impl Slic {
             }
         }
         let mut clusters = int_tensor(table, [n, k, CLUSTER_STRIDE], &device);
-        let lab = Tensor::<4, Int>::from_dispatch(Dispatch::slic_lab(
-            images.clone().into_dispatch(),
-            int_tensor(linear_table(), [256 * 256], &device).into_dispatch(),
-            int_tensor(cbrt_table(), [65537], &device).into_dispatch(),
-            params,
-        ));
+        let lab = shared
+            .lab
+            .get_or_insert_with(|| {
+                Tensor::<4, Int>::from_dispatch(Dispatch::slic_lab(
+                    images.clone().into_dispatch(),
+                    int_tensor(linear_table(), [256 * 256], &device).into_dispatch(),
+                    int_tensor(cbrt_table(), [65537], &device).into_dispatch(),
+                    params,
+                ))
+            })
+            .clone();
         if crate::gpu::slic::rounds_per_dispatch(&params) > 0 {
             // Every round on the device in one launch.
             let (labels, _) = Dispatch::slic_iterate(lab.into_dispatch(), clusters.into_dispatch(), params);

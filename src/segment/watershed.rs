@@ -15,7 +15,7 @@
 use burn::backend::Dispatch;
 use burn::tensor::{Int, Tensor, TensorData};
 
-use super::{Check, Pending, Raw, Segmentation, min_size_all, regular_grid};
+use super::{Check, Pending, Raw, Segmentation, Shared, min_size_all, regular_grid};
 use crate::Error;
 use crate::backend::SegmentationBackend;
 use crate::gpu::watershed::{BUDGET_ROUNDS, WatershedParams};
@@ -76,11 +76,13 @@ impl Watershed {
 
     /// [`Self::segment`] with the segment counts left on the device.
     pub(crate) fn pending(&self, images: &Tensor<4>) -> Result<Pending, Error> {
-        Ok(min_size_all(vec![self.raw(images)?])?.remove(0))
+        Ok(min_size_all(vec![self.raw(images, &mut Shared::default())?])?.remove(0))
     }
 
     /// The label maps before connected components and the minimum size.
-    pub(crate) fn raw(&self, images: &Tensor<4>) -> Result<Raw, Error> {
+    /// The label maps before speck merging; the gradient comes from (or goes
+    /// into) `shared`.
+    pub(crate) fn raw(&self, images: &Tensor<4>, shared: &mut Shared) -> Result<Raw, Error> {
         let dims = images.dims();
         self.validate(dims)?;
         let [n, _, h, w] = dims;
@@ -106,7 +108,10 @@ impl Watershed {
             step: 0,
             steps: 0,
         };
-        let gradient = Tensor::<3, Int>::from_dispatch(Dispatch::watershed_gradient(images.clone().into_dispatch(), params));
+        let gradient = shared
+            .gradient
+            .get_or_insert_with(|| Tensor::<3, Int>::from_dispatch(Dispatch::watershed_gradient(images.clone().into_dispatch(), params)))
+            .clone();
         // Unreached (u32::MAX) and "no label" share the bit pattern of -1.
         let mut best = Tensor::<3, Int>::from_data(TensorData::new(vec![-1i32; n * h * w], [n, h, w]), &device);
         let mut labels = best.clone();
