@@ -5,9 +5,10 @@
 //!
 //! The sort is three counting passes of one 256-invocation workgroup per
 //! image, each invocation counting and placing a contiguous chunk, in one
-//! dispatch (a chain within llvmpipe's loop budget). The merge decides windows of 256 sorted edges per round by
-//! deterministic reservations, one workgroup per image and setting, its
-//! rounds inside the dispatch (a chain of them within llvmpipe's budget).
+//! dispatch (a chain within llvmpipe's loop budget). The merge decides
+//! windows of 256 sorted edges per round by deterministic reservations, one
+//! workgroup per image and setting, its rounds inside the dispatch (a chain
+//! of them within llvmpipe's budget).
 //!
 //! - WGSL: `shaders/felzenszwalb_{smooth,costs,sort,merge,label}.wgsl`, with
 //!   `shaders/shared/felzenszwalb_params.wgsl` (the params struct, constants
