@@ -70,3 +70,20 @@ fn seeds_gpu_equals_cpu_twin_exactly() {
     let b = paper(20).segment(&input("astronaut_512", &gpu)).unwrap();
     assert!(ints(a.labels) == ints(b.labels), "labels differ on 512²");
 }
+
+#[test]
+fn seeds_gpu_equals_cpu_twin_for_every_prior_and_double_step() {
+    let Some(gpu) = gpu() else { return };
+    let cpu = Device::flex();
+    let mut maps = Vec::new();
+    // Prior 5 raises the neighbour ratio to the 16th power: the 128-bit products at their widest.
+    for (prior, double_step) in [(0, false), (1, true), (3, false), (5, true)] {
+        let seeds = Seeds { num_superpixels: 20, num_levels: 4, prior, double_step, iterations: 4, ..Seeds::default() };
+        let a = ints(seeds.segment(&input("chelsea_224", &cpu)).unwrap().labels);
+        let b = ints(seeds.segment(&input("chelsea_224", &gpu)).unwrap().labels);
+        assert!(a == b, "labels differ for prior {prior}, double_step {double_step}");
+        maps.push(a);
+    }
+    // The settings change the maps (the prior and the confidence steps are used).
+    assert!(maps.windows(2).all(|m| m[0] != m[1]), "two consecutive settings gave the same map");
+}
