@@ -33,7 +33,6 @@ struct Schedule {
 }
 
 var<workgroup> schedule: Schedule;
-var<private> s: u32;
 var<private> thread: u32;
 
 fn owner(level: u32, x: u32, y: u32) -> u32 {
@@ -190,17 +189,20 @@ fn main(
     @builtin(num_workgroups) groups: vec3<u32>,
     @builtin(local_invocation_index) invocation: u32,
 ) {
-    let n = group.y * groups.x + group.x;
+    let item = group.y * groups.x + group.x;
     thread = invocation;
     if invocation == 0u {
-        let live = select(0u, 1u, n < params.images);
-        schedule = Schedule(live, params.first, params.first + params.steps, levels(), select(1u, 2u, params.double_step != 0u));
+        schedule = Schedule(0u, 0u, 0u, 0u, 0u);
+        if item < params.items {
+            enter(item);
+            schedule = Schedule(1u, params.first, params.first + params.steps, levels(), select(1u, 2u, params.double_step != 0u));
+        }
     }
     let plan = workgroupUniformLoad(&schedule);
     if plan.live == 0u {
         return;
     }
-    s = n * words();
+    enter(item);
     var step = 0u;
     for (var upper = plan.levels - 1u; upper > 0u; upper--) {
         let level = upper - 1u;

@@ -18,12 +18,15 @@ fn value(at: u32) -> u32 {
 
 @compute @workgroup_size(64, 1, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let n = gid.y;
-    if n >= params.images || gid.x >= params.count {
+    if gid.y >= params.items {
         return;
     }
-    let s = n * words();
+    enter(gid.y);
+    let n = gid.y / table[0];
     let level = params.level;
+    if level >= levels() || gid.x >= select(params.width * params.height, nw(max(level, 1u) - 1u) * nh(max(level, 1u) - 1u), level > 0u) {
+        return;
+    }
     if level == 0u {
         let plane = params.width * params.height;
         let i = gid.x;

@@ -11,10 +11,10 @@
 @compute @workgroup_size(64, 1, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let i = gid.x;
-    if gid.y >= params.images || i >= params.width * params.height {
+    if gid.y >= params.items || i >= params.width * params.height {
         return;
     }
-    let s = gid.y * words();
+    enter(gid.y);
     let block = grid_label(0u, i % params.width, i / params.width);
     state[s + labels_at() + i] = state[s + parent_at(0u, block)];
 }

@@ -26,7 +26,6 @@ struct Schedule {
 }
 
 var<workgroup> schedule: Schedule;
-var<private> s: u32;
 var<private> thread: u32;
 var<private> w: u32;
 
@@ -201,16 +200,16 @@ fn main(
     @builtin(num_workgroups) groups: vec3<u32>,
     @builtin(local_invocation_index) invocation: u32,
 ) {
-    let n = group.y * groups.x + group.x;
+    let item = group.y * groups.x + group.x;
     thread = invocation;
     if invocation == 0u {
-        schedule = Schedule(select(0u, 1u, n < params.images), params.first, params.first + params.steps);
+        schedule = Schedule(select(0u, 1u, item < params.items), params.first, params.first + params.steps);
     }
     let plan = workgroupUniformLoad(&schedule);
     if plan.live == 0u {
         return;
     }
-    s = n * words();
+    enter(item);
     w = params.width;
     for (var step = plan.first; step < plan.last; step++) {
         let kind = step % 3u;

@@ -87,3 +87,19 @@ fn seeds_gpu_equals_cpu_twin_for_every_prior_and_double_step() {
     // The settings change the maps (the prior and the confidence steps are used).
     assert!(maps.windows(2).all(|m| m[0] != m[1]), "two consecutive settings gave the same map");
 }
+
+#[test]
+fn seeds_settings_run_together_equal_each_alone() {
+    use pami::segment::{Segmenter, segment_all};
+    let settings = [10, 20, 30].map(paper);
+    for device in std::iter::once(Device::flex()).chain(gpu()) {
+        let batch = Tensor::cat(vec![input("coffee_224", &device), input("china_224", &device)], 0);
+        // Consecutive settings sharing a schedule run as one launch per stage.
+        let together = segment_all(&batch, &settings.map(Segmenter::Seeds)).unwrap();
+        for (setting, joint) in settings.iter().zip(together) {
+            let alone = setting.segment(&batch).unwrap();
+            assert_eq!(alone.counts, joint.counts, "{}", setting.num_superpixels);
+            assert!(ints(alone.labels) == ints(joint.labels), "labels differ for {}", setting.num_superpixels);
+        }
+    }
+}

@@ -1,27 +1,43 @@
 // Layout of the seeds_* stages' table and state (after
 // shared/seeds_params.wgsl; reads `params` and `table`). Keep in sync with
-// Layout::table and the constants in src/gpu/seeds.rs.
+// Layout::table, Group and the constants in src/gpu/seeds.rs.
+//
+// `table` holds a directory — settings S, state words per image, then per
+// setting the offset of its layout table and of its state in an image's row
+// — and the settings' layout tables. A launch works on items (image,
+// setting), item = image · S + setting; `enter` points `tb` at the item's
+// layout table and `s` at its state.
 const BINS: u32 = 5u;
 const CELLS: u32 = 125u;
 const NONE: u32 = 0xffffffffu;
 const HEADER: u32 = 9u;
 const LEVEL_FIELDS: u32 = 6u;
 
-fn levels() -> u32 { return table[0]; }
-fn top() -> u32 { return table[0] - 1u; }
-fn words() -> u32 { return table[3]; }
-fn partitions() -> u32 { return table[4]; }
-fn bins_at() -> u32 { return table[5]; }
-fn labels_at() -> u32 { return table[6]; }
-fn slots_at() -> u32 { return table[7]; }
-fn outs_at() -> u32 { return table[8]; }
-fn field(level: u32, f: u32) -> u32 { return table[HEADER + LEVEL_FIELDS * level + f]; }
+var<private> tb: u32;   // the item's layout table in `table`
+var<private> s: u32;    // the item's state in `state`
+
+fn enter(item: u32) {
+    let settings = table[0];
+    let setting = item % settings;
+    tb = table[2u + 2u * setting];
+    s = (item / settings) * table[1] + table[3u + 2u * setting];
+}
+
+fn levels() -> u32 { return table[tb]; }
+fn top() -> u32 { return table[tb] - 1u; }
+fn words() -> u32 { return table[tb + 3u]; }
+fn partitions() -> u32 { return table[tb + 4u]; }
+fn bins_at() -> u32 { return table[tb + 5u]; }
+fn labels_at() -> u32 { return table[tb + 6u]; }
+fn slots_at() -> u32 { return table[tb + 7u]; }
+fn outs_at() -> u32 { return table[tb + 8u]; }
+fn field(level: u32, f: u32) -> u32 { return table[tb + HEADER + LEVEL_FIELDS * level + f]; }
 fn nw(level: u32) -> u32 { return field(level, 0u); }
 fn nh(level: u32) -> u32 { return field(level, 1u); }
 fn hist(level: u32, label: u32) -> u32 { return field(level, 2u) + label * CELLS; }
 fn count_at(level: u32, label: u32) -> u32 { return field(level, 3u) + label; }
 fn parent_at(level: u32, label: u32) -> u32 { return field(level, 4u) + label; }
-fn initial_parent(level: u32, label: u32) -> u32 { return table[field(level, 5u) + label]; }
+fn initial_parent(level: u32, label: u32) -> u32 { return table[tb + field(level, 5u) + label]; }
 
 // OpenCV's computeLabel: the level's grid cell of pixel (x, y).
 fn grid_label(level: u32, x: u32, y: u32) -> u32 {

@@ -3,7 +3,7 @@
 struct SeedsParams {
     width: u32,
     height: u32,
-    images: u32,
+    items: u32,         // images × settings (item = image · settings + setting)
     level: u32,         // seeds_histograms: the level built (from the one below)
     count: u32,         // seeds_histograms: invocations per image (pixels or blocks below)
     first: u32,         // seeds_blocks, seeds_pixels: the first step of this dispatch

@@ -5,7 +5,7 @@
 
 use rayon::prelude::*;
 
-use crate::gpu::seeds::{BINS, CELLS, HEADER, LEVEL_FIELDS, SeedsParams, block_step};
+use crate::gpu::seeds::{BINS, CELLS, HEADER, LEVEL_FIELDS, SeedsParams, block_step, block_steps};
 
 /// The layout table of `gpu::seeds::Layout::table`, read as the kernels do.
 struct Table<'a>(&'a [u32]);
@@ -66,6 +66,27 @@ impl Table<'_> {
     }
 }
 
+/// The items of a launch as `(image, the setting's layout table, the item's
+/// state)`, from the directory of `gpu::seeds::group_table`: item `image ·
+/// settings + setting`, each its own slice of `state`.
+fn items<'a>(table: &'a [u32], state: &'a mut [u32], p: &SeedsParams) -> Vec<(usize, Table<'a>, &'a mut [u32])> {
+    let (settings, row) = (table[0] as usize, table[1] as usize);
+    let images = p.items as usize / settings;
+    let mut out = Vec::with_capacity(images * settings);
+    for (n, mut rest) in state.chunks_mut(row).take(images).enumerate() {
+        let mut consumed = 0;
+        for k in 0..settings {
+            let t = Table(&table[table[2 + 2 * k] as usize..]);
+            let at = table[3 + 2 * k] as usize;
+            let (item, tail) = std::mem::take(&mut rest)[at - consumed..].split_at_mut(t.words());
+            consumed = at + t.words();
+            rest = tail;
+            out.push((n, t, item));
+        }
+    }
+    out
+}
+
 /// Classes of a sweep: positions 3 apart along x and 2 (horizontal) or 3
 /// (vertical) apart along y never read what another writes.
 fn classes(vertical: bool) -> usize {
@@ -96,10 +117,12 @@ fn class_cells(w: usize, h: usize, vertical: bool, c: usize) -> impl Iterator<It
 /// level l − 1 join their initial parents' histograms (OpenCV's assignLabels
 /// and computeHistograms); at the top, every superpixel has 4 partitions.
 pub fn seeds_histograms(image: &[f32], table: &[u32], state: &mut [u32], p: &SeedsParams) {
-    let t = Table(table);
     let (w, plane) = (p.width as usize, (p.width * p.height) as usize);
-    state.par_chunks_mut(t.words()).take(p.images as usize).enumerate().for_each(|(n, s)| {
+    items(table, state, p).into_par_iter().for_each(|(n, t, s)| {
         let level = p.level as usize;
+        if level >= t.levels() {
+            return;
+        }
         if level == 0 {
             for i in 0..plane {
                 let value = |c: usize| image[(n * 3 + c) * plane + i].round().clamp(0.0, 255.0) as u32 * BINS / 256;
@@ -265,9 +288,8 @@ fn descend(t: &Table, s: &mut [u32], upper: usize) {
 
 /// Steps `p.first..p.first + p.steps` of the block stage (`gpu::seeds::block_step`).
 pub fn seeds_blocks(table: &[u32], state: &mut [u32], p: &SeedsParams) {
-    let t = Table(table);
-    state.par_chunks_mut(t.words()).take(p.images as usize).for_each(|s| {
-        for step in p.first..p.first + p.steps {
+    items(table, state, p).into_par_iter().for_each(|(_, t, s)| {
+        for step in p.first..(p.first + p.steps).min(block_steps(t.levels(), p.double_step != 0)) {
             match block_step(t.levels(), p.double_step != 0, step) {
                 (level, Some((req, vertical))) => block_sweep(&t, s, level, req, vertical),
                 (level, None) => descend(&t, s, level),
@@ -278,14 +300,12 @@ pub fn seeds_blocks(table: &[u32], state: &mut [u32], p: &SeedsParams) {
 
 /// OpenCV's updateLabels: every pixel takes its smallest block's superpixel.
 pub fn seeds_labels(table: &[u32], state: &mut [u32], p: &SeedsParams) {
-    let t = Table(table);
     let w = p.width as usize;
-    for n in 0..p.images as usize {
-        let s = &mut state[n * t.words()..(n + 1) * t.words()];
+    items(table, state, p).into_par_iter().for_each(|(_, t, s)| {
         for i in 0..(p.width * p.height) as usize {
             s[t.labels() + i] = s[t.parent(0, t.grid_label(0, i % w, i / w, p))];
         }
-    }
+    });
 }
 
 /// `v`^(2^(prior − 1)) for prior 1..=5 (OpenCV squares q once per prior above 1).
@@ -434,8 +454,7 @@ fn border(t: &Table, s: &mut [u32], w: usize, h: usize) {
 /// iteration k / 3 (forward when even), the horizontal sweep, the vertical
 /// sweep or the border fix-up.
 pub fn seeds_pixels(table: &[u32], state: &mut [u32], p: &SeedsParams) {
-    let t = Table(table);
-    state.par_chunks_mut(t.words()).take(p.images as usize).for_each(|s| {
+    items(table, state, p).into_par_iter().for_each(|(_, t, s)| {
         for step in p.first..p.first + p.steps {
             match step % 3 {
                 2 => border(&t, s, p.width as usize, p.height as usize),

@@ -33,10 +33,11 @@ use super::launch::{cast, float, int, launch, lines, workgroups};
 pub struct SeedsParams {
     pub width: u32,
     pub height: u32,
-    pub images: u32,
+    /// Images × settings: item `image · settings + setting` (see [`group_table`]).
+    pub items: u32,
     /// Histograms: the level built (from the level below).
     pub level: u32,
-    /// Histograms: invocations per image (pixels, or blocks of the level below).
+    /// Histograms: invocations per item (pixels, or the most blocks any setting has on the level below).
     pub count: u32,
     /// Blocks, pixels: the first step of this dispatch ([`block_steps`], [`pixel_steps`]).
     pub first: u32,
@@ -196,6 +197,24 @@ impl Layout {
     }
 }
 
+/// The table of a launch over several settings: a directory (settings,
+/// state words per image, then per setting the offset of its layout table
+/// and of its state within an image's row) followed by each setting's
+/// [`Layout::table`]. Returns the table and the state words per image.
+pub fn group_table(layouts: &[Layout]) -> (Vec<u32>, usize) {
+    let tables: Vec<Vec<u32>> = layouts.iter().map(Layout::table).collect();
+    let mut directory = vec![layouts.len() as u32, 0];
+    let (mut table_at, mut state_at) = (2 + 2 * layouts.len(), 0);
+    for t in &tables {
+        directory.extend([table_at as u32, state_at as u32]);
+        table_at += t.len();
+        state_at += t[3] as usize;
+    }
+    directory[1] = state_at as u32;
+    directory.extend(tables.into_iter().flatten());
+    (directory, state_at)
+}
+
 const HISTOGRAMS: &str = include_str!("../../shaders/seeds_histograms.wgsl");
 const BLOCKS: &str = include_str!("../../shaders/seeds_blocks.wgsl");
 const LABELS: &str = include_str!("../../shaders/seeds_labels.wgsl");
@@ -212,11 +231,11 @@ pub fn seeds(image: CubeTensor, table: CubeTensor, state: CubeTensor, stage: See
     let p = &params;
     match stage {
         SeedsStage::Histograms => {
-            launch("seeds_histograms", HISTOGRAMS, lines(p.count, p.images), &[&image, &table, &state], p)
+            launch("seeds_histograms", HISTOGRAMS, lines(p.count, p.items), &[&image, &table, &state], p)
         }
-        SeedsStage::Blocks => launch("seeds_blocks", BLOCKS, workgroups(p.images, THREADS as u32), &[&table, &state], p),
-        SeedsStage::Labels => launch("seeds_labels", LABELS, lines(p.width * p.height, p.images), &[&table, &state], p),
-        SeedsStage::Pixels => launch("seeds_pixels", PIXELS, workgroups(p.images, THREADS as u32), &[&table, &state], p),
+        SeedsStage::Blocks => launch("seeds_blocks", BLOCKS, workgroups(p.items, THREADS as u32), &[&table, &state], p),
+        SeedsStage::Labels => launch("seeds_labels", LABELS, lines(p.width * p.height, p.items), &[&table, &state], p),
+        SeedsStage::Pixels => launch("seeds_pixels", PIXELS, workgroups(p.items, THREADS as u32), &[&table, &state], p),
     }
     cast(state, dtype)
 }

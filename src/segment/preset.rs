@@ -97,8 +97,9 @@ impl Segmenter {
 /// Segments `images [N, 3, H, W]` with every segmenter, one segmentation per
 /// segmenter, in order. Felzenszwalb settings next to each other that share
 /// sigma run together (one smoothing, edge-cost and sort pass; the merges of
-/// all settings in the same dispatches); SLIC's settings share one Lab
-/// conversion, the watershed's one gradient.
+/// all settings in the same dispatches), as do SEEDS settings next to each
+/// other that share a schedule and prior (each stage one launch); SLIC's
+/// settings share one Lab conversion, the watershed's one gradient.
 /// Their segment counts are read in one readback at the end.
 pub fn segment_all(images: &Tensor<4>, segmenters: &[Segmenter]) -> Result<Vec<Segmentation>, Error> {
     super::resolve(segment_all_pending(images, segmenters)?)
@@ -112,20 +113,31 @@ pub(crate) fn segment_all_pending(images: &Tensor<4>, segmenters: &[Segmenter]) 
     let mut shared = Shared::default();
     let mut rest = segmenters;
     while let Some(head) = rest.first() {
-        let group: Vec<Felzenszwalb> = rest
+        let felzenszwalb: Vec<Felzenszwalb> = rest
             .iter()
             .map_while(|s| match (s, head) {
                 (Segmenter::Felzenszwalb(f), Segmenter::Felzenszwalb(g)) if f.sigma == g.sigma => Some(*f),
                 _ => None,
             })
             .collect();
-        if group.is_empty() {
-            out.push(head.raw(images, &mut shared)?);
-            rest = &rest[1..];
+        let seeds: Vec<Seeds> = rest
+            .iter()
+            .map_while(|s| match (s, head) {
+                (Segmenter::Seeds(f), Segmenter::Seeds(g)) if g.shares_launches(f) => Some(*f),
+                _ => None,
+            })
+            .collect();
+        let taken = if !felzenszwalb.is_empty() {
+            out.extend(Felzenszwalb::settings_raw(images, &felzenszwalb)?);
+            felzenszwalb.len()
+        } else if !seeds.is_empty() {
+            out.extend(Seeds::settings_raw(images, &seeds)?);
+            seeds.len()
         } else {
-            out.extend(Felzenszwalb::settings_raw(images, &group)?);
-            rest = &rest[group.len()..];
-        }
+            out.push(head.raw(images, &mut shared)?);
+            1
+        };
+        rest = &rest[taken..];
     }
     super::min_size_all(out)
 }

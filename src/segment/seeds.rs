@@ -20,7 +20,8 @@ use crate::Error;
 use crate::backend::SegmentationBackend;
 use crate::gpu::launch::chain;
 use crate::gpu::seeds::{
-    BINS, Layout, MAX_PIXELS, SeedsParams, SeedsStage, block_step_iterations, block_steps, pixel_step_iterations, pixel_steps,
+    BINS, Layout, MAX_PIXELS, SeedsParams, SeedsStage, block_step_iterations, block_steps, group_table, pixel_step_iterations,
+    pixel_steps,
 };
 
 /// `cv::ximgproc::createSuperpixelSEEDS` + `iterate`.
@@ -126,20 +127,42 @@ impl Seeds {
 
     /// The label maps before connected components and the minimum size.
     pub(crate) fn raw(&self, images: &Tensor<4>) -> Result<Raw, Error> {
+        Ok(Self::settings_raw(images, &[*self])?.remove(0))
+    }
+
+    /// Whether `other` can share this setting's launches: the same schedule
+    /// (iterations, double step) and prior; the grid may differ.
+    pub(crate) fn shares_launches(&self, other: &Seeds) -> bool {
+        (self.iterations, self.double_step, self.prior.min(5)) == (other.iterations, other.double_step, other.prior.min(5))
+    }
+
+    /// The label maps of several settings (all [`Self::shares_launches`] with
+    /// the first) before connected components and the minimum size, each
+    /// stage one launch for every image and setting.
+    pub(crate) fn settings_raw(images: &Tensor<4>, settings: &[Seeds]) -> Result<Vec<Raw>, Error> {
+        let Some(first) = settings.first() else { return Ok(Vec::new()) };
         let dims = images.dims();
-        let layout = self.validate(dims)?;
+        let layouts = settings.iter().map(|s| s.validate(dims)).collect::<Result<Vec<_>, _>>()?;
+        if !settings.iter().all(|s| first.shares_launches(s)) {
+            return Err(Error::InvalidParameter("seeds: settings run together must share iterations, double_step and prior".into()));
+        }
         let [n, _, h, w] = dims;
+        let (table, row) = group_table(&layouts);
+        let what = format!("{n} images × {} settings", settings.len());
+        super::check_binding("seeds", &what, (n * row * 4) as u64)?;
+        let items = n * settings.len();
+        if items > super::MAX_BATCH {
+            return Err(Error::InvalidParameter(format!("seeds: {what} in one batch")));
+        }
         let device = images.device();
-        let table = layout.table();
-        let (words, labels_at) = (table[3] as usize, table[6] as usize);
         let table_len = table.len();
         let table = Tensor::<1, Int>::from_data(TensorData::new(table.into_iter().map(|v| v as i32).collect(), [table_len]), &device);
-        let mut state = Tensor::<2, Int>::zeros([n, words], &device);
+        let mut state = Tensor::<2, Int>::zeros([n, row], &device);
         let base = SeedsParams {
             width: w as u32,
             height: h as u32,
-            images: n as u32,
-            prior: self.prior.min(5),
+            items: items as u32,
+            prior: first.prior.min(5),
             ..bytemuck::Zeroable::zeroed()
         };
         let mut run = |stage: SeedsStage, p: SeedsParams| {
@@ -151,21 +174,32 @@ impl Seeds {
                 p,
             ));
         };
-        let levels = layout.levels();
+        let levels = layouts.iter().map(Layout::levels).max().unwrap_or(0);
         run(SeedsStage::Histograms, SeedsParams { level: 0, count: (w * h) as u32, ..base });
         for level in 1..levels {
-            run(SeedsStage::Histograms, SeedsParams { level: level as u32, count: layout.labels(level - 1) as u32, ..base });
+            let below = layouts.iter().filter(|l| level < l.levels()).map(|l| l.labels(level - 1)).max().unwrap_or(0);
+            run(SeedsStage::Histograms, SeedsParams { level: level as u32, count: below as u32, ..base });
         }
-        let double_step = self.double_step as u32;
-        chain(block_steps(levels, self.double_step) as u64, block_step_iterations(&layout), |first, steps| {
+        let double_step = first.double_step as u32;
+        let block_iterations = layouts.iter().map(block_step_iterations).max().unwrap_or(0);
+        chain(block_steps(levels, first.double_step) as u64, block_iterations, |first, steps| {
             run(SeedsStage::Blocks, SeedsParams { first, steps, double_step, ..base })
         });
         run(SeedsStage::Labels, base);
-        chain(pixel_steps(self.iterations) as u64, pixel_step_iterations(w, h), |first, steps| {
+        chain(pixel_steps(first.iterations) as u64, pixel_step_iterations(w, h), |first, steps| {
             run(SeedsStage::Pixels, SeedsParams { first, steps, ..base })
         });
-        let labels = state.slice([0..n, labels_at..labels_at + w * h]).reshape([n, h, w]);
-        let superpixels = layout.labels(levels - 1);
-        Ok(Raw { labels, min_size: w * h / superpixels / 10, checks: Vec::new() })
+        let mut at = 0;
+        let raws = layouts
+            .iter()
+            .map(|layout| {
+                let own = layout.table();
+                let (words, labels_at) = (own[3] as usize, at + own[6] as usize);
+                at += words;
+                let labels = state.clone().slice([0..n, labels_at..labels_at + w * h]).reshape([n, h, w]);
+                Raw { labels, min_size: w * h / layout.labels(layout.levels() - 1) / 10, checks: Vec::new() }
+            })
+            .collect();
+        Ok(raws)
     }
 }
