@@ -4,11 +4,13 @@
 //! a time; pami splits each sweep into classes of positions that never read
 //! what another writes (`shaders/shared/seeds_phases.wgsl`) and runs a class
 //! at once, every decision compared exactly in integers, so the maps are the
-//! same on every adapter and on the CPU. One workgroup per image runs all
-//! block sweeps, and another all pixel sweeps, in one dispatch each (on
-//! llvmpipe, a chain within its loop budget).
+//! same on every adapter and on the CPU. One workgroup per image and setting
+//! runs all block sweeps, and another all pixel sweeps, in one dispatch each
+//! (on llvmpipe, a chain within its loop budget).
 //!
-//! Per-image state lives in one u32 table `[N, S]` laid out by [`Layout`].
+//! A launch covers several settings: the table starts with a directory
+//! ([`group_table`]) pointing each setting at its [`Layout::table`] and at
+//! its state within an image's row of `[N, Σ S]` u32 words.
 //!
 //! Where everything is, by stage (see [`SeedsStage`]):
 //! - WGSL: `shaders/seeds_{histograms,blocks,labels,pixels}.wgsl`, with
