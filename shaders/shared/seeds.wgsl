@@ -1,6 +1,6 @@
 // Layout of the seeds_* stages' table and state (after
 // shared/seeds_params.wgsl; reads `params` and `table`). Keep in sync with
-// Layout::table, Group and the constants in src/gpu/seeds.rs.
+// Layout::table, group_table and the constants in src/gpu/seeds.rs.
 //
 // `table` holds a directory — settings S, state words per image, then per
 // setting the offset of its layout table and of its state in an image's row

@@ -202,19 +202,22 @@ impl Layout {
 /// The table of a launch over several settings: a directory (settings,
 /// state words per image, then per setting the offset of its layout table
 /// and of its state within an image's row) followed by each setting's
-/// [`Layout::table`]. Returns the table and the state words per image.
-pub fn group_table(layouts: &[Layout]) -> (Vec<u32>, usize) {
+/// [`Layout::table`]. Returns the table, the state words per image and
+/// where each setting's label map starts in an image's row.
+pub fn group_table(layouts: &[Layout]) -> (Vec<u32>, usize, Vec<usize>) {
     let tables: Vec<Vec<u32>> = layouts.iter().map(Layout::table).collect();
     let mut directory = vec![layouts.len() as u32, 0];
+    let mut labels = Vec::with_capacity(layouts.len());
     let (mut table_at, mut state_at) = (2 + 2 * layouts.len(), 0);
     for t in &tables {
         directory.extend([table_at as u32, state_at as u32]);
+        labels.push(state_at + t[6] as usize);
         table_at += t.len();
         state_at += t[3] as usize;
     }
     directory[1] = state_at as u32;
     directory.extend(tables.into_iter().flatten());
-    (directory, state_at)
+    (directory, state_at, labels)
 }
 
 const HISTOGRAMS: &str = include_str!("../../shaders/seeds_histograms.wgsl");

@@ -147,7 +147,7 @@ impl Seeds {
             return Err(Error::InvalidParameter("seeds: settings run together must share iterations, double_step and prior".into()));
         }
         let [n, _, h, w] = dims;
-        let (table, row) = group_table(&layouts);
+        let (table, row, labels_at) = group_table(&layouts);
         let what = format!("{n} images × {} settings", settings.len());
         super::check_binding("seeds", &what, (n * row * 4) as u64)?;
         let items = n * settings.len();
@@ -189,14 +189,11 @@ impl Seeds {
         chain(pixel_steps(first.iterations) as u64, pixel_step_iterations(w, h), |first, steps| {
             run(SeedsStage::Pixels, SeedsParams { first, steps, ..base })
         });
-        let mut at = 0;
         let raws = layouts
             .iter()
-            .map(|layout| {
-                let own = layout.table();
-                let (words, labels_at) = (own[3] as usize, at + own[6] as usize);
-                at += words;
-                let labels = state.clone().slice([0..n, labels_at..labels_at + w * h]).reshape([n, h, w]);
+            .zip(labels_at)
+            .map(|(layout, at)| {
+                let labels = state.clone().slice([0..n, at..at + w * h]).reshape([n, h, w]);
                 Raw { labels, min_size: w * h / layout.labels(layout.levels() - 1) / 10, checks: Vec::new() }
             })
             .collect();
