@@ -176,17 +176,11 @@ pub(crate) fn launch<P: bytemuck::Pod>(
 ) {
     let client = &buffers[0].client;
     crate::counters::dispatched(name);
+    // The block's bytes in whole 16-byte rows (a uniform binding's size is a
+    // multiple of 16), as the words the client writes back out as bytes.
     let bytes = bytemuck::bytes_of(params);
-    // Whole 16-byte rows: a uniform binding's size is a multiple of 16.
-    let mut words: Vec<u64> = bytes
-        .chunks(8)
-        .map(|chunk| {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            u64::from_le_bytes(word)
-        })
-        .collect();
-    words.resize(words.len().next_multiple_of(2), 0);
+    let mut words = vec![0u64; bytes.len().div_ceil(16) * 2];
+    bytemuck::cast_slice_mut::<u64, u8>(&mut words)[..bytes.len()].copy_from_slice(bytes);
     let bindings: Vec<_> = buffers.iter().map(|t| t.handle.clone().binding()).collect();
     client.launch(
         Box::new(SourceKernel::new(Wgsl { name, source }, grid.dim)),
