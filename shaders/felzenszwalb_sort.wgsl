@@ -20,14 +20,8 @@
 @group(0) @binding(3) var<storage, read_write> order: array<u32>;   // [N, 4HW]
 @group(0) @binding(4) var<uniform> params: FelzenszwalbParams;
 // import shared/felzenszwalb_params.wgsl
+// import shared/steps.wgsl
 
-struct Schedule {
-    live: u32,
-    first: u32,
-    last: u32,
-}
-
-var<workgroup> schedule: Schedule;
 var<workgroup> sums: array<u32, SORT_THREADS>;
 
 @compute @workgroup_size(256, 1, 1)
@@ -37,10 +31,7 @@ fn main(
     @builtin(local_invocation_index) t: u32,
 ) {
     let n = group.y * groups.x + group.x;
-    if t == 0u {
-        schedule = Schedule(select(0u, 1u, n < params.images), params.sort_first, params.sort_first + params.sort_steps);
-    }
-    let plan = workgroupUniformLoad(&schedule);
+    let plan = plan_steps(t, n < params.images, params.sort_first, params.sort_steps);
     if plan.live == 0u {
         return;
     }

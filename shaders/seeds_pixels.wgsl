@@ -18,14 +18,8 @@
 // import shared/seeds.wgsl
 // import shared/seeds_phases.wgsl
 // import shared/wide.wgsl
+// import shared/steps.wgsl
 
-struct Schedule {
-    live: u32,
-    first: u32,
-    last: u32,
-}
-
-var<workgroup> schedule: Schedule;
 var<private> thread: u32;
 var<private> w: u32;
 
@@ -202,10 +196,7 @@ fn main(
 ) {
     let item = group.y * groups.x + group.x;
     thread = invocation;
-    if invocation == 0u {
-        schedule = Schedule(select(0u, 1u, item < params.items), params.first, params.first + params.steps);
-    }
-    let plan = workgroupUniformLoad(&schedule);
+    let plan = plan_steps(invocation, item < params.items, params.first, params.steps);
     if plan.live == 0u {
         return;
     }

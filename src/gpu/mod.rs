@@ -46,6 +46,7 @@ const SHARED: &[(&str, &str)] = &[
     ("shared/slic.wgsl", include_str!("../../shaders/shared/slic.wgsl")),
     ("shared/slic_params.wgsl", include_str!("../../shaders/shared/slic_params.wgsl")),
     ("shared/slic_nearest.wgsl", include_str!("../../shaders/shared/slic_nearest.wgsl")),
+    ("shared/steps.wgsl", include_str!("../../shaders/shared/steps.wgsl")),
     ("shared/watershed_params.wgsl", include_str!("../../shaders/shared/watershed_params.wgsl")),
     ("shared/wide.wgsl", include_str!("../../shaders/shared/wide.wgsl")),
 ];
