@@ -81,6 +81,15 @@ pub fn sort_step_iterations(width: u32, height: u32) -> u64 {
     (4 * width as u64 * height as u64).div_ceil(SORT_THREADS as u64) + 2 * DIGITS as u64 + 16
 }
 
+/// Loop iterations one merge round takes in an invocation (llvmpipe's
+/// budget): the round itself and two walks to a root. Trees are joined by
+/// size, so a tree of s pixels is at most floor(log2 s) high, and a walk
+/// loops once per step up plus the pass that finds the root.
+pub fn merge_round_iterations(width: u32, height: u32) -> u64 {
+    let height_bound = (width * height).max(1).ilog2() as u64;
+    1 + 2 * (height_bound + 1)
+}
+
 /// The sort's dispatches: all [`SORT_STEPS`] in one, or a chain within the
 /// adapter's loop budget.
 pub fn sort_dispatches(params: &FelzenszwalbParams) -> Vec<FelzenszwalbParams> {
@@ -138,11 +147,9 @@ pub fn felzenszwalb(image: CubeTensor, weights: CubeTensor, settings: CubeTensor
     // flat one about one per edge (its chains of joins serialise). Dispatches
     // after the end return at once.
     let rounds = 4 * params.width * params.height + 1;
-    // A round walks two roots (union by size: at most log2(HW) + 1 steps each) per thread.
-    let depth = 32 - (params.width * params.height).leading_zeros() + 1;
     for merge_pass in [MERGE_JOIN, MERGE_MIN_SIZE] {
         fill(&progress, 0);
-        chain(rounds as u64, 2 * (depth as u64 + 1) + 4, |_, rounds| {
+        chain(rounds as u64, merge_round_iterations(params.width, params.height), |_, rounds| {
             let buffers = [&costs, &order, &counts, &forest, &settings, &progress, &reserve];
             launch("felzenszwalb_merge", MERGE, workgroups(items, MERGE_THREADS), &buffers, &FelzenszwalbParams { merge_pass, rounds, ..params });
         });
