@@ -1,8 +1,9 @@
 // Watershed, stage 3: relaxes every marker's flooding level to its fixed point
 //   T_m(p) = max(U(p) + D(|p − m|²), min over 4-neighbours q of T_m(q)),
 // the minimax cost of a path from marker m to p, where a pixel costs its
-// gradient plus the compactness term D (a host-built table of
-// floor(compactness · 144250 · distance)).
+// gradient plus the compactness term D (a host-built table per setting of
+// floor(compactness · 144250 · distance)). The markers of several settings
+// flood in one launch, each map reading its marker's setting's table.
 //
 // One workgroup per (image, marker) map runs rounds of four wavefront passes
 // inside the dispatch: each pass walks the anti-diagonals of one direction
@@ -22,8 +23,8 @@
 // CPU twin: watershed_flood in src/cpu/watershed.rs.
 
 @group(0) @binding(0) var<storage, read_write> gradient: array<u32>;  // [N, H, W]
-@group(0) @binding(1) var<storage, read_write> markers: array<i32>;   // [M, 2]: y, x
-@group(0) @binding(2) var<storage, read_write> distance: array<u32>;  // [(H-1)² + (W-1)² + 1]
+@group(0) @binding(1) var<storage, read_write> markers: array<i32>;   // [M, MARKER_FIELDS]
+@group(0) @binding(2) var<storage, read_write> distance: array<u32>;  // [settings, (H-1)² + (W-1)² + 1]
 @group(0) @binding(3) var<storage, read_write> level: array<u32>;     // [N·G, H, W]
 @group(0) @binding(4) var<storage, read_write> state: array<atomic<u32>>; // [N·G, 2]: settled, level drops this round
 @group(0) @binding(5) var<uniform> params: WatershedParams;
@@ -50,8 +51,8 @@ fn relax(z: u32, x: u32, y: u32) -> bool {
     let plane = width * height;
     let n = z / params.group;
     let m = params.first + z % params.group;
-    let dy = i32(y) - markers[2u * m];
-    let dx = i32(x) - markers[2u * m + 1u];
+    let dy = i32(y) - markers[MARKER_FIELDS * m + MARKER_Y];
+    let dx = i32(x) - markers[MARKER_FIELDS * m + MARKER_X];
     if dy == 0 && dx == 0 {
         return false;
     }
@@ -73,7 +74,8 @@ fn relax(z: u32, x: u32, y: u32) -> bool {
     if best == UNREACHED {
         return false;
     }
-    let candidate = max(gradient[n * plane + pixel] + distance[u32(dy * dy + dx * dx)], best);
+    let table = u32(markers[MARKER_FIELDS * m + MARKER_SETTING]) * distances(width, height);
+    let candidate = max(gradient[n * plane + pixel] + distance[table + u32(dy * dy + dx * dx)], best);
     if candidate < level[base + pixel] {
         level[base + pixel] = candidate;
         return true;

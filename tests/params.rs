@@ -178,6 +178,7 @@ fn shared_constants_match_their_rust_twins() {
         ("felzenszwalb_params.wgsl", "SORT_THREADS", fz::SORT_THREADS),
         ("felzenszwalb_params.wgsl", "TOTAL", fz::TOTAL),
         ("watershed_params.wgsl", "UNREACHED", watershed::UNREACHED),
+        ("watershed_params.wgsl", "MARKER_FIELDS", watershed::MARKER_FIELDS as u32),
     ];
     let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("shaders/shared");
     for &(file, name, value) in expected {

@@ -21,6 +21,31 @@ fn watershed_gpu_equals_cpu_twin_exactly() {
     }
 }
 
+/// Settings with different marker counts and compactness flood in one
+/// launch per stage (one markers table, a distance table per setting): each
+/// setting's maps are those it gets alone, and the GPU's equal the twin's.
+#[test]
+fn watershed_settings_run_together_equal_each_alone() {
+    let cpu = Device::flex();
+    let batch = |d: &Device| Tensor::cat(vec![input("coffee_224", d), input("rocket_224", d)], 0);
+    let settings = [
+        Watershed { markers: 10, compactness: 1e-4 },
+        Watershed { markers: 30, compactness: 1e-3 },
+        Watershed { markers: 20, compactness: 0.0 },
+    ];
+    let together = Watershed::segment_settings(&batch(&cpu), &settings).unwrap();
+    for (setting, joint) in settings.iter().zip(&together) {
+        let alone = setting.segment(&batch(&cpu)).unwrap();
+        assert_eq!(alone.counts, joint.counts, "{setting:?}");
+        assert!(ints(alone.labels) == ints(joint.labels.clone()), "labels differ for {setting:?}");
+    }
+    let Some(gpu) = gpu() else { return };
+    for (setting, (a, b)) in settings.iter().zip(together.into_iter().zip(Watershed::segment_settings(&batch(&gpu), &settings).unwrap())) {
+        assert_eq!(a.counts, b.counts, "{setting:?}");
+        assert!(ints(a.labels) == ints(b.labels), "GPU labels differ for {setting:?}");
+    }
+}
+
 #[test]
 fn watershed_agrees_with_scikit_image() {
     let device = Device::flex();

@@ -43,7 +43,7 @@ fn flood_meta(
     (level.clone(), TensorSpec::new(Shape::new([params.images as usize, 2]), level.dtype))
 }
 
-fn label_meta(_: &TensorSpec, best: &TensorSpec, labels: &TensorSpec, _: &WatershedParams) -> (TensorSpec, TensorSpec) {
+fn label_meta(_: &TensorSpec, _: &TensorSpec, best: &TensorSpec, labels: &TensorSpec, _: &WatershedParams) -> (TensorSpec, TensorSpec) {
     (best.clone(), labels.clone())
 }
 
@@ -179,10 +179,12 @@ pub trait SegmentationBackend: Backend {
         params: WatershedParams,
     ) -> (IntTensor<Self>, IntTensor<Self>);
 
-    /// Folds a group's levels into the best level and label per pixel.
+    /// Folds a group's levels into the best level and label per pixel of
+    /// each map's setting (`best` and `labels` are `[settings, N, H, W]`).
     #[fusion(meta = label_meta)]
     fn watershed_label(
         level: IntTensor<Self>,
+        markers: IntTensor<Self>,
         best: IntTensor<Self>,
         labels: IntTensor<Self>,
         params: WatershedParams,
@@ -279,11 +281,12 @@ impl SegmentationBackend for CubeBackend {
 
     fn watershed_label(
         level: IntTensor<Self>,
+        markers: IntTensor<Self>,
         best: IntTensor<Self>,
         labels: IntTensor<Self>,
         params: WatershedParams,
     ) -> (IntTensor<Self>, IntTensor<Self>) {
-        gpu::watershed::watershed_label(level, best, labels, params)
+        gpu::watershed::watershed_label(level, markers, best, labels, params)
     }
 }
 
@@ -458,6 +461,7 @@ impl SegmentationBackend for Flex {
 
     fn watershed_label(
         level: IntTensor<Self>,
+        markers: IntTensor<Self>,
         best: IntTensor<Self>,
         labels: IntTensor<Self>,
         params: WatershedParams,
@@ -465,7 +469,7 @@ impl SegmentationBackend for Flex {
         let (dtype, shape) = (best.dtype(), best.layout().shape().clone());
         let mut best_values = u32s(best);
         let mut label_values = i32s(labels);
-        cpu::watershed::watershed_label(&u32s(level), &mut best_values, &mut label_values, &params);
+        cpu::watershed::watershed_label(&u32s(level), &view(&markers), &mut best_values, &mut label_values, &params);
         (flex_u32(best_values, shape.clone(), dtype), flex_int(label_values, shape, dtype))
     }
 }

@@ -1,7 +1,7 @@
 //! CPU twins of `shaders/watershed_{gradient,init,flood,label}.wgsl`.
 
 use super::isqrt;
-use crate::gpu::watershed::{UNREACHED, WatershedParams};
+use crate::gpu::watershed::{MARKER_FIELDS, UNREACHED, WatershedParams, distances};
 
 fn grey(image: &[f32], n: usize, y: i64, x: i64, p: &WatershedParams) -> i64 {
     let (w, h) = (p.width as i64, p.height as i64);
@@ -38,7 +38,7 @@ pub fn watershed_init(gradient: &[u32], markers: &[i32], p: &WatershedParams) ->
     let mut level = vec![UNREACHED; p.images as usize * plane];
     for z in 0..p.images as usize {
         let (n, m) = (z / p.group as usize, p.first as usize + z % p.group as usize);
-        let (my, mx) = (markers[2 * m] as usize, markers[2 * m + 1] as usize);
+        let (my, mx) = (markers[MARKER_FIELDS * m] as usize, markers[MARKER_FIELDS * m + 1] as usize);
         level[z * plane + my * w + mx] = gradient[n * plane + my * w + mx];
     }
     level
@@ -57,7 +57,8 @@ fn relax(t: &Terrain, level: &mut [u32], (z, y, x): (usize, usize, usize), p: &W
     let (w, h) = (p.width as usize, p.height as usize);
     let plane = w * h;
     let (n, m) = (z / p.group as usize, p.first as usize + z % p.group as usize);
-    let (dy, dx) = (y as i64 - markers[2 * m] as i64, x as i64 - markers[2 * m + 1] as i64);
+    let marker = &markers[MARKER_FIELDS * m..MARKER_FIELDS * (m + 1)];
+    let (dy, dx) = (y as i64 - marker[0] as i64, x as i64 - marker[1] as i64);
     if dy == 0 && dx == 0 {
         return false;
     }
@@ -78,7 +79,8 @@ fn relax(t: &Terrain, level: &mut [u32], (z, y, x): (usize, usize, usize), p: &W
     if best == UNREACHED {
         return false;
     }
-    let cost = gradient[n * plane + pixel] + distance[(dy * dy + dx * dx) as usize];
+    let table = marker[2] as usize * distances(p.width, p.height);
+    let cost = gradient[n * plane + pixel] + distance[table + (dy * dy + dx * dx) as usize];
     let candidate = cost.max(best);
     if candidate < level[pixel] {
         level[pixel] = candidate;
@@ -121,17 +123,18 @@ pub fn watershed_flood(gradient: &[u32], markers: &[i32], distance: &[u32], leve
     state
 }
 
-pub fn watershed_label(level: &[u32], best: &mut [u32], labels: &mut [i32], p: &WatershedParams) {
+pub fn watershed_label(level: &[u32], markers: &[i32], best: &mut [u32], labels: &mut [i32], p: &WatershedParams) {
     let plane = (p.width * p.height) as usize;
-    let group = p.group as usize;
-    for n in 0..p.batch as usize {
+    let (group, batch) = (p.group as usize, p.batch as usize);
+    for n in 0..batch {
         for pixel in 0..plane {
-            let at = n * plane + pixel;
             for g in 0..group {
+                let marker = &markers[MARKER_FIELDS * (p.first as usize + g)..][..MARKER_FIELDS];
+                let at = (marker[2] as usize * batch + n) * plane + pixel;
                 let t = level[(n * group + g) * plane + pixel];
                 if t < best[at] {
                     best[at] = t;
-                    labels[at] = (p.first as usize + g) as i32;
+                    labels[at] = marker[3];
                 }
             }
         }

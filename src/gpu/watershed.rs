@@ -39,6 +39,18 @@ pub struct WatershedParams {
     pub steps: u32,
 }
 
+/// Columns of the markers table: y, x, the marker's setting and its index
+/// within the setting. Keep in sync with `MARKER_FIELDS` in
+/// `shaders/shared/watershed_params.wgsl`.
+pub const MARKER_FIELDS: usize = 4;
+
+/// Entries of one setting's distance table on a `width × height` image:
+/// every squared distance, `(W−1)² + (H−1)² + 1`.
+pub fn distances(width: u32, height: u32) -> usize {
+    let (w, h) = (width as usize - 1, height as usize - 1);
+    w * w + h * h + 1
+}
+
 /// A flooding level no path has reached. Keep in sync with `UNREACHED` in
 /// `shaders/shared/watershed_params.wgsl`.
 pub const UNREACHED: u32 = u32::MAX;
@@ -104,17 +116,19 @@ pub fn watershed_flood(
     (cast(level, dtype), cast(state, dtype))
 }
 
-/// Folds a group's levels into copies of the best level and label per pixel.
+/// Folds a group's levels into copies of the best level and label per pixel
+/// of each map's setting.
 pub fn watershed_label(
     level: CubeTensor,
+    markers: CubeTensor,
     best: CubeTensor,
     labels: CubeTensor,
     params: WatershedParams,
 ) -> (CubeTensor, CubeTensor) {
     let dtype = best.dtype;
-    let level = int(level);
+    let (level, markers) = (int(level), int(markers));
     let (best, labels) = (int(best).copy(), int(labels).copy());
     let grid = tiles(params.width, params.height, params.batch);
-    launch("watershed_label", LABEL, grid, &[&level, &best, &labels], &params);
+    launch("watershed_label", LABEL, grid, &[&level, &markers, &best, &labels], &params);
     (cast(best, dtype), cast(labels, dtype))
 }

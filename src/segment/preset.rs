@@ -34,7 +34,7 @@ impl Segmenter {
             Segmenter::Felzenszwalb(s) => Ok(Felzenszwalb::settings_raw(images, &[*s])?.remove(0)),
             Segmenter::Slic(s) => s.raw(images, shared),
             Segmenter::Seeds(s) => s.raw(images),
-            Segmenter::Watershed(s) => s.raw(images, shared),
+            Segmenter::Watershed(s) => Ok(Watershed::settings_raw(images, &[*s], shared)?.remove(0)),
         }
     }
 
@@ -98,8 +98,9 @@ impl Segmenter {
 /// segmenter, in order. Felzenszwalb settings next to each other that share
 /// sigma run together (one smoothing, edge-cost and sort pass; the merges of
 /// all settings in the same dispatches), as do SEEDS settings next to each
-/// other that share a schedule and prior (each stage one launch); SLIC's
-/// settings share one Lab conversion, the watershed's one gradient.
+/// other that share a schedule and prior (each stage one launch), and
+/// watershed settings next to each other (one gradient, each stage one
+/// launch); SLIC's settings share one Lab conversion.
 /// Their segment counts are read in one readback at the end.
 pub fn segment_all(images: &Tensor<4>, segmenters: &[Segmenter]) -> Result<Vec<Segmentation>, Error> {
     super::resolve(segment_all_pending(images, segmenters)?)
@@ -127,12 +128,22 @@ pub(crate) fn segment_all_pending(images: &Tensor<4>, segmenters: &[Segmenter]) 
                 _ => None,
             })
             .collect();
+        let watershed: Vec<Watershed> = rest
+            .iter()
+            .map_while(|s| match s {
+                Segmenter::Watershed(w) => Some(*w),
+                _ => None,
+            })
+            .collect();
         let taken = if !felzenszwalb.is_empty() {
             out.extend(Felzenszwalb::settings_raw(images, &felzenszwalb)?);
             felzenszwalb.len()
         } else if !seeds.is_empty() {
             out.extend(Seeds::settings_raw(images, &seeds)?);
             seeds.len()
+        } else if !watershed.is_empty() {
+            out.extend(Watershed::settings_raw(images, &watershed, &mut shared)?);
+            watershed.len()
         } else {
             out.push(head.raw(images, &mut shared)?);
             1

@@ -15,10 +15,10 @@
 use burn::backend::Dispatch;
 use burn::tensor::{Int, Tensor, TensorData};
 
-use super::{Check, Pending, Raw, Segmentation, Shared, min_size_all, regular_grid};
+use super::{Check, Raw, Segmentation, Shared, min_size_all, regular_grid};
 use crate::Error;
 use crate::backend::SegmentationBackend;
-use crate::gpu::watershed::{BUDGET_ROUNDS, WatershedParams};
+use crate::gpu::watershed::{BUDGET_ROUNDS, MARKER_FIELDS, WatershedParams};
 
 /// Gradient units per unit of scikit-image's Sobel magnitude (see `shaders/watershed_gradient.wgsl`).
 pub const GRADIENT_SCALE: f64 = 4.0 * 25500.0 * std::f64::consts::SQRT_2;
@@ -71,30 +71,47 @@ impl Watershed {
 
     /// Segments `images [N, 3, H, W]` (RGB values 0..255) in one batch.
     pub fn segment(&self, images: &Tensor<4>) -> Result<Segmentation, Error> {
-        self.pending(images)?.resolve()
+        Ok(Self::segment_settings(images, &[*self])?.remove(0))
     }
 
-    /// [`Self::segment`] with the segment counts left on the device.
-    pub(crate) fn pending(&self, images: &Tensor<4>) -> Result<Pending, Error> {
-        Ok(min_size_all(vec![self.raw(images, &mut Shared::default())?])?.remove(0))
+    /// One segmentation of `images` per setting, all settings' markers
+    /// flooding in the same launches (one per stage).
+    pub fn segment_settings(images: &Tensor<4>, settings: &[Watershed]) -> Result<Vec<Segmentation>, Error> {
+        super::resolve(min_size_all(Self::settings_raw(images, settings, &mut Shared::default())?)?)
     }
 
-    /// The label maps before connected components and the minimum size.
-    /// The label maps before speck merging; the gradient comes from (or goes
-    /// into) `shared`.
-    pub(crate) fn raw(&self, images: &Tensor<4>, shared: &mut Shared) -> Result<Raw, Error> {
+    /// The label maps of every setting before speck merging; the gradient
+    /// comes from (or goes into) `shared`. The markers of all settings go in
+    /// one table (y, x, setting, index within the setting), each setting
+    /// with its own distance table, so every stage is one launch for all of
+    /// them while the levels of a batch fit in 64 MiB.
+    pub(crate) fn settings_raw(images: &Tensor<4>, settings: &[Watershed], shared: &mut Shared) -> Result<Vec<Raw>, Error> {
+        if settings.is_empty() {
+            return Ok(Vec::new());
+        }
         let dims = images.dims();
-        self.validate(dims)?;
+        for setting in settings {
+            setting.validate(dims)?;
+        }
         let [n, _, h, w] = dims;
+        let s = settings.len();
         let device = images.device();
-        let [(y0, sy), (x0, sx)] = regular_grid(&[h, w], self.markers)[..] else { unreachable!("2-D grid") };
-        let seeds: Vec<i32> = (y0..h)
-            .step_by(sy)
-            .flat_map(|y| (x0..w).step_by(sx).flat_map(move |x| [y as i32, x as i32]))
-            .collect();
-        let count = seeds.len() / 2;
-        let markers = Tensor::<2, Int>::from_data(TensorData::new(seeds, [count, 2]), &device);
-        let distance = self.distance_table(h, w);
+        let mut table = Vec::new();
+        let mut counts = Vec::with_capacity(s);
+        for (setting, ws) in settings.iter().enumerate() {
+            let [(y0, sy), (x0, sx)] = regular_grid(&[h, w], ws.markers)[..] else { unreachable!("2-D grid") };
+            let mut index = 0;
+            for y in (y0..h).step_by(sy) {
+                for x in (x0..w).step_by(sx) {
+                    table.extend([y as i32, x as i32, setting as i32, index]);
+                    index += 1;
+                }
+            }
+            counts.push(index as usize);
+        }
+        let count = table.len() / MARKER_FIELDS;
+        let markers = Tensor::<2, Int>::from_data(TensorData::new(table, [count, MARKER_FIELDS]), &device);
+        let distance: Vec<i32> = settings.iter().flat_map(|ws| ws.distance_table(h, w)).collect();
         let len = distance.len();
         let distance = Tensor::<1, Int>::from_data(TensorData::new(distance, [len]), &device);
         let mut params = WatershedParams {
@@ -113,11 +130,11 @@ impl Watershed {
             .get_or_insert_with(|| Tensor::<3, Int>::from_dispatch(Dispatch::watershed_gradient(images.clone().into_dispatch(), params)))
             .clone();
         // Unreached (u32::MAX) and "no label" share the bit pattern of -1.
-        let mut best = Tensor::<3, Int>::from_data(TensorData::new(vec![-1i32; n * h * w], [n, h, w]), &device);
+        let mut best = Tensor::<3, Int>::from_data(TensorData::new(vec![-1i32; s * n * h * w], [s * n, h, w]), &device);
         let mut labels = best.clone();
         let mut unsettled = Vec::new();
-        // Markers per group: levels of at most 64 MiB at a time (all of them
-        // for one 224² image and the paper's 30 markers).
+        // Markers per group: levels of at most 64 MiB at a time (all 60 of
+        // the paper's three settings for one 224² image).
         let group = ((64 << 20) / (4 * n * h * w)).clamp(1, count).min(super::MAX_BATCH / n);
         for first in (0..count).step_by(group) {
             let g = group.min(count - first);
@@ -132,16 +149,25 @@ impl Watershed {
             );
             let settled = Tensor::<2, Int>::from_dispatch(state).slice([0..n * g, 0..1]);
             unsettled.push(settled.equal_elem(0).int().sum());
-            let (b, l) = Dispatch::watershed_label(level, best.into_dispatch(), labels.into_dispatch(), params);
+            let (b, l) = Dispatch::watershed_label(level, markers.clone().into_dispatch(), best.into_dispatch(), labels.into_dispatch(), params);
             (best, labels) = (Tensor::from_dispatch(b), Tensor::from_dispatch(l));
         }
         let check = Check {
             count: Tensor::cat(unsettled, 0).sum(),
             message: format!("watershed: flooding levels did not settle within {MAX_ROUNDS} rounds (at most {BUDGET_ROUNDS} on llvmpipe)"),
         };
+        let mut checks = vec![check];
         // Pixels on a ridge can be nearer (in level) to another marker than their
         // neighbours are, leaving specks that flooding in queue order would not;
         // merge pieces under a tenth of a marker's share into a neighbour.
-        Ok(Raw { labels, min_size: h * w / count / 10, checks: vec![check] })
+        Ok(counts
+            .iter()
+            .enumerate()
+            .map(|(i, &count)| Raw {
+                labels: labels.clone().slice([i * n..(i + 1) * n]),
+                min_size: h * w / count / 10,
+                checks: std::mem::take(&mut checks),
+            })
+            .collect())
     }
 }
