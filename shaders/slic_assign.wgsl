@@ -16,5 +16,5 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     if outside(gid) {
         return;
     }
-    labels[gid.z * params.width * params.height + gid.y * params.width + gid.x] = nearest_cluster(gid.z, gid.x, gid.y);
+    labels[gid.z * params.width * params.height + gid.y * params.width + gid.x] = nearest_cluster(gid.z, gid.x, gid.y, params_setting(gid.z));
 }

@@ -33,8 +33,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         return;
     }
     if params.finish == 0u {
-        let rows = window(clusters[row + C_Y], height);
-        let cols = window(clusters[row + C_X], width);
+        let rows = window(clusters[row + C_Y], height, params.window);
+        let cols = window(clusters[row + C_X], width, params.window);
         let band = band_rows(params.window);
         var sum = vec3<u32>(sums[row], sums[row + 1u], sums[row + 2u]);
         var sum_c = vec3<i32>(i32(sums[row + 3u]), i32(sums[row + 4u]), i32(sums[row + 5u]));

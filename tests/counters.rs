@@ -49,8 +49,11 @@ fn the_twenty_segmentations_dispatch_every_algorithm_and_read_their_counts() {
     // segments are left.
     assert!(counts.dispatches["segment_min_size"] <= 11, "{counts:?}");
     assert!(!counts.readbacks.contains_key("small segments"), "{counts:?}");
-    // SLIC's eight settings share one Lab conversion, the watershed's three one gradient.
+    // SLIC's eight settings share one Lab conversion and run their k-means in
+    // one launch (on llvmpipe a chain of three rounds per dispatch for 80
+    // clusters); the watershed's three share one gradient.
     assert_eq!((counts.dispatches["slic_lab"], counts.dispatches["watershed_gradient"]), (1, 1), "{counts:?}");
+    assert!(counts.dispatches["slic_iterate"] <= 4, "{counts:?}");
     // Felzenszwalb's edge sort: one dispatch of three counting passes.
     assert_eq!(counts.dispatches["felzenszwalb_sort"], 1, "{counts:?}");
     // SEEDS' three settings run together, each stage one launch: the block

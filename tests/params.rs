@@ -62,7 +62,7 @@ fn mirrors() -> Vec<Mirror> {
             "seeds_params.wgsl",
             SeedsParams { width, height, items, level, count, first, steps, double_step, prior }
         ),
-        mirror!("slic_params.wgsl", SlicParams { width, height, images, clusters, window, w_space, w_color, band, finish, first_round, round_count, rounds }),
+        mirror!("slic_params.wgsl", SlicParams { width, height, images, clusters, window, w_space, w_color, band, finish, first_round, round_count, rounds, settings }),
         mirror!("watershed_params.wgsl", WatershedParams { width, height, images, group, first, batch, rounds, step, steps }),
     ]
 }

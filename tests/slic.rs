@@ -48,6 +48,35 @@ fn slic_gpu_equals_cpu_twin_exactly() {
     }
 }
 
+/// Settings with different cluster counts, compactness and rounds run their
+/// k-means in one launch (a settings table, each setting's own block of the
+/// cluster table): each setting's maps are those it gets alone, and the
+/// GPU's equal the twin's. On llvmpipe 400 segments is too many clusters for
+/// one round within its loop budget, so that setting runs a dispatch per
+/// stage beside the launch of the others.
+#[test]
+fn slic_settings_run_together_equal_each_alone() {
+    let cpu = Device::flex();
+    let batch = |d: &Device| Tensor::cat(vec![input("coffee_224", d), input("china_224", d)], 0);
+    let settings = [
+        Slic { n_segments: 20, compactness: 20.0, ..Slic::default() },
+        Slic { n_segments: 400, compactness: 20.0, max_num_iter: 4, ..Slic::default() },
+        Slic { n_segments: 50, compactness: 10.0, max_num_iter: 6, ..Slic::default() },
+    ];
+    let together = Slic::segment_settings(&batch(&cpu), &settings).unwrap();
+    for (setting, joint) in settings.iter().zip(&together) {
+        let alone = setting.segment(&batch(&cpu)).unwrap();
+        assert_eq!(alone.counts, joint.counts, "{setting:?}");
+        assert!(ints(alone.labels) == ints(joint.labels.clone()), "labels differ for {setting:?}");
+    }
+    let Some(gpu) = gpu() else { return };
+    let on_gpu = Slic::segment_settings(&batch(&gpu), &settings).unwrap();
+    for (setting, (a, b)) in settings.iter().zip(together.into_iter().zip(on_gpu)) {
+        assert_eq!(a.counts, b.counts, "{setting:?}");
+        assert!(ints(a.labels) == ints(b.labels), "GPU labels differ for {setting:?}");
+    }
+}
+
 #[test]
 fn slic_gpu_equals_cpu_twin_on_a_large_image() {
     // 512² with 10 segments: each cluster's window (about 650² pixels) takes

@@ -1,12 +1,12 @@
 // SLIC's assignment of one pixel (after shared/slic_params.wgsl,
 // shared/slic.wgsl and shared/wide.wgsl; reads bindings `lab` [N, 3, H, W]
-// and `clusters` [N, K, C_STRIDE]): the cluster at the smallest distance
+// and `clusters`, setting `s`'s rows of image n): the cluster at the smallest distance
 //   D = |Δpos|² / S² + |ΔLab|² / m²
 // among the clusters whose window (2S around the centre) contains it, ties to
 // the lower index, as scikit-image's _slic_cython. D is evaluated as the
 // integer w_space·|Δpos₁₆|² + w_color·|ΔLab₄|² in 64 bits, so every device
 // picks the same cluster; -1 if no window contains the pixel.
-fn nearest_cluster(n: u32, x: u32, y: u32) -> i32 {
+fn nearest_cluster(n: u32, x: u32, y: u32, s: Setting) -> i32 {
     let width = params.width;
     let height = params.height;
     let plane = width * height;
@@ -14,18 +14,17 @@ fn nearest_cluster(n: u32, x: u32, y: u32) -> i32 {
     let colour = vec3<i32>(lab[at], lab[at + plane], lab[at + 2u * plane]);
     let y16 = 16 * i32(y);
     let x16 = 16 * i32(x);
-    let k_count = params.clusters;
     var best = vec2<u32>(0xffffffffu, 0xffffffffu);
     var label = -1;
-    for (var k = 0u; k < k_count; k++) {
-        let row = (n * k_count + k) * C_STRIDE;
+    for (var k = 0u; k < s.clusters; k++) {
+        let row = (s.base + k) * C_STRIDE;
         if clusters[row + C_COUNT] == 0 {
             continue;
         }
         let cy = clusters[row + C_Y];
         let cx = clusters[row + C_X];
-        let rows = window(cy, height);
-        let cols = window(cx, width);
+        let rows = window(cy, height, s.window);
+        let cols = window(cx, width, s.window);
         if y < rows.x || y >= rows.y || x < cols.x || x >= cols.y {
             continue;
         }
@@ -34,7 +33,7 @@ fn nearest_cluster(n: u32, x: u32, y: u32) -> i32 {
         let dc = colour - vec3<i32>(clusters[row + C_L], clusters[row + C_L + 1u], clusters[row + C_L + 2u]);
         let space = u32(dy * dy + dx * dx);
         let color = u32(dot(dc, dc));
-        let d = wide_add(wide_mul(space, params.w_space), wide_mul(color, params.w_color));
+        let d = wide_add(wide_mul(space, s.w_space), wide_mul(color, s.w_color));
         if wide_less(d, best) {
             best = d;
             label = i32(k);

@@ -13,4 +13,5 @@ struct SlicParams {
     first_round: u32, // slic_iterate: this dispatch's first k-means round
     round_count: u32, // slic_iterate: rounds in this dispatch
     rounds: u32,      // slic_iterate: rounds in all (max_num_iter)
+    settings: u32,    // slic_iterate: settings in its table
 }

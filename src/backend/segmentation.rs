@@ -56,9 +56,9 @@ fn felzenszwalb_meta(_: &TensorSpec, weights: &TensorSpec, _: &TensorSpec, param
     )
 }
 
-/// `slic_iterate`: labels `[N, H, W]` in the Lab image's dtype, the clusters as given.
-fn iterate_meta(lab: &TensorSpec, clusters: &TensorSpec, params: &SlicParams) -> (TensorSpec, TensorSpec) {
-    let shape = Shape::new([params.images as usize, params.height as usize, params.width as usize]);
+/// `slic_iterate`: labels `[S·N, H, W]` in the Lab image's dtype, the clusters as given.
+fn iterate_meta(lab: &TensorSpec, clusters: &TensorSpec, _: &TensorSpec, params: &SlicParams) -> (TensorSpec, TensorSpec) {
+    let shape = Shape::new([(params.settings * params.images) as usize, params.height as usize, params.width as usize]);
     (TensorSpec::new(shape, lab.dtype), clusters.clone())
 }
 
@@ -106,10 +106,16 @@ pub trait SegmentationBackend: Backend {
         params: SlicParams,
     ) -> IntTensor<Self>;
 
-    /// All of SLIC's k-means rounds (see `shaders/slic_iterate.wgsl`): the
-    /// labels `[N, H, W]` of the last and the clusters `[N, K, 8]` it left.
+    /// All of SLIC's k-means rounds for every setting of `settings`
+    /// (see `shaders/slic_iterate.wgsl`): the labels `[S·N, H, W]` of each
+    /// setting's last and the cluster table it left.
     #[fusion(meta = iterate_meta)]
-    fn slic_iterate(lab: IntTensor<Self>, clusters: IntTensor<Self>, params: SlicParams) -> (IntTensor<Self>, IntTensor<Self>);
+    fn slic_iterate(
+        lab: IntTensor<Self>,
+        clusters: IntTensor<Self>,
+        settings: IntTensor<Self>,
+        params: SlicParams,
+    ) -> (IntTensor<Self>, IntTensor<Self>);
 
     /// Size and first pixel of every segment of connected maps `[N, H, W]`,
     /// each `[N, H·W]` indexed by label.
@@ -220,8 +226,13 @@ impl SegmentationBackend for CubeBackend {
         gpu::slic::slic_update(lab, labels, clusters, params)
     }
 
-    fn slic_iterate(lab: IntTensor<Self>, clusters: IntTensor<Self>, params: SlicParams) -> (IntTensor<Self>, IntTensor<Self>) {
-        gpu::slic::slic_iterate(lab, clusters, params)
+    fn slic_iterate(
+        lab: IntTensor<Self>,
+        clusters: IntTensor<Self>,
+        settings: IntTensor<Self>,
+        params: SlicParams,
+    ) -> (IntTensor<Self>, IntTensor<Self>) {
+        gpu::slic::slic_iterate(lab, clusters, settings, params)
     }
 
     fn segment_sizes(labels: IntTensor<Self>, params: SegmentParams) -> (IntTensor<Self>, IntTensor<Self>) {
@@ -339,12 +350,19 @@ impl SegmentationBackend for Flex {
         flex_int(table, shape, dtype)
     }
 
-    fn slic_iterate(lab: IntTensor<Self>, clusters: IntTensor<Self>, params: SlicParams) -> (IntTensor<Self>, IntTensor<Self>) {
+    fn slic_iterate(
+        lab: IntTensor<Self>,
+        clusters: IntTensor<Self>,
+        settings: IntTensor<Self>,
+        params: SlicParams,
+    ) -> (IntTensor<Self>, IntTensor<Self>) {
         let dtype = lab.dtype();
         let (table_dtype, table_shape) = (clusters.dtype(), clusters.layout().shape().clone());
         let mut table = i32s(clusters);
-        let labels = cpu::slic::slic_iterate(&view(&lab), &mut table, &SlicParams { first_round: 0, round_count: params.rounds, ..params });
-        let shape = Shape::new([params.images as usize, params.height as usize, params.width as usize]);
+        let shape = Shape::new([(params.settings * params.images) as usize, params.height as usize, params.width as usize]);
+        let mut labels = vec![-1; shape.num_elements()];
+        let all = SlicParams { first_round: 0, round_count: params.rounds, ..params };
+        cpu::slic::slic_iterate(&view(&lab), &mut table, &u32s(settings), &mut labels, &all);
         (flex_int(labels, shape, dtype), flex_int(table, table_shape, table_dtype))
     }
 

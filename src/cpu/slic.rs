@@ -1,6 +1,6 @@
 //! CPU twins of `shaders/slic_{lab,assign,update}.wgsl`.
 
-use crate::gpu::slic::{CLUSTER_STRIDE, SlicParams, band_rows};
+use crate::gpu::slic::{CLUSTER_STRIDE, SETTING_FIELDS, SlicParams, band_rows};
 
 /// XYZ-from-linear-RGB rows divided by the D65 white point, in 2^14 units.
 /// Keep in sync with `XYZ` in `shaders/slic_lab.wgsl`.
@@ -152,19 +152,27 @@ pub fn slic_update(lab: &[i32], labels: &[i32], clusters: &mut [i32], sums: &mut
 }
 
 /// The k-means rounds `p.first_round..p.first_round + p.round_count` of
-/// `p.rounds`: every round assigns, every round but the last updates
-/// `clusters`; returns the last round's labels.
-pub fn slic_iterate(lab: &[i32], clusters: &mut [i32], p: &SlicParams) -> Vec<i32> {
-    let mut labels = Vec::new();
-    for round in p.first_round..p.first_round + p.round_count {
-        labels = slic_assign(lab, clusters, p);
-        if round + 1 >= p.rounds {
-            break;
-        }
-        let mut sums = vec![0u32; clusters.len()];
-        for band in crate::gpu::slic::update_bands(p) {
-            slic_update(lab, &labels, clusters, &mut sums, &band);
+/// every setting of `settings` (`[S, SETTING_FIELDS]`), each stopping at
+/// its own rounds: every round assigns, every round but the setting's last
+/// updates its block of `clusters`; `labels [S, N, H, W]` take each
+/// setting's last round run.
+pub fn slic_iterate(lab: &[i32], clusters: &mut [i32], settings: &[u32], labels: &mut [i32], p: &SlicParams) {
+    let n = p.images as usize;
+    let plane = (p.width * p.height) as usize;
+    for (s, row) in settings.chunks(SETTING_FIELDS).take(p.settings as usize).enumerate() {
+        let [k, first, window, w_space, w_color, rounds, ..] = *row else { unreachable!("setting rows have SETTING_FIELDS columns") };
+        let one = SlicParams { clusters: k, window, w_space, w_color, rounds, settings: 1, ..*p };
+        let block = &mut clusters[first as usize * CLUSTER_STRIDE..][..n * k as usize * CLUSTER_STRIDE];
+        for round in p.first_round..(p.first_round + p.round_count).min(rounds) {
+            let assigned = slic_assign(lab, block, &one);
+            labels[s * n * plane..][..n * plane].copy_from_slice(&assigned);
+            if round + 1 >= rounds {
+                break;
+            }
+            let mut sums = vec![0u32; block.len()];
+            for band in crate::gpu::slic::update_bands(&one) {
+                slic_update(lab, &assigned, block, &mut sums, &band);
+            }
         }
     }
-    labels
 }

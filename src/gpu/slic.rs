@@ -40,9 +40,17 @@ pub struct SlicParams {
     pub first_round: u32,
     /// Iterate: rounds in this dispatch (set by the launch).
     pub round_count: u32,
-    /// Iterate: rounds in all (`max_num_iter`).
+    /// Iterate: rounds in all (`max_num_iter`; the most of any setting).
     pub rounds: u32,
+    /// Iterate: settings in its table (see [`SETTING_FIELDS`]).
+    pub settings: u32,
 }
+
+/// Columns of `slic_iterate`'s settings table, one row per setting: cluster
+/// count K, first row of its `[N, K, 8]` block in the cluster table, window,
+/// w_space, w_color, rounds, then two unused. Keep in sync with
+/// `SETTING_FIELDS` in `shaders/shared/slic.wgsl`.
+pub const SETTING_FIELDS: usize = 8;
 
 /// Window rows one update dispatch adds up: at most about 60,000 pixels per
 /// cluster, as lavapipe stops an invocation's loops after 65,535 iterations.
@@ -128,20 +136,24 @@ pub fn slic_update(lab: CubeTensor, labels: CubeTensor, clusters: CubeTensor, pa
     cast(clusters, dtype)
 }
 
-/// All `params.rounds` k-means rounds (assign, then update except after the
-/// last): the labels `[N, H, W]` and a copy of `clusters [N, K, 8]` moved,
-/// in `lab`'s int dtype. One dispatch, or a chain of [`rounds_per_dispatch`]
-/// rounds each (which must be at least 1).
-pub fn slic_iterate(lab: CubeTensor, clusters: CubeTensor, params: SlicParams) -> (CubeTensor, CubeTensor) {
+/// Every setting's k-means rounds (assign, then update except after the
+/// last) in one launch: the labels `[S·N, H, W]` and a copy of the cluster
+/// table (`[Σ N·K_s, 8]`, each setting's block `[N, K_s, 8]`) moved, in
+/// `lab`'s int dtype. `params.clusters` and `params.rounds` are the most of
+/// any setting. One dispatch, or a chain of [`rounds_per_dispatch`] rounds
+/// each (which must be at least 1).
+pub fn slic_iterate(lab: CubeTensor, clusters: CubeTensor, settings: CubeTensor, params: SlicParams) -> (CubeTensor, CubeTensor) {
     let dtype = lab.dtype;
-    let lab = int(lab);
+    let (lab, settings) = (int(lab), int(settings));
     let clusters = int(clusters).copy();
-    let [n, h, w, k] = [params.images, params.height, params.width, params.clusters].map(|v| v as usize);
-    let labels = empty(&lab, Shape::new([n, h, w]), DType::I32);
-    let sums = empty(&lab, Shape::new([n, k, 6]), DType::I32);
+    let [n, h, w, s] = [params.images, params.height, params.width, params.settings].map(|v| v as usize);
+    let rows = clusters.meta.shape()[0];
+    let labels = empty(&lab, Shape::new([s * n, h, w]), DType::I32);
+    let sums = empty(&lab, Shape::new([rows, 6]), DType::I32);
     chain(params.rounds as u64, round_iterations(&params), |first_round, round_count| {
         let chunk = SlicParams { first_round, round_count, ..params };
-        launch("slic_iterate", ITERATE, workgroups(params.images, THREADS), &[&lab, &clusters, &labels, &sums], &chunk);
+        let buffers = [&lab, &clusters, &labels, &sums, &settings];
+        launch("slic_iterate", ITERATE, workgroups(params.images * params.settings, THREADS), &buffers, &chunk);
     });
     (cast(labels, dtype), cast(clusters, dtype))
 }

@@ -32,7 +32,7 @@ impl Segmenter {
     fn raw(&self, images: &Tensor<4>, shared: &mut Shared) -> Result<Raw, Error> {
         match self {
             Segmenter::Felzenszwalb(s) => Ok(Felzenszwalb::settings_raw(images, &[*s])?.remove(0)),
-            Segmenter::Slic(s) => s.raw(images, shared),
+            Segmenter::Slic(s) => Ok(Slic::settings_raw(images, &[*s], shared)?.remove(0)),
             Segmenter::Seeds(s) => s.raw(images),
             Segmenter::Watershed(s) => Ok(Watershed::settings_raw(images, &[*s], shared)?.remove(0)),
         }
@@ -128,6 +128,13 @@ pub(crate) fn segment_all_pending(images: &Tensor<4>, segmenters: &[Segmenter]) 
                 _ => None,
             })
             .collect();
+        let slic: Vec<Slic> = rest
+            .iter()
+            .map_while(|s| match s {
+                Segmenter::Slic(s) => Some(*s),
+                _ => None,
+            })
+            .collect();
         let watershed: Vec<Watershed> = rest
             .iter()
             .map_while(|s| match s {
@@ -141,6 +148,9 @@ pub(crate) fn segment_all_pending(images: &Tensor<4>, segmenters: &[Segmenter]) 
         } else if !seeds.is_empty() {
             out.extend(Seeds::settings_raw(images, &seeds)?);
             seeds.len()
+        } else if !slic.is_empty() {
+            out.extend(Slic::settings_raw(images, &slic, &mut shared)?);
+            slic.len()
         } else if !watershed.is_empty() {
             out.extend(Watershed::settings_raw(images, &watershed, &mut shared)?);
             watershed.len()

@@ -19,10 +19,10 @@
 use burn::backend::Dispatch;
 use burn::tensor::{Int, Tensor, TensorData};
 
-use super::{Pending, Raw, Segmentation, Shared, min_size_all, regular_grid};
+use super::{Raw, Segmentation, Shared, min_size_all, regular_grid};
 use crate::Error;
 use crate::backend::SegmentationBackend;
-use crate::gpu::slic::{CLUSTER_STRIDE, SlicParams};
+use crate::gpu::slic::{CLUSTER_STRIDE, SETTING_FIELDS, SlicParams};
 
 /// `skimage.segmentation.slic` parameters (names and defaults as there).
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -117,22 +117,17 @@ impl Slic {
 
     /// Segments `images [N, 3, H, W]` (RGB values 0..255) in one batch.
     pub fn segment(&self, images: &Tensor<4>) -> Result<Segmentation, Error> {
-        self.pending(images)?.resolve()
+        Ok(Self::segment_settings(images, &[*self])?.remove(0))
     }
 
-    /// [`Self::segment`] with the segment counts left on the device.
-    pub(crate) fn pending(&self, images: &Tensor<4>) -> Result<Pending, Error> {
-        Ok(min_size_all(vec![self.raw(images, &mut Shared::default())?])?.remove(0))
+    /// One segmentation of `images` per setting: one Lab conversion, and
+    /// the k-means rounds of every setting in one launch.
+    pub fn segment_settings(images: &Tensor<4>, settings: &[Slic]) -> Result<Vec<Segmentation>, Error> {
+        super::resolve(min_size_all(Self::settings_raw(images, settings, &mut Shared::default())?)?)
     }
 
-    /// The label maps before connected components and the minimum size.
-    /// The label maps before connectivity; the Lab image comes from (or goes
-    /// into) `shared`.
-    pub(crate) fn raw(&self, images: &Tensor<4>, shared: &mut Shared) -> Result<Raw, Error> {
-        let dims = images.dims();
-        self.validate(dims)?;
-        let [n, _, h, w] = dims;
-        let device = images.device();
+    /// This setting's grid on `h × w`: the centres and its k-means parameters.
+    fn plan(&self, n: usize, h: usize, w: usize) -> (Vec<(usize, usize)>, SlicParams) {
         // As a 3-D (1, H, W) volume, as slic does.
         let [_, (y0, sy), (x0, sx)] = regular_grid(&[1, h, w], self.n_segments)[..] else { unreachable!("3-D grid") };
         let centres: Vec<(usize, usize)> =
@@ -155,14 +150,24 @@ impl Slic {
             first_round: 0,
             round_count: 0,
             rounds: self.max_num_iter as u32,
+            settings: 1,
         };
-        let mut table = Vec::with_capacity(n * k * CLUSTER_STRIDE);
-        for _ in 0..n {
-            for &(y, x) in &centres {
-                table.extend([16 * y as i32, 16 * x as i32, 0, 0, 0, 1, 0, 0]);
-            }
+        (centres, params)
+    }
+
+    /// The label maps of every setting before connectivity; the Lab image
+    /// comes from (or goes into) `shared`. Settings whose k-means round fits
+    /// one dispatch (every setting, except on llvmpipe with many clusters)
+    /// run in one `slic_iterate` launch; the rest a dispatch per stage.
+    pub(crate) fn settings_raw(images: &Tensor<4>, settings: &[Slic], shared: &mut Shared) -> Result<Vec<Raw>, Error> {
+        let dims = images.dims();
+        for setting in settings {
+            setting.validate(dims)?;
         }
-        let mut clusters = int_tensor(table, [n, k, CLUSTER_STRIDE], &device);
+        let [n, _, h, w] = dims;
+        let device = images.device();
+        let plans: Vec<_> = settings.iter().map(|s| s.plan(n, h, w)).collect();
+        let Some((_, first_params)) = plans.first() else { return Ok(Vec::new()) };
         let lab = shared
             .lab
             .get_or_insert_with(|| {
@@ -170,35 +175,73 @@ impl Slic {
                     images.clone().into_dispatch(),
                     int_tensor(linear_table(), [256 * 256], &device).into_dispatch(),
                     int_tensor(cbrt_table(), [65537], &device).into_dispatch(),
-                    params,
+                    *first_params,
                 ))
             })
             .clone();
-        if crate::gpu::slic::rounds_per_dispatch(&params) > 0 {
-            // Every round on the device in one launch.
-            let (labels, _) = Dispatch::slic_iterate(lab.into_dispatch(), clusters.into_dispatch(), params);
-            return Ok(Raw { labels: Tensor::from_dispatch(labels), min_size: self.min_size(h, w, k), checks: Vec::new() });
+        let cluster_table = |centres: &[(usize, usize)], table: &mut Vec<i32>| {
+            for _ in 0..n {
+                for &(y, x) in centres {
+                    table.extend([16 * y as i32, 16 * x as i32, 0, 0, 0, 1, 0, 0]);
+                }
+            }
+        };
+        let together: Vec<usize> = (0..plans.len()).filter(|&i| crate::gpu::slic::rounds_per_dispatch(&plans[i].1) > 0).collect();
+        let mut labels: Vec<Option<Tensor<3, Int>>> = vec![None; plans.len()];
+        if !together.is_empty() {
+            let (mut table, mut rows) = (Vec::new(), Vec::new());
+            let mut params = SlicParams { clusters: 0, rounds: 0, settings: together.len() as u32, ..*first_params };
+            for &i in &together {
+                let (centres, p) = &plans[i];
+                rows.extend([p.clusters, (table.len() / CLUSTER_STRIDE) as u32, p.window, p.w_space, p.w_color, p.rounds, 0, 0]);
+                cluster_table(centres, &mut table);
+                (params.clusters, params.rounds) = (params.clusters.max(p.clusters), params.rounds.max(p.rounds));
+            }
+            let rows = rows.into_iter().map(|v| v as i32).collect();
+            let rows_total = table.len() / CLUSTER_STRIDE;
+            let clusters = int_tensor(table, [rows_total, CLUSTER_STRIDE], &device);
+            let table = int_tensor(rows, [together.len(), SETTING_FIELDS], &device);
+            let (all, _) = Dispatch::slic_iterate(lab.clone().into_dispatch(), clusters.into_dispatch(), table.into_dispatch(), params);
+            let all = Tensor::<3, Int>::from_dispatch(all);
+            for (j, &i) in together.iter().enumerate() {
+                labels[i] = Some(all.clone().slice([j * n..(j + 1) * n]));
+            }
         }
         // Too many clusters for one round within llvmpipe's loop budget: a dispatch per stage.
-        let mut labels = None;
-        for iteration in 0..self.max_num_iter {
-            let assigned = Tensor::<3, Int>::from_dispatch(Dispatch::slic_assign(
-                lab.clone().into_dispatch(),
-                clusters.clone().into_dispatch(),
-                params,
-            ));
-            if iteration + 1 < self.max_num_iter {
-                clusters = Tensor::from_dispatch(Dispatch::slic_update(
-                    lab.clone().into_dispatch(),
-                    assigned.clone().into_dispatch(),
-                    clusters.into_dispatch(),
-                    params,
-                ));
+        for (i, (centres, params)) in plans.iter().enumerate() {
+            if labels[i].is_some() {
+                continue;
             }
-            labels = Some(assigned);
+            let mut table = Vec::new();
+            cluster_table(centres, &mut table);
+            let mut clusters = int_tensor(table, [n, centres.len(), CLUSTER_STRIDE], &device);
+            for iteration in 0..params.rounds {
+                let assigned = Tensor::<3, Int>::from_dispatch(Dispatch::slic_assign(
+                    lab.clone().into_dispatch(),
+                    clusters.clone().into_dispatch(),
+                    *params,
+                ));
+                if iteration + 1 < params.rounds {
+                    clusters = Tensor::from_dispatch(Dispatch::slic_update(
+                        lab.clone().into_dispatch(),
+                        assigned.clone().into_dispatch(),
+                        clusters.into_dispatch(),
+                        *params,
+                    ));
+                }
+                labels[i] = Some(assigned);
+            }
         }
-        let labels = labels.expect("at least one iteration");
-        Ok(Raw { labels, min_size: self.min_size(h, w, k), checks: Vec::new() })
+        Ok(settings
+            .iter()
+            .zip(plans)
+            .zip(labels)
+            .map(|((setting, (centres, _)), labels)| Raw {
+                labels: labels.expect("every setting runs at least one round"),
+                min_size: setting.min_size(h, w, centres.len()),
+                checks: Vec::new(),
+            })
+            .collect())
     }
 
     /// Connectivity's minimum segment size for `k` clusters on `h × w`.
