@@ -104,6 +104,16 @@ pub struct Prediction {
     pub probability: f32,
 }
 
+/// One class of [`Explainer::predict`]: the model's raw output for it
+/// (a classifier's logit) and its probability.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ClassScore {
+    pub class: usize,
+    pub name: String,
+    pub logit: f32,
+    pub probability: f32,
+}
+
 /// Maps for several targets from one set of forward passes.
 #[derive(Clone, Debug, Serialize)]
 pub struct Explanation {
@@ -236,6 +246,39 @@ impl<M: Model> Explainer<M> {
         }
         config.method.validate(self.model.input_size())?;
         Ok(())
+    }
+
+    /// The model's `top_k` classes for each image, most probable first (ties
+    /// to the lower class id), `batch` images per forward pass. Images are
+    /// resized to the model's input as for an explanation; one already at
+    /// that size goes in as it is.
+    pub fn predict(&self, images: &[RgbImage], top_k: usize, batch: usize) -> Result<Vec<Vec<ClassScore>>, Error> {
+        let names = self.model.class_names();
+        if top_k == 0 || top_k > names.len() {
+            return Err(Error::InvalidParameter(format!("top-k must be between 1 and the model's {} classes, got {top_k}", names.len())));
+        }
+        if batch == 0 {
+            return Err(Error::InvalidParameter("batch must be at least 1".into()));
+        }
+        let classes = names.len();
+        let mut out = Vec::with_capacity(images.len());
+        for chunk in images.chunks(batch) {
+            let x = self.model.normalisation().apply(self.upload(chunk)?);
+            let logits = self.model.forward(x);
+            let probabilities = self.model.probabilities(logits.clone());
+            // Logits and probabilities of the chunk in one readback.
+            let values = floats(Tensor::cat(vec![logits.flatten::<1>(0, 1), probabilities.flatten::<1>(0, 1)], 0))?;
+            let (logits, probabilities) = values.split_at(chunk.len() * classes);
+            for i in 0..chunk.len() {
+                let row = i * classes..(i + 1) * classes;
+                let (l, p) = (&logits[row.clone()], &probabilities[row]);
+                let mut order: Vec<usize> = (0..classes).collect();
+                order.sort_by(|&a, &b| p[b].total_cmp(&p[a]).then(a.cmp(&b)));
+                let score = |c: usize| ClassScore { class: c, name: names[c].clone(), logit: l[c], probability: p[c] };
+                out.push(order.into_iter().take(top_k).map(score).collect());
+            }
+        }
+        Ok(out)
     }
 
     /// Explains `image` for the configured targets.
@@ -391,7 +434,11 @@ impl<M: Model> Explainer<M> {
             if iw < 2 || ih < 2 {
                 return Err(Error::ImageTooSmall { width: iw, height: ih });
             }
-            chw.extend(to_chw(&image::imageops::resize(image, w as u32, h as u32, image::imageops::FilterType::Triangle)));
+            if (iw, ih) == (w as u32, h as u32) {
+                chw.extend(to_chw(image));
+            } else {
+                chw.extend(to_chw(&image::imageops::resize(image, w as u32, h as u32, image::imageops::FilterType::Triangle)));
+            }
         }
         Ok(Tensor::<4>::from_data(TensorData::new(chw, [images.len(), 3, h, w]), &self.device))
     }

@@ -38,7 +38,7 @@ pub mod zoo;
 pub use blur::{Blur, BlurShape, Padding};
 pub use device::{DeviceChoice, Runtime};
 pub use error::Error;
-pub use explain::{DeviceExplanation, ExplainConfig, Explainer, Explanation, Prediction, Targets};
+pub use explain::{ClassScore, DeviceExplanation, ExplainConfig, Explainer, Explanation, Prediction, Targets};
 pub use method::{
     Baseline, Method, Score, Timing, Timings, ablation::Ablation, occlusion::Occlusion, rise::Rise, segments::Segments, segments::Shifts, window::Window, window::WindowGrid,
 };

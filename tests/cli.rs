@@ -58,6 +58,47 @@ fn bad_inputs_get_one_line_errors() {
     assert!(!Path::new(out).exists(), "a failed run wrote outputs");
 }
 
+/// `pami predict`: the top k per image in the order given, as text and as
+/// JSON with the contract's fields; bad input is one error line.
+#[test]
+fn predict_prints_the_top_classes_as_text_and_json() {
+    let coffee = format!("{ROOT}/assets/coffee.png");
+    let astronaut = format!("{ROOT}/assets/astronaut.png");
+    let out = pami(&["predict", &coffee, &astronaut, "--top-k", "3", "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["image"], coffee.as_str());
+    assert_eq!(rows[1]["image"], astronaut.as_str());
+    for row in rows {
+        let predictions = row["predictions"].as_array().unwrap();
+        assert_eq!(predictions.len(), 3);
+        let field = |p: &serde_json::Value, k: &str| p[k].as_f64().unwrap_or_else(|| panic!("no {k} in {p}"));
+        for pair in predictions.windows(2) {
+            assert!(field(&pair[0], "probability") >= field(&pair[1], "probability"));
+            assert!(field(&pair[0], "logit") >= field(&pair[1], "logit"));
+        }
+        for p in predictions {
+            let keys: Vec<&str> = p.as_object().unwrap().keys().map(String::as_str).collect();
+            assert_eq!(keys.len(), 4, "{p}");
+            assert!(p["class"].is_u64() && p["name"].is_string() && (0.0..=1.0).contains(&field(p, "probability")), "{p}");
+        }
+    }
+    assert_eq!((rows[0]["predictions"][0]["class"].as_u64(), rows[0]["predictions"][0]["name"].as_str()), (Some(967), Some("espresso")));
+    let text = pami(&["predict", &coffee, "--top-k", "2"]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("1. class 967 (espresso)") && text.lines().count() == 3, "{text}");
+
+    let dir = scratch("predict");
+    let tiny = dir.join("tiny.png");
+    image::RgbImage::new(1, 1).save(&tiny).unwrap();
+    assert_clean_failure(&["predict", &coffee, "--top-k", "0"], "top-k");
+    assert_clean_failure(&["predict", &coffee, "--top-k", "1001"], "1000 classes");
+    assert_clean_failure(&["predict", &coffee, "/no/such/image.png"], "No such file");
+    assert_clean_failure(&["predict", tiny.to_str().unwrap()], "1×1");
+}
+
 #[test]
 fn explain_writes_maps_overlays_and_summary() {
     let dir = scratch("ok");

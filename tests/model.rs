@@ -53,3 +53,31 @@ fn logits_match_pytorch_on_gpu() {
         check(device);
     }
 }
+
+/// `Explainer::predict` (`pami predict`) on an image already at the model's
+/// input size: the top five are PyTorch's, each with PyTorch's logit (no
+/// resampling on the way in) and its softmax probability, most probable
+/// first; a second, larger image in the same batch is resized and scored on
+/// its own.
+#[test]
+fn predict_gives_pytorchs_top_five_with_logits_and_probabilities() {
+    let f = fixture();
+    let device = Device::flex();
+    let explainer = pami::Explainer::new(EfficientNetLite0::pretrained(&device).unwrap(), device);
+    let chelsea = pami::io::load_image(format!("{ROOT}/tests/fixtures/chelsea_224.png").as_ref()).unwrap();
+    let coffee = pami::io::load_image(format!("{ROOT}/assets/coffee.png").as_ref()).unwrap();
+    let scores = explainer.predict(&[chelsea, coffee], 5, 2).unwrap();
+    let top = &scores[0];
+    assert_eq!(top.iter().map(|s| s.class).collect::<Vec<_>>(), f.top5);
+    assert_eq!(top[0].name, "Egyptian cat");
+    let max = f.logits.iter().cloned().fold(f32::MIN, f32::max);
+    let total: f32 = f.logits.iter().map(|l| (l - max).exp()).sum();
+    for s in top {
+        assert!((s.logit - f.logits[s.class]).abs() <= 1e-3, "class {}: logit {} vs PyTorch {}", s.class, s.logit, f.logits[s.class]);
+        let softmax = (f.logits[s.class] - max).exp() / total;
+        assert!((s.probability - softmax).abs() <= 1e-4, "class {}: probability {} vs {softmax}", s.class, s.probability);
+    }
+    assert!(top.windows(2).all(|w| w[0].probability >= w[1].probability));
+    assert_eq!((scores[1].len(), scores[1][0].class, scores[1][0].name.as_str()), (5, 967, "espresso"));
+    assert!(explainer.predict(&[], 0, 2).is_err(), "top-k 0 is refused");
+}

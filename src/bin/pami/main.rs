@@ -33,6 +33,8 @@ struct Cli {
 enum Command {
     /// Importance maps for one image.
     Explain(ExplainArgs),
+    /// The model's most probable classes for each image.
+    Predict(PredictArgs),
     /// Superpixels of one image, as a label map.
     Segment(segment::SegmentArgs),
     /// Score explanation methods against annotated boxes: pointing game, insertion, deletion.
@@ -191,6 +193,48 @@ fn explain(args: ExplainArgs) -> anyhow::Result<()> {
         explanation.timings.total(),
         args.out.display()
     );
+    Ok(())
+}
+
+#[derive(Args)]
+struct PredictArgs {
+    /// The images (PNG or JPEG).
+    #[arg(required = true)]
+    images: Vec<PathBuf>,
+    #[command(flatten)]
+    model: ModelArgs,
+    /// EfficientNet-Lite0 weights as a PyTorch checkpoint instead of the embedded ones.
+    #[arg(long, value_name = "PTH")]
+    weights: Option<PathBuf>,
+    /// Classes per image, most probable first.
+    #[arg(long, default_value_t = 5, value_name = "K")]
+    top_k: usize,
+    /// Print `[{"image", "predictions": [{"class", "name", "logit", "probability"}]}]` on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+fn predict(args: PredictArgs) -> anyhow::Result<()> {
+    // Every image is read before the model is loaded: a bad one is the only error.
+    let images = args.images.iter().map(|p| io::load_image(p)).collect::<Result<Vec<_>, _>>()?;
+    let (runtime, explainer) = args.model.load(args.weights.as_deref())?;
+    let scores = explainer.predict(&images, args.top_k, runtime.batch_for(&explainer.model))?;
+    if args.json {
+        #[derive(serde::Serialize)]
+        struct Row<'a> {
+            image: &'a Path,
+            predictions: &'a [pami::ClassScore],
+        }
+        let rows: Vec<Row> = args.images.iter().zip(&scores).map(|(image, predictions)| Row { image, predictions }).collect();
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(());
+    }
+    for (image, predictions) in args.images.iter().zip(&scores) {
+        println!("{}", image.display());
+        for (rank, p) in predictions.iter().enumerate() {
+            println!("  {}. class {} ({}): p = {:.4}, logit {:.3}", rank + 1, p.class, p.name, p.probability, p.logit);
+        }
+    }
     Ok(())
 }
 
@@ -427,6 +471,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Explain(args) => explain(args),
+        Command::Predict(args) => predict(args),
         Command::Segment(args) => segment::segment(args),
         Command::Eval(args) => eval(args),
         Command::Run(args) => run(args),
