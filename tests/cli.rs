@@ -97,6 +97,18 @@ fn predict_prints_the_top_classes_as_text_and_json() {
     assert_clean_failure(&["predict", &coffee, "--top-k", "1001"], "1000 classes");
     assert_clean_failure(&["predict", &coffee, "/no/such/image.png"], "No such file");
     assert_clean_failure(&["predict", tiny.to_str().unwrap()], "1×1");
+
+    // --labels renames the classes, one name per line and per output.
+    let labels = dir.join("labels.txt");
+    std::fs::write(&labels, (0..1000).map(|i| format!("label {i}\n")).collect::<String>()).unwrap();
+    let renamed = pami(&["predict", &coffee, "--top-k", "1", "--json", "--labels", labels.to_str().unwrap()]);
+    let renamed: serde_json::Value = serde_json::from_slice(&renamed.stdout).unwrap();
+    assert_eq!(renamed[0]["predictions"][0]["name"], "label 967");
+    let short = dir.join("short.txt");
+    std::fs::write(&short, "cat\ndog\nbird\n").unwrap();
+    assert_clean_failure(&["predict", &coffee, "--labels", short.to_str().unwrap()], "3 class names for a model with 1000 classes");
+    std::fs::write(&short, "cat\n\ndog\nbird\n\n").unwrap();
+    assert_clean_failure(&["predict", &coffee, "--labels", short.to_str().unwrap()], "line 2 is blank");
 }
 
 #[test]

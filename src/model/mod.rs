@@ -74,6 +74,44 @@ pub trait Model: Send + Sync {
     }
 }
 
+/// A model with other names for its outputs (`--labels`), one per output.
+pub struct Relabelled<M> {
+    pub model: M,
+    names: Vec<String>,
+}
+
+impl<M: Model> Relabelled<M> {
+    /// Fails unless there is exactly one name per output of `model`.
+    pub fn new(model: M, names: Vec<String>) -> Result<Self, crate::Error> {
+        let outputs = model.class_names().len();
+        if names.len() != outputs {
+            return Err(crate::Error::InvalidParameter(format!("{} class names for a model with {outputs} classes", names.len())));
+        }
+        Ok(Relabelled { model, names })
+    }
+}
+
+impl<M: Model> Model for Relabelled<M> {
+    fn input_size(&self) -> [usize; 2] {
+        self.model.input_size()
+    }
+    fn normalisation(&self) -> Normalisation {
+        self.model.normalisation()
+    }
+    fn forward(&self, x: Tensor<4>) -> Tensor<2> {
+        self.model.forward(x)
+    }
+    fn class_names(&self) -> &[String] {
+        &self.names
+    }
+    fn probabilities(&self, outputs: Tensor<2>) -> Tensor<2> {
+        self.model.probabilities(outputs)
+    }
+    fn activation_bytes(&self) -> usize {
+        self.model.activation_bytes()
+    }
+}
+
 /// Resolves a class of `names` given as an id or an exact (case-insensitive) name.
 pub fn class_id(class: &str, names: &[String]) -> Result<usize, crate::Error> {
     let unknown = || crate::Error::UnknownClass(class.to_owned(), names.len());

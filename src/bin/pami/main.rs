@@ -101,6 +101,9 @@ struct ModelArgs {
     /// auto: a real GPU if present, else the CPU; wgpu forces the GPU path; cpu.
     #[arg(long, default_value = "auto")]
     device: DeviceChoice,
+    /// Class names, one per line, one per model output (instead of the model's own).
+    #[arg(long, value_name = "FILE")]
+    labels: Option<PathBuf>,
 }
 
 impl ModelArgs {
@@ -112,6 +115,13 @@ impl ModelArgs {
             (Some(path), Zoo::EfficientnetLite0) => Box::new(EfficientNetLite0::from_pytorch(path, &runtime.device)?),
             (Some(_), other) => anyhow::bail!("--weights loads EfficientNet-Lite0 checkpoints, not {}", other.name()),
             (None, zoo) => zoo.load(&runtime.device)?,
+        };
+        let model: Box<dyn Model> = match &self.labels {
+            Some(path) => {
+                let names = pami::model::labels::read(path)?;
+                Box::new(pami::model::Relabelled::new(model, names).with_context(|| format!("--labels {}", path.display()))?)
+            }
+            None => model,
         };
         let explainer = Explainer::new(model, runtime.device.clone());
         Ok((runtime, explainer))
