@@ -2,6 +2,8 @@
 
 pub mod efficientnet;
 pub mod labels;
+pub mod resnet;
+pub mod torchvision;
 
 pub use efficientnet::EfficientNetLite0;
 

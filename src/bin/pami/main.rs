@@ -95,9 +95,17 @@ fn bench(args: BenchArgs) -> anyhow::Result<()> {
 /// The model and the device, the same on every command.
 #[derive(Args)]
 struct ModelArgs {
-    /// The model to explain, its weights embedded: efficientnet-lite0 or synthetic-shapes.
-    #[arg(long, default_value = "efficientnet-lite0")]
-    model: Zoo,
+    /// The model: efficientnet-lite0 or synthetic-shapes (weights embedded), or a
+    /// torchvision architecture (resnet18, resnet34, resnet50, resnet101, resnet152) with --weights.
+    #[arg(long, default_value = "efficientnet-lite0", value_name = "NAME")]
+    model: String,
+    /// Weights: a torchvision state_dict (`torch.save(model.state_dict())`, .pth, or the same
+    /// tensors in .safetensors); for efficientnet-lite0, a PyTorch checkpoint instead of the embedded weights.
+    #[arg(long, value_name = "FILE")]
+    weights: Option<PathBuf>,
+    /// Outputs of a torchvision model's classifier (the `num_classes` it was built with).
+    #[arg(long, value_name = "C")]
+    num_classes: Option<usize>,
     /// auto: a real GPU if present, else the CPU; wgpu forces the GPU path; cpu.
     #[arg(long, default_value = "auto")]
     device: DeviceChoice,
@@ -108,13 +116,30 @@ struct ModelArgs {
 
 impl ModelArgs {
     /// The device (its choice printed) and the model on it.
-    fn load(&self, weights: Option<&Path>) -> anyhow::Result<(pami::Runtime, Explainer<Box<dyn Model>>)> {
+    fn load(&self) -> anyhow::Result<(pami::Runtime, Explainer<Box<dyn Model>>)> {
+        let zoo = self.model.parse::<Zoo>().ok();
+        let torchvision = pami::model::torchvision::NAMES.contains(&self.model.as_str());
+        match (zoo, &self.weights) {
+            (None, _) if !torchvision => {
+                let names: Vec<&str> = Zoo::ALL.iter().map(|z| z.name()).chain(pami::model::torchvision::NAMES).collect();
+                anyhow::bail!("unknown model `{}`: use {}", self.model, names.join(", "))
+            }
+            (None, None) => anyhow::bail!("--model {} needs --weights (a torchvision state_dict, .pth or .safetensors)", self.model),
+            (Some(Zoo::SyntheticShapes), Some(_)) => anyhow::bail!("--weights does not apply to synthetic-shapes (its weights are embedded)"),
+            (Some(_), _) if self.num_classes.is_some() => anyhow::bail!("--num-classes applies to torchvision models, not {}", self.model),
+            _ => {}
+        }
         let runtime = pami::device::select(self.device)?;
         eprintln!("pami: running on {} ({}): {}", runtime.backend, runtime.adapter, runtime.reason);
-        let model: Box<dyn Model> = match (weights, self.model) {
-            (Some(path), Zoo::EfficientnetLite0) => Box::new(EfficientNetLite0::from_pytorch(path, &runtime.device)?),
-            (Some(_), other) => anyhow::bail!("--weights loads EfficientNet-Lite0 checkpoints, not {}", other.name()),
-            (None, zoo) => zoo.load(&runtime.device)?,
+        let device = &runtime.device;
+        let model: Box<dyn Model> = match (zoo, &self.weights) {
+            (Some(Zoo::EfficientnetLite0), Some(path)) => Box::new(EfficientNetLite0::from_pytorch(path, device)?),
+            (Some(zoo), _) => zoo.load(device)?,
+            (None, Some(path)) => {
+                let classes = self.num_classes.unwrap_or(1000);
+                Box::new(pami::model::torchvision::Torchvision::load(&self.model, classes, path, device)?)
+            }
+            (None, None) => unreachable!("checked above"),
         };
         let model: Box<dyn Model> = match &self.labels {
             Some(path) => {
@@ -151,9 +176,6 @@ struct ExplainArgs {
     method: MethodFlags,
     #[command(flatten)]
     model: ModelArgs,
-    /// EfficientNet-Lite0 weights as a PyTorch checkpoint instead of the embedded ones.
-    #[arg(long, value_name = "PTH")]
-    weights: Option<PathBuf>,
     /// Output directory.
     #[arg(long)]
     out: PathBuf,
@@ -179,7 +201,7 @@ fn write_outputs(out: &Path, stem: &str, image: &image::RgbImage, e: &Explanatio
 
 fn explain(args: ExplainArgs) -> anyhow::Result<()> {
     let image = io::load_image(&args.image)?;
-    let (runtime, explainer) = args.model.load(args.weights.as_deref())?;
+    let (runtime, explainer) = args.model.load()?;
     let targets = Targets::from_classes(&args.targets, args.top_k, explainer.model.class_names())?;
     let config = method_config(&args.strategy, &args.method, targets, &runtime, &explainer.model)?;
     let explanation = explainer.explain(&image, &config)?;
@@ -188,7 +210,7 @@ fn explain(args: ExplainArgs) -> anyhow::Result<()> {
         "image": args.image,
         "backend": runtime.backend,
         "adapter": runtime.adapter,
-        "model": args.model.model.name(),
+        "model": args.model.model.as_str(),
         "config": config,
         "explanation": explanation,
     });
@@ -213,9 +235,6 @@ struct PredictArgs {
     images: Vec<PathBuf>,
     #[command(flatten)]
     model: ModelArgs,
-    /// EfficientNet-Lite0 weights as a PyTorch checkpoint instead of the embedded ones.
-    #[arg(long, value_name = "PTH")]
-    weights: Option<PathBuf>,
     /// Classes per image, most probable first.
     #[arg(long, default_value_t = 5, value_name = "K")]
     top_k: usize,
@@ -227,7 +246,7 @@ struct PredictArgs {
 fn predict(args: PredictArgs) -> anyhow::Result<()> {
     // Every image is read before the model is loaded: a bad one is the only error.
     let images = args.images.iter().map(|p| io::load_image(p)).collect::<Result<Vec<_>, _>>()?;
-    let (runtime, explainer) = args.model.load(args.weights.as_deref())?;
+    let (runtime, explainer) = args.model.load()?;
     let scores = explainer.predict(&images, args.top_k, runtime.batch_for(&explainer.model))?;
     if args.json {
         #[derive(serde::Serialize)]
@@ -281,7 +300,7 @@ fn eval(args: EvalArgs) -> anyhow::Result<()> {
     for name in &args.methods {
         pami::options::config(name, &args.method.values, Targets::TopK(1), 1)?;
     }
-    let (runtime, explainer) = args.model.load(None)?;
+    let (runtime, explainer) = args.model.load()?;
     let mut methods = Vec::new();
     for name in &args.methods {
         let config = method_config(name, &args.method, Targets::TopK(1), &runtime, &explainer.model)?;
@@ -374,14 +393,14 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
     if let Some(shard) = args.shard {
         jobs = shard.select(jobs);
     }
-    let (runtime, explainer) = args.model.load(None)?;
+    let (runtime, explainer) = args.model.load()?;
     let config = method_config(&args.strategy, &args.method, Targets::TopK(args.top_k), &runtime, &explainer.model)?;
     explainer.validate(&config)?;
-    let key = pami::run::RunKey { model: args.model.model.name().into(), method: config.method.name().into() };
+    let key = pami::run::RunKey { model: args.model.model.clone(), method: config.method.name().into() };
     let options = pami::run::RunOptions { out: args.out.clone(), key, images_per_batch: args.images_per_batch, png: args.png, tolerance: args.tolerance };
     let todo = options.pending(&jobs).len();
     eprintln!("pami: {} images, {} already done, {todo} to explain", jobs.len(), jobs.len() - todo);
-    eprintln!("pami: {}, {}, {} composites per forward pass, {} images per batch", args.model.model.name(), config.method.name(), config.batch, args.images_per_batch);
+    eprintln!("pami: {}, {}, {} composites per forward pass, {} images per batch", args.model.model.as_str(), config.method.name(), config.batch, args.images_per_batch);
     let bar = indicatif::ProgressBar::new(todo as u64);
     bar.set_style(
         indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} images, {per_sec}, ETA {eta} {msg}")
@@ -423,9 +442,9 @@ struct ServeArgs {
 
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
     anyhow::ensure!(args.timeout > 0.0 && args.timeout.is_finite(), "--timeout must be a positive number of seconds");
-    let (runtime, explainer) = args.model.load(None)?;
+    let (runtime, explainer) = args.model.load()?;
     let batch = runtime.batch_for(&explainer.model);
-    let info = serde_json::json!({ "model": args.model.model.name(), "backend": runtime.backend, "adapter": runtime.adapter });
+    let info = serde_json::json!({ "model": args.model.model.as_str(), "backend": runtime.backend, "adapter": runtime.adapter });
     let options = pami::serve::ServeOptions {
         addr: args.addr,
         images_per_batch: args.images_per_batch,

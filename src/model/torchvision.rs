@@ -1,0 +1,156 @@
+//! torchvision's architectures (`--model resnet50 --weights FILE`): the
+//! weights of a `state_dict` saved with `torch.save` (`.pth`), or the same
+//! tensors in `.safetensors`, checked tensor by tensor.
+
+use std::path::Path;
+
+use burn::store::{ApplyError, ApplyResult, ModuleSnapshot, PyTorchToBurnAdapter, PytorchStore, SafetensorsStore};
+use burn::tensor::{Device, Tensor};
+
+use super::resnet::ResNet;
+use super::{Model, Normalisation, labels};
+use crate::Error;
+
+/// ImageNet's mean and standard deviation on pixels scaled to [0, 1]
+/// (torchvision's `transforms.Normalize`), here on pixel values 0..255.
+pub const IMAGENET: Normalisation =
+    Normalisation { mean: [0.485 * 255.0, 0.456 * 255.0, 0.406 * 255.0], std: [0.229 * 255.0, 0.224 * 255.0, 0.225 * 255.0] };
+
+/// The architectures, by torchvision's names.
+pub const NAMES: [&str; 5] = ["resnet18", "resnet34", "resnet50", "resnet101", "resnet152"];
+
+/// A torchvision classifier with its weights.
+#[derive(Debug)]
+pub struct Torchvision {
+    name: String,
+    net: ResNet,
+    classes: Vec<String>,
+    input: [usize; 2],
+}
+
+impl Torchvision {
+    /// `name` (torchvision's, e.g. `resnet50`) with `classes` outputs and
+    /// untrained weights; `None` for a name pami does not have.
+    pub fn init(name: &str, classes: usize, device: &Device) -> Result<Self, Error> {
+        let unknown = || Error::InvalidParameter(format!("unknown model `{name}`: torchvision architectures are {}", NAMES.join(", ")));
+        let depth: usize = name.strip_prefix("resnet").and_then(|d| d.parse().ok()).ok_or_else(unknown)?;
+        let layout = ResNet::layout(depth).ok_or_else(unknown)?;
+        if classes == 0 {
+            return Err(Error::InvalidParameter("a model needs at least one class".into()));
+        }
+        let classes_names = if classes == 1000 { labels::imagenet() } else { (0..classes).map(|c| format!("class {c}")).collect() };
+        Ok(Torchvision { name: name.to_owned(), net: ResNet::init(layout, classes, device), classes: classes_names, input: [224, 224] })
+    }
+
+    /// [`Self::init`] with the weights of `path`.
+    pub fn load(name: &str, classes: usize, path: &Path, device: &Device) -> Result<Self, Error> {
+        let mut model = Self::init(name, classes, device)?;
+        load_state_dict(&mut model.net, path, RESNET_NAMES)?;
+        Ok(model)
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl Model for Torchvision {
+    fn input_size(&self) -> [usize; 2] {
+        self.input
+    }
+    fn normalisation(&self) -> Normalisation {
+        IMAGENET
+    }
+    fn forward(&self, x: Tensor<4>) -> Tensor<2> {
+        self.net.forward(x)
+    }
+    fn class_names(&self) -> &[String] {
+        &self.classes
+    }
+    /// The stem's 64 channels at half the input size.
+    fn activation_bytes(&self) -> usize {
+        64 * (self.input[0] / 2) * (self.input[1] / 2) * 4
+    }
+}
+
+/// (pami's name, torchvision's name) of the tensors that differ, as
+/// fragments of a path.
+type Names = &'static [(&'static str, &'static str)];
+
+const RESNET_NAMES: Names = &[("downsample.conv.", "downsample.0."), ("downsample.bn.", "downsample.1.")];
+
+/// torchvision's name of a tensor pami calls `path` (norm layers' `gamma`
+/// and `beta` are torch's `weight` and `bias`).
+fn torch_name(path: &str, names: Names) -> String {
+    let mut name = names.iter().fold(path.to_owned(), |p, (ours, theirs)| p.replace(ours, theirs));
+    for (ours, theirs) in [(".gamma", ".weight"), (".beta", ".bias")] {
+        if let Some(stem) = name.strip_suffix(ours) {
+            name = format!("{stem}{theirs}");
+        }
+    }
+    name
+}
+
+/// A shape as torch has it: a linear layer's weight is `[out, in]`, pami's `[in, out]`.
+fn torch_shape(path: &str, shape: &[usize]) -> String {
+    let mut dims = shape.to_vec();
+    if dims.len() == 2 && path.ends_with(".weight") {
+        dims.reverse();
+    }
+    format!("{dims:?}")
+}
+
+/// Loads every tensor of the `state_dict` at `path` into `model`: one error
+/// naming the first tensor that is missing, unexpected or of another shape
+/// (with both shapes), and how many more there are.
+fn load_state_dict<M: ModuleSnapshot>(model: &mut M, path: &Path, names: Names) -> Result<(), Error> {
+    if !path.is_file() {
+        return Err(Error::Weights(format!("{}: no such file", path.display())));
+    }
+    let file = path.display();
+    let fail = |e: &dyn std::fmt::Display| Error::Weights(format!("{file}: {e}"));
+    let safetensors = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("safetensors"));
+    let result: ApplyResult = if safetensors {
+        let mut store = SafetensorsStore::from_file(path)
+            .with_from_adapter(PyTorchToBurnAdapter)
+            .skip_enum_variants(true)
+            .map_indices_contiguous(true)
+            .validate(false)
+            .allow_partial(true);
+        for &(ours, theirs) in names {
+            store = store.with_key_remapping(&regex_escape(theirs), ours);
+        }
+        model.load_from(&mut store).map_err(|e| fail(&e))?
+    } else {
+        let mut store = PytorchStore::from_file(path).validate(false).allow_partial(true);
+        for &(ours, theirs) in names {
+            store = store.with_key_remapping(&regex_escape(theirs), ours);
+        }
+        model.load_from(&mut store).map_err(|e| fail(&e))?
+    };
+    let more = |n: usize| if n > 1 { format!(" (and {} more)", n - 1) } else { String::new() };
+    if let Some(error) = result.errors.first() {
+        let message = match error {
+            ApplyError::ShapeMismatch { path, expected, found } => format!(
+                "tensor `{}` has shape {} in the file, the model expects {}",
+                torch_name(path, names),
+                torch_shape(path, found),
+                torch_shape(path, expected)
+            ),
+            other => other.to_string(),
+        };
+        return Err(Error::Weights(format!("{file}: {message}{}", more(result.errors.len()))));
+    }
+    if let Some((path, _)) = result.missing.first() {
+        return Err(Error::Weights(format!("{file}: no tensor `{}`{}", torch_name(path, names), more(result.missing.len()))));
+    }
+    let unexpected: Vec<&String> = result.unused.iter().filter(|u| !u.ends_with("num_batches_tracked")).collect();
+    if let Some(name) = unexpected.first() {
+        return Err(Error::Weights(format!("{file}: unexpected tensor `{}`{}", torch_name(name, names), more(unexpected.len()))));
+    }
+    Ok(())
+}
+
+fn regex_escape(text: &str) -> String {
+    text.chars().flat_map(|c| if c.is_ascii_alphanumeric() || c == '_' { vec![c] } else { vec!['\\', c] }).collect()
+}

@@ -1,0 +1,146 @@
+//! torchvision architectures with imported weights: logits equal PyTorch's
+//! (Debian's python3-torchvision 0.14 makes the weights and logits at test
+//! time, `tools/torchvision_fixture.py`), from `.pth` and `.safetensors`,
+//! and every wrong checkpoint is one error naming the tensor.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use burn::tensor::{Device, Tensor, TensorData};
+use pami::Model;
+use pami::model::torchvision::Torchvision;
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+/// The Python with torchvision: `PAMI_PYTHON`, else Debian's. `None` (the
+/// tests skip) when it has no torchvision, unless `PAMI_REQUIRE_TORCH` is set
+/// (`.ci/run`), where that is a failure.
+fn python() -> Option<String> {
+    let python = std::env::var("PAMI_PYTHON").unwrap_or_else(|_| "/usr/bin/python3".into());
+    let ok = Command::new(&python).args(["-c", "import torchvision"]).output().is_ok_and(|o| o.status.success());
+    if !ok && std::env::var_os("PAMI_REQUIRE_TORCH").is_some() {
+        panic!("PAMI_REQUIRE_TORCH is set but {python} cannot import torchvision (apt-get install python3-torchvision)");
+    }
+    if !ok {
+        eprintln!("skipped: {python} has no torchvision");
+    }
+    ok.then_some(python)
+}
+
+struct Fixture {
+    dir: PathBuf,
+    shape: [usize; 4],
+    input: Vec<f32>,
+    logits: Vec<f32>,
+}
+
+fn fixture(python: &str, name: &str, classes: usize, size: usize) -> Fixture {
+    let dir = std::env::temp_dir().join(format!("pami-torchvision-{}-{name}-{classes}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = format!("{ROOT}/tools/torchvision_fixture.py");
+    let out = Command::new(python).args([&script, name, &classes.to_string(), &size.to_string(), dir.to_str().unwrap()]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join(format!("{name}.json"))).unwrap()).unwrap();
+    let floats = |v: &serde_json::Value| v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap() as f32).collect::<Vec<_>>();
+    let shape: Vec<usize> = json["shape"].as_array().unwrap().iter().map(|x| x.as_u64().unwrap() as usize).collect();
+    Fixture { dir, shape: shape.try_into().unwrap(), input: floats(&json["input"]), logits: floats(&json["logits"]) }
+}
+
+/// The model's logits for the fixture's (already normalised) input, against PyTorch's.
+fn assert_parity(model: &Torchvision, f: &Fixture, device: &Device, what: &str) {
+    let x = Tensor::<4>::from_data(TensorData::new(f.input.clone(), f.shape), device);
+    let logits: Vec<f32> = model.forward(x).into_data().convert::<f32>().try_into_vec().unwrap();
+    assert_eq!(logits.len(), f.logits.len(), "{what}");
+    let range = f.logits.iter().cloned().fold(f32::MIN, f32::max) - f.logits.iter().cloned().fold(f32::MAX, f32::min);
+    let diff = common::max_abs_diff(&logits, &f.logits);
+    assert!(diff <= 1e-3 * range, "{what}: logits differ from PyTorch's by {diff} (range {range})");
+}
+
+fn weights(f: &Fixture, name: &str, ext: &str) -> PathBuf {
+    f.dir.join(format!("{name}.{ext}"))
+}
+
+fn load_error(name: &str, classes: usize, path: &Path) -> String {
+    Torchvision::load(name, classes, path, &Device::flex()).expect_err("a wrong checkpoint loads").to_string()
+}
+
+#[test]
+fn resnets_reproduce_pytorch_from_pth_and_safetensors() {
+    let Some(python) = python() else { return };
+    let device = Device::flex();
+    // A basic-block and a bottleneck ResNet, classes that are not ImageNet's.
+    for (name, classes) in [("resnet18", 10), ("resnet50", 7)] {
+        let f = fixture(&python, name, classes, 64);
+        for ext in ["pth", "safetensors"] {
+            let model = Torchvision::load(name, classes, &weights(&f, name, ext), &device).unwrap();
+            assert_eq!(model.class_names()[classes - 1], format!("class {}", classes - 1));
+            assert_parity(&model, &f, &device, &format!("{name}.{ext}"));
+        }
+    }
+}
+
+#[test]
+fn a_resnet_reproduces_pytorch_on_the_gpu() {
+    let (Some(python), Some(gpu)) = (python(), common::gpu()) else { return };
+    let f = fixture(&python, "resnet18", 10, 64);
+    let model = Torchvision::load("resnet18", 10, &weights(&f, "resnet18", "pth"), &gpu).unwrap();
+    assert_parity(&model, &f, &gpu, "resnet18 on wgpu");
+}
+
+#[test]
+fn a_wrong_checkpoint_is_one_error_naming_the_tensor() {
+    let Some(python) = python() else { return };
+    let f = fixture(&python, "resnet18", 10, 32);
+    let pth = weights(&f, "resnet18", "pth");
+    // Another class count: the classifier's shapes, as torch writes them.
+    let e = load_error("resnet18", 1000, &pth);
+    assert!(e.contains("tensor `fc.weight` has shape [10, 512] in the file, the model expects [1000, 512]"), "{e}");
+    assert_eq!(e.lines().count(), 1, "{e}");
+    // A deeper model: the blocks resnet18 does not have are missing.
+    let e = load_error("resnet34", 10, &pth);
+    assert!(e.contains("no tensor `layer1.2.") && e.contains("more)"), "{e}");
+    // A bottleneck model: its first block's 1×1 convolution meets a 3×3 one.
+    let e = load_error("resnet50", 10, &weights(&f, "resnet18", "safetensors"));
+    assert!(e.contains("has shape") && e.contains("the model expects"), "{e}");
+    // A shallower model: resnet18 has no use for resnet34's third blocks.
+    let f34 = fixture(&python, "resnet34", 10, 32);
+    let e = load_error("resnet18", 10, &weights(&f34, "resnet34", "pth"));
+    assert!(e.contains("unexpected tensor `layer1.2."), "{e}");
+    // Not a checkpoint at all, and no file.
+    let text = f.dir.join("notes.pth");
+    std::fs::write(&text, "not a checkpoint").unwrap();
+    assert!(load_error("resnet18", 10, &text).contains("notes.pth"));
+    assert!(load_error("resnet18", 10, Path::new("/no/such.pth")).contains("no such file"));
+    assert!(Torchvision::init("resnet19", 10, &Device::flex()).unwrap_err().to_string().contains("unknown model `resnet19`"));
+}
+
+/// The model flags on the command line: `--model resnet18 --weights FILE
+/// --num-classes C` scores an image; a checkpoint of another class count,
+/// or a torchvision model without weights, is one error line.
+#[test]
+fn the_command_line_loads_a_torchvision_checkpoint() {
+    let Some(python) = python() else { return };
+    let f = fixture(&python, "resnet18", 10, 32);
+    let pth = weights(&f, "resnet18", "pth");
+    let pami = |args: &[&str]| Command::new(env!("CARGO_BIN_EXE_pami")).args(args).args(["--device", "cpu"]).output().unwrap();
+    let coffee = format!("{ROOT}/assets/coffee.png");
+    let out = pami(&["predict", &coffee, "--model", "resnet18", "--weights", pth.to_str().unwrap(), "--num-classes", "10", "--json", "--top-k", "10"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let predictions = rows[0]["predictions"].as_array().unwrap();
+    assert_eq!(predictions.len(), 10);
+    assert!(predictions.iter().all(|p| p["name"] == format!("class {}", p["class"])));
+    for (args, expect) in [
+        (vec!["--model", "resnet18", "--weights", pth.to_str().unwrap()], "has shape [10, 512] in the file, the model expects [1000, 512]"),
+        (vec!["--model", "resnet18"], "needs --weights"),
+        (vec!["--model", "resnet17", "--weights", pth.to_str().unwrap()], "unknown model `resnet17`"),
+    ] {
+        let out = pami(&[&["predict", coffee.as_str()], &args[..]].concat());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+        assert_eq!((out.status.code(), errors.len()), (Some(1), 1), "{args:?}: {stderr}");
+        assert!(errors[0].contains(expect), "{args:?}: {}", errors[0]);
+    }
+}
