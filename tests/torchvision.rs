@@ -36,6 +36,13 @@ struct Fixture {
     logits: Vec<f32>,
 }
 
+/// The checkpoints are large (45 MB for ResNet-18, 0.5 GB for VGG): gone with the fixture.
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 fn fixture(python: &str, name: &str, classes: usize, size: usize) -> Fixture {
     let dir = std::env::temp_dir().join(format!("pami-torchvision-{}-{name}-{classes}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -78,6 +85,21 @@ fn resnets_reproduce_pytorch_from_pth_and_safetensors() {
             assert_eq!(model.class_names()[classes - 1], format!("class {}", classes - 1));
             assert_parity(&model, &f, &device, &format!("{name}.{ext}"));
         }
+    }
+}
+
+/// VGG with and without batch norm (torchvision numbers its layers, ReLUs
+/// and pools included, so the names map by configuration). Its classifier
+/// holds 120 M of the 130 M weights whatever the input, so each checkpoint
+/// is half a gigabyte: one format (the loader is shared), a 32² input.
+#[test]
+fn vggs_reproduce_pytorch() {
+    let Some(python) = python() else { return };
+    let device = Device::flex();
+    for name in ["vgg11", "vgg11_bn"] {
+        let f = fixture(&python, name, 10, 32);
+        let model = Torchvision::load(name, 10, &weights(&f, name, "pth"), &device).unwrap();
+        assert_parity(&model, &f, &device, name);
     }
 }
 

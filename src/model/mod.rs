@@ -4,6 +4,7 @@ pub mod efficientnet;
 pub mod labels;
 pub mod resnet;
 pub mod torchvision;
+pub mod vgg;
 
 pub use efficientnet::EfficientNetLite0;
 

@@ -8,6 +8,7 @@ use burn::store::{ApplyError, ApplyResult, ModuleSnapshot, PyTorchToBurnAdapter,
 use burn::tensor::{Device, Tensor};
 
 use super::resnet::ResNet;
+use super::vgg::Vgg;
 use super::{Model, Normalisation, labels};
 use crate::Error;
 
@@ -17,13 +18,22 @@ pub const IMAGENET: Normalisation =
     Normalisation { mean: [0.485 * 255.0, 0.456 * 255.0, 0.406 * 255.0], std: [0.229 * 255.0, 0.224 * 255.0, 0.225 * 255.0] };
 
 /// The architectures, by torchvision's names.
-pub const NAMES: [&str; 5] = ["resnet18", "resnet34", "resnet50", "resnet101", "resnet152"];
+pub const NAMES: [&str; 13] = [
+    "resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "vgg11", "vgg13", "vgg16", "vgg19", "vgg11_bn", "vgg13_bn", "vgg16_bn",
+    "vgg19_bn",
+];
+
+#[derive(Debug)]
+enum Net {
+    ResNet(ResNet),
+    Vgg(Vgg),
+}
 
 /// A torchvision classifier with its weights.
 #[derive(Debug)]
 pub struct Torchvision {
     name: String,
-    net: ResNet,
+    net: Net,
     classes: Vec<String>,
     input: [usize; 2],
 }
@@ -33,19 +43,31 @@ impl Torchvision {
     /// untrained weights; `None` for a name pami does not have.
     pub fn init(name: &str, classes: usize, device: &Device) -> Result<Self, Error> {
         let unknown = || Error::InvalidParameter(format!("unknown model `{name}`: torchvision architectures are {}", NAMES.join(", ")));
-        let depth: usize = name.strip_prefix("resnet").and_then(|d| d.parse().ok()).ok_or_else(unknown)?;
-        let layout = ResNet::layout(depth).ok_or_else(unknown)?;
         if classes == 0 {
             return Err(Error::InvalidParameter("a model needs at least one class".into()));
         }
+        let depth = |prefix: &str, rest: &str| rest.strip_prefix(prefix).and_then(|d| d.parse::<usize>().ok());
+        let net = if let Some(depth) = depth("resnet", name) {
+            Net::ResNet(ResNet::init(ResNet::layout(depth).ok_or_else(unknown)?, classes, device))
+        } else if let Some(depth) = depth("vgg", name.trim_end_matches("_bn")) {
+            Net::Vgg(Vgg::init(depth, name.ends_with("_bn"), classes, device).ok_or_else(unknown)?)
+        } else {
+            return Err(unknown());
+        };
         let classes_names = if classes == 1000 { labels::imagenet() } else { (0..classes).map(|c| format!("class {c}")).collect() };
-        Ok(Torchvision { name: name.to_owned(), net: ResNet::init(layout, classes, device), classes: classes_names, input: [224, 224] })
+        Ok(Torchvision { name: name.to_owned(), net, classes: classes_names, input: [224, 224] })
     }
 
     /// [`Self::init`] with the weights of `path`.
     pub fn load(name: &str, classes: usize, path: &Path, device: &Device) -> Result<Self, Error> {
         let mut model = Self::init(name, classes, device)?;
-        load_state_dict(&mut model.net, path, RESNET_NAMES)?;
+        match &mut model.net {
+            Net::ResNet(net) => load_state_dict(net, path, &resnet_names())?,
+            Net::Vgg(net) => {
+                let names = net.torch_names();
+                load_state_dict(net, path, &names)?
+            }
+        }
         Ok(model)
     }
 
@@ -62,27 +84,37 @@ impl Model for Torchvision {
         IMAGENET
     }
     fn forward(&self, x: Tensor<4>) -> Tensor<2> {
-        self.net.forward(x)
+        match &self.net {
+            Net::ResNet(net) => net.forward(x),
+            Net::Vgg(net) => net.forward(x),
+        }
     }
     fn class_names(&self) -> &[String] {
         &self.classes
     }
-    /// The stem's 64 channels at half the input size.
+    /// ResNet's stem (64 channels at half the input size); VGG's first
+    /// convolutions (64 channels at the input size).
     fn activation_bytes(&self) -> usize {
-        64 * (self.input[0] / 2) * (self.input[1] / 2) * 4
+        let [h, w] = self.input;
+        match self.net {
+            Net::ResNet(_) => 64 * (h / 2) * (w / 2) * 4,
+            Net::Vgg(_) => 64 * h * w * 4,
+        }
     }
 }
 
 /// (pami's name, torchvision's name) of the tensors that differ, as
 /// fragments of a path.
-type Names = &'static [(&'static str, &'static str)];
+type Names = [(String, String)];
 
-const RESNET_NAMES: Names = &[("downsample.conv.", "downsample.0."), ("downsample.bn.", "downsample.1.")];
+fn resnet_names() -> Vec<(String, String)> {
+    [("downsample.conv.", "downsample.0."), ("downsample.bn.", "downsample.1.")].map(|(a, b)| (a.to_owned(), b.to_owned())).to_vec()
+}
 
 /// torchvision's name of a tensor pami calls `path` (norm layers' `gamma`
 /// and `beta` are torch's `weight` and `bias`).
-fn torch_name(path: &str, names: Names) -> String {
-    let mut name = names.iter().fold(path.to_owned(), |p, (ours, theirs)| p.replace(ours, theirs));
+fn torch_name(path: &str, names: &Names) -> String {
+    let mut name = names.iter().find(|(ours, _)| path.contains(ours.as_str())).map_or(path.to_owned(), |(ours, theirs)| path.replacen(ours.as_str(), theirs, 1));
     for (ours, theirs) in [(".gamma", ".weight"), (".beta", ".bias")] {
         if let Some(stem) = name.strip_suffix(ours) {
             name = format!("{stem}{theirs}");
@@ -103,7 +135,7 @@ fn torch_shape(path: &str, shape: &[usize]) -> String {
 /// Loads every tensor of the `state_dict` at `path` into `model`: one error
 /// naming the first tensor that is missing, unexpected or of another shape
 /// (with both shapes), and how many more there are.
-fn load_state_dict<M: ModuleSnapshot>(model: &mut M, path: &Path, names: Names) -> Result<(), Error> {
+fn load_state_dict<M: ModuleSnapshot>(model: &mut M, path: &Path, names: &Names) -> Result<(), Error> {
     if !path.is_file() {
         return Err(Error::Weights(format!("{}: no such file", path.display())));
     }
@@ -117,14 +149,14 @@ fn load_state_dict<M: ModuleSnapshot>(model: &mut M, path: &Path, names: Names) 
             .map_indices_contiguous(true)
             .validate(false)
             .allow_partial(true);
-        for &(ours, theirs) in names {
-            store = store.with_key_remapping(&regex_escape(theirs), ours);
+        for (ours, theirs) in names {
+            store = store.with_key_remapping(&regex_escape(theirs), ours.as_str());
         }
         model.load_from(&mut store).map_err(|e| fail(&e))?
     } else {
         let mut store = PytorchStore::from_file(path).validate(false).allow_partial(true);
-        for &(ours, theirs) in names {
-            store = store.with_key_remapping(&regex_escape(theirs), ours);
+        for (ours, theirs) in names {
+            store = store.with_key_remapping(&regex_escape(theirs), ours.as_str());
         }
         model.load_from(&mut store).map_err(|e| fail(&e))?
     };

@@ -96,7 +96,7 @@ fn bench(args: BenchArgs) -> anyhow::Result<()> {
 #[derive(Args)]
 struct ModelArgs {
     /// The model: efficientnet-lite0 or synthetic-shapes (weights embedded), or a
-    /// torchvision architecture (resnet18, resnet34, resnet50, resnet101, resnet152) with --weights.
+    /// torchvision architecture (resnet18…resnet152, vgg11…vgg19, vgg11_bn…vgg19_bn) with --weights.
     #[arg(long, default_value = "efficientnet-lite0", value_name = "NAME")]
     model: String,
     /// Weights: a torchvision state_dict (`torch.save(model.state_dict())`, .pth, or the same
