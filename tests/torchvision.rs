@@ -135,7 +135,10 @@ fn a_wrong_checkpoint_is_one_error_naming_the_tensor() {
     std::fs::write(&text, "not a checkpoint").unwrap();
     assert!(load_error("resnet18", 10, &text).contains("notes.pth"));
     assert!(load_error("resnet18", 10, Path::new("/no/such.pth")).contains("no such file"));
-    assert!(Torchvision::init("resnet19", 10, &Device::flex()).unwrap_err().to_string().contains("unknown model `resnet19`"));
+    for name in ["resnet19", "resnet018", "vgg12", "vgg11_bn_bn", "densenet"] {
+        let e = Torchvision::init(name, 10, &Device::flex()).unwrap_err().to_string();
+        assert!(e.contains(&format!("unknown model `{name}`")), "{e}");
+    }
 }
 
 /// The model flags on the command line: `--model resnet18 --weights FILE

@@ -40,16 +40,19 @@ pub struct Torchvision {
 
 impl Torchvision {
     /// `name` (torchvision's, e.g. `resnet50`) with `classes` outputs and
-    /// untrained weights; `None` for a name pami does not have.
+    /// untrained weights; an error for a name pami does not have.
     pub fn init(name: &str, classes: usize, device: &Device) -> Result<Self, Error> {
         let unknown = || Error::InvalidParameter(format!("unknown model `{name}`: torchvision architectures are {}", NAMES.join(", ")));
+        if !NAMES.contains(&name) {
+            return Err(unknown());
+        }
         if classes == 0 {
             return Err(Error::InvalidParameter("a model needs at least one class".into()));
         }
         let depth = |prefix: &str, rest: &str| rest.strip_prefix(prefix).and_then(|d| d.parse::<usize>().ok());
         let net = if let Some(depth) = depth("resnet", name) {
             Net::ResNet(ResNet::init(ResNet::layout(depth).ok_or_else(unknown)?, classes, device))
-        } else if let Some(depth) = depth("vgg", name.trim_end_matches("_bn")) {
+        } else if let Some(depth) = depth("vgg", name.strip_suffix("_bn").unwrap_or(name)) {
             Net::Vgg(Vgg::init(depth, name.ends_with("_bn"), classes, device).ok_or_else(unknown)?)
         } else {
             return Err(unknown());
