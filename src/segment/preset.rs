@@ -3,7 +3,7 @@
 
 use burn::tensor::Tensor;
 
-use super::{Felzenszwalb, Pending, Raw, Seeds, Segmentation, Shared, Slic, Watershed};
+use super::{Felzenszwalb, Pending, Seeds, Segmentation, Shared, Slic, Watershed};
 use crate::Error;
 
 /// One segmentation algorithm with its settings.
@@ -19,23 +19,7 @@ pub enum Segmenter {
 impl Segmenter {
     /// Segments `images [N, 3, H, W]` (RGB values 0..255) in one batch.
     pub fn segment(&self, images: &Tensor<4>) -> Result<Segmentation, Error> {
-        self.pending(images)?.resolve()
-    }
-
-    /// [`Self::segment`] with the segment counts left on the device.
-    pub(crate) fn pending(&self, images: &Tensor<4>) -> Result<Pending, Error> {
-        Ok(super::min_size_all(vec![self.raw(images, &mut Shared::default())?])?.remove(0))
-    }
-
-    /// The label maps before connected components and the minimum size,
-    /// with what earlier settings of the batch derived from the images.
-    fn raw(&self, images: &Tensor<4>, shared: &mut Shared) -> Result<Raw, Error> {
-        match self {
-            Segmenter::Felzenszwalb(s) => Ok(Felzenszwalb::settings_raw(images, &[*s])?.remove(0)),
-            Segmenter::Slic(s) => Ok(Slic::settings_raw(images, &[*s], shared)?.remove(0)),
-            Segmenter::Seeds(s) => s.raw(images),
-            Segmenter::Watershed(s) => Ok(Watershed::settings_raw(images, &[*s], shared)?.remove(0)),
-        }
+        Ok(segment_all(images, std::slice::from_ref(self))?.remove(0))
     }
 
     /// Parses `NAME[:N][,KEY=VALUE…]`: the algorithm, its main setting (SLIC's
@@ -98,9 +82,10 @@ impl Segmenter {
 /// segmenter, in order. Felzenszwalb settings next to each other that share
 /// sigma run together (one smoothing, edge-cost and sort pass; the merges of
 /// all settings in the same dispatches), as do SEEDS settings next to each
-/// other that share a schedule and prior (each stage one launch), and
-/// watershed settings next to each other (one gradient, each stage one
-/// launch); SLIC's settings share one Lab conversion.
+/// other that share a schedule and prior (each stage one launch), SLIC
+/// settings next to each other (one Lab conversion, the k-means of all in
+/// one launch) and watershed settings next to each other (one gradient,
+/// each stage one launch).
 /// Their segment counts are read in one readback at the end.
 pub fn segment_all(images: &Tensor<4>, segmenters: &[Segmenter]) -> Result<Vec<Segmentation>, Error> {
     super::resolve(segment_all_pending(images, segmenters)?)
@@ -114,51 +99,39 @@ pub(crate) fn segment_all_pending(images: &Tensor<4>, segmenters: &[Segmenter]) 
     let mut shared = Shared::default();
     let mut rest = segmenters;
     while let Some(head) = rest.first() {
-        let felzenszwalb: Vec<Felzenszwalb> = rest
-            .iter()
-            .map_while(|s| match (s, head) {
-                (Segmenter::Felzenszwalb(f), Segmenter::Felzenszwalb(g)) if f.sigma == g.sigma => Some(*f),
-                _ => None,
-            })
-            .collect();
-        let seeds: Vec<Seeds> = rest
-            .iter()
-            .map_while(|s| match (s, head) {
-                (Segmenter::Seeds(f), Segmenter::Seeds(g)) if g.shares_launches(f) => Some(*f),
-                _ => None,
-            })
-            .collect();
-        let slic: Vec<Slic> = rest
-            .iter()
-            .map_while(|s| match s {
-                Segmenter::Slic(s) => Some(*s),
-                _ => None,
-            })
-            .collect();
-        let watershed: Vec<Watershed> = rest
-            .iter()
-            .map_while(|s| match s {
-                Segmenter::Watershed(w) => Some(*w),
-                _ => None,
-            })
-            .collect();
-        let taken = if !felzenszwalb.is_empty() {
-            out.extend(Felzenszwalb::settings_raw(images, &felzenszwalb)?);
-            felzenszwalb.len()
-        } else if !seeds.is_empty() {
-            out.extend(Seeds::settings_raw(images, &seeds)?);
-            seeds.len()
-        } else if !slic.is_empty() {
-            out.extend(Slic::settings_raw(images, &slic, &mut shared)?);
-            slic.len()
-        } else if !watershed.is_empty() {
-            out.extend(Watershed::settings_raw(images, &watershed, &mut shared)?);
-            watershed.len()
-        } else {
-            out.push(head.raw(images, &mut shared)?);
-            1
+        // The settings from `head` on that run together with it; every
+        // test below is reflexive (sigma by total order, so a NaN is still
+        // its own run and meets validation), so the run holds `head` and
+        // the loop always advances.
+        fn run<T>(rest: &[Segmenter], pick: impl FnMut(&Segmenter) -> Option<T>) -> Vec<T> {
+            rest.iter().map_while(pick).collect()
+        }
+        let raws = match head {
+            Segmenter::Felzenszwalb(g) => Felzenszwalb::settings_raw(
+                images,
+                &run(rest, |s| match s {
+                    Segmenter::Felzenszwalb(f) if f.sigma.total_cmp(&g.sigma).is_eq() => Some(*f),
+                    _ => None,
+                }),
+            )?,
+            Segmenter::Seeds(g) => Seeds::settings_raw(
+                images,
+                &run(rest, |s| match s {
+                    Segmenter::Seeds(f) if g.shares_launches(f) => Some(*f),
+                    _ => None,
+                }),
+            )?,
+            Segmenter::Slic(_) => {
+                let slic = run(rest, |s| if let Segmenter::Slic(f) = s { Some(*f) } else { None });
+                Slic::settings_raw(images, &slic, &mut shared)?
+            }
+            Segmenter::Watershed(_) => {
+                let watershed = run(rest, |s| if let Segmenter::Watershed(f) = s { Some(*f) } else { None });
+                Watershed::settings_raw(images, &watershed, &mut shared)?
+            }
         };
-        rest = &rest[taken..];
+        rest = &rest[raws.len()..];
+        out.extend(raws);
     }
     super::min_size_all(out)
 }

@@ -122,12 +122,7 @@ impl Seeds {
 
     /// [`Self::segment`] with the segment counts left on the device.
     pub(crate) fn pending(&self, images: &Tensor<4>) -> Result<Pending, Error> {
-        Ok(min_size_all(vec![self.raw(images)?])?.remove(0))
-    }
-
-    /// The label maps before connected components and the minimum size.
-    pub(crate) fn raw(&self, images: &Tensor<4>) -> Result<Raw, Error> {
-        Ok(Self::settings_raw(images, &[*self])?.remove(0))
+        Ok(min_size_all(Self::settings_raw(images, &[*self])?)?.remove(0))
     }
 
     /// Whether `other` can share this setting's launches: the same schedule
