@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use burn::store::{ApplyError, ApplyResult, ModuleSnapshot, PyTorchToBurnAdapter, PytorchStore, SafetensorsStore};
+use burn::store::{ApplyError, ApplyResult, KeyRemapper, ModuleSnapshot, PyTorchToBurnAdapter, PytorchStore, SafetensorsStore};
 use burn::tensor::{Device, Tensor};
 
 use super::resnet::ResNet;
@@ -145,22 +145,22 @@ fn load_state_dict<M: ModuleSnapshot>(model: &mut M, path: &Path, names: &Names)
     let file = path.display();
     let fail = |e: &dyn std::fmt::Display| Error::Weights(format!("{file}: {e}"));
     let safetensors = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("safetensors"));
+    // torch's names to pami's, the same for both formats.
+    let remapper = names
+        .iter()
+        .try_fold(KeyRemapper::new(), |r, (ours, theirs)| r.add_pattern(regex_escape(theirs), ours.as_str()))
+        .map_err(|e| fail(&e))?;
     let result: ApplyResult = if safetensors {
         let mut store = SafetensorsStore::from_file(path)
             .with_from_adapter(PyTorchToBurnAdapter)
             .skip_enum_variants(true)
             .map_indices_contiguous(true)
             .validate(false)
-            .allow_partial(true);
-        for (ours, theirs) in names {
-            store = store.with_key_remapping(&regex_escape(theirs), ours.as_str());
-        }
+            .allow_partial(true)
+            .remap(remapper);
         model.load_from(&mut store).map_err(|e| fail(&e))?
     } else {
-        let mut store = PytorchStore::from_file(path).validate(false).allow_partial(true);
-        for (ours, theirs) in names {
-            store = store.with_key_remapping(&regex_escape(theirs), ours.as_str());
-        }
+        let mut store = PytorchStore::from_file(path).validate(false).allow_partial(true).remap(remapper);
         model.load_from(&mut store).map_err(|e| fail(&e))?
     };
     let more = |n: usize| if n > 1 { format!(" (and {} more)", n - 1) } else { String::new() };
