@@ -7,7 +7,7 @@
 mod common;
 
 use burn::tensor::{Device, Tensor};
-use common::{Agreement, INPUTS, fixture_input as input, four_connected, gpu, ints, reference};
+use common::{Agreement, INPUTS, assert_same_segmentation, fixture_input as input, four_connected, gpu, ints, reference};
 use pami::segment::Seeds;
 
 /// Table 3: 10, 20, 30 superpixels, 5 levels, 10 iterations (prior 2, 5 bins).
@@ -96,10 +96,8 @@ fn seeds_settings_run_together_equal_each_alone() {
         let batch = Tensor::cat(vec![input("coffee_224", &device), input("china_224", &device)], 0);
         // Consecutive settings sharing a schedule run as one launch per stage.
         let together = segment_all(&batch, &settings.map(Segmenter::Seeds)).unwrap();
-        for (setting, joint) in settings.iter().zip(together) {
-            let alone = setting.segment(&batch).unwrap();
-            assert_eq!(alone.counts, joint.counts, "{}", setting.num_superpixels);
-            assert!(ints(alone.labels) == ints(joint.labels), "labels differ for {}", setting.num_superpixels);
+        for (setting, joint) in settings.iter().zip(&together) {
+            assert_same_segmentation(&setting.segment(&batch).unwrap(), joint, format!("{} superpixels alone and together", setting.num_superpixels));
         }
     }
 }

@@ -4,7 +4,7 @@
 mod common;
 
 use burn::tensor::{Device, Tensor};
-use common::{Agreement, INPUTS, fixture_input as input, gpu, ints, reference};
+use common::{Agreement, INPUTS, assert_same_segmentation, fixture_input as input, gpu, ints, reference};
 use pami::segment::{Watershed, metrics};
 
 #[test]
@@ -35,14 +35,12 @@ fn watershed_settings_run_together_equal_each_alone() {
     ];
     let together = Watershed::segment_settings(&batch(&cpu), &settings).unwrap();
     for (setting, joint) in settings.iter().zip(&together) {
-        let alone = setting.segment(&batch(&cpu)).unwrap();
-        assert_eq!(alone.counts, joint.counts, "{setting:?}");
-        assert!(ints(alone.labels) == ints(joint.labels.clone()), "labels differ for {setting:?}");
+        assert_same_segmentation(&setting.segment(&batch(&cpu)).unwrap(), joint, format!("{setting:?} alone and together"));
     }
     let Some(gpu) = gpu() else { return };
-    for (setting, (a, b)) in settings.iter().zip(together.into_iter().zip(Watershed::segment_settings(&batch(&gpu), &settings).unwrap())) {
-        assert_eq!(a.counts, b.counts, "{setting:?}");
-        assert!(ints(a.labels) == ints(b.labels), "GPU labels differ for {setting:?}");
+    let on_gpu = Watershed::segment_settings(&batch(&gpu), &settings).unwrap();
+    for (setting, (a, b)) in settings.iter().zip(together.iter().zip(&on_gpu)) {
+        assert_same_segmentation(a, b, format!("{setting:?} on the CPU and the GPU"));
     }
 }
 

@@ -71,6 +71,13 @@ pub fn ints(t: burn::tensor::Tensor<3, burn::tensor::Int>) -> Vec<i32> {
     t.into_data().convert::<i32>().try_into_vec::<i32>().unwrap()
 }
 
+/// Two segmentations of the same images are the same: their segment
+/// counts and every label.
+pub fn assert_same_segmentation(a: &pami::segment::Segmentation, b: &pami::segment::Segmentation, what: impl std::fmt::Display) {
+    assert_eq!(a.counts, b.counts, "{what}: segment counts differ");
+    assert!(ints(a.labels.clone()) == ints(b.labels.clone()), "{what}: labels differ");
+}
+
 /// A reference label map: `setting` (e.g. `slic_n10`) of fixture `stem`.
 pub fn reference(stem: &str, setting: &str) -> Vec<i32> {
     let mut npz = npyz::npz::NpzArchive::open(format!("{SEGMENTS}/{stem}.npz")).unwrap();
