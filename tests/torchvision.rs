@@ -7,6 +7,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use burn::tensor::{Device, Tensor, TensorData};
 use pami::Model;
@@ -43,8 +44,12 @@ impl Drop for Fixture {
     }
 }
 
+/// Each call its own directory: tests run in parallel and two may ask for
+/// the same architecture (one fixture's Drop must not delete the other's).
 fn fixture(python: &str, name: &str, classes: usize, size: usize) -> Fixture {
-    let dir = std::env::temp_dir().join(format!("pami-torchvision-{}-{name}-{classes}", std::process::id()));
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("pami-torchvision-{}-{n}-{name}-{classes}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let script = format!("{ROOT}/tools/torchvision_fixture.py");
     let out = Command::new(python).args([&script, name, &classes.to_string(), &size.to_string(), dir.to_str().unwrap()]).output().unwrap();
