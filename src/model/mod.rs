@@ -1,10 +1,16 @@
 //! Models pami explains: the [`Model`] trait and the zoo.
 
+pub mod convnext;
+pub mod densenet;
 pub mod efficientnet;
 pub mod labels;
+mod layers;
+pub mod mobilenet;
 pub mod resnet;
+pub mod swin;
 pub mod torchvision;
 pub mod vgg;
+pub mod vit;
 
 pub use efficientnet::EfficientNetLite0;
 
@@ -77,35 +83,51 @@ pub trait Model: Send + Sync {
     }
 }
 
-/// A model with other names for its outputs (`--labels`), one per output.
-pub struct Relabelled<M> {
+/// A model with the user's class names (`--labels`) or normalisation
+/// (`--mean`, `--std`) instead of its own.
+pub struct Configured<M> {
     pub model: M,
-    names: Vec<String>,
+    names: Option<Vec<String>>,
+    normalisation: Option<Normalisation>,
 }
 
-impl<M: Model> Relabelled<M> {
-    /// Fails unless there is exactly one name per output of `model`.
-    pub fn new(model: M, names: Vec<String>) -> Result<Self, crate::Error> {
-        let outputs = model.class_names().len();
+impl<M: Model> Configured<M> {
+    pub fn new(model: M) -> Self {
+        Configured { model, names: None, normalisation: None }
+    }
+
+    /// Fails unless there is exactly one name per output of the model.
+    pub fn with_names(mut self, names: Vec<String>) -> Result<Self, crate::Error> {
+        let outputs = self.model.class_names().len();
         if names.len() != outputs {
             return Err(crate::Error::InvalidParameter(format!("{} class names for a model with {outputs} classes", names.len())));
         }
-        Ok(Relabelled { model, names })
+        self.names = Some(names);
+        Ok(self)
+    }
+
+    /// Fails for a standard deviation that is not positive and finite.
+    pub fn with_normalisation(mut self, normalisation: Normalisation) -> Result<Self, crate::Error> {
+        if !normalisation.std.iter().all(|s| s.is_finite() && *s > 0.0) || !normalisation.mean.iter().all(|m| m.is_finite()) {
+            return Err(crate::Error::InvalidParameter(format!("a normalisation needs finite means and positive standard deviations, not {normalisation:?}")));
+        }
+        self.normalisation = Some(normalisation);
+        Ok(self)
     }
 }
 
-impl<M: Model> Model for Relabelled<M> {
+impl<M: Model> Model for Configured<M> {
     fn input_size(&self) -> [usize; 2] {
         self.model.input_size()
     }
     fn normalisation(&self) -> Normalisation {
-        self.model.normalisation()
+        self.normalisation.unwrap_or_else(|| self.model.normalisation())
     }
     fn forward(&self, x: Tensor<4>) -> Tensor<2> {
         self.model.forward(x)
     }
     fn class_names(&self) -> &[String] {
-        &self.names
+        self.names.as_deref().unwrap_or_else(|| self.model.class_names())
     }
     fn probabilities(&self, outputs: Tensor<2>) -> Tensor<2> {
         self.model.probabilities(outputs)

@@ -95,8 +95,9 @@ fn bench(args: BenchArgs) -> anyhow::Result<()> {
 /// The model and the device, the same on every command.
 #[derive(Args)]
 struct ModelArgs {
-    /// The model: efficientnet-lite0 or synthetic-shapes (weights embedded), or a
-    /// torchvision architecture (resnet18…resnet152, vgg11…vgg19, vgg11_bn…vgg19_bn) with --weights.
+    /// The model: efficientnet-lite0 or synthetic-shapes (weights embedded), or a torchvision
+    /// architecture with --weights (resnet18…resnet152, vgg11…vgg19_bn, densenet121…201,
+    /// mobilenet_v2, convnext_tiny…large, vit_b_16, vit_b_32, vit_l_16, vit_l_32, swin_t, swin_s, swin_b).
     #[arg(long, default_value = "efficientnet-lite0", value_name = "NAME")]
     model: String,
     /// Weights: a torchvision state_dict (`torch.save(model.state_dict())`, .pth, or the same
@@ -112,6 +113,32 @@ struct ModelArgs {
     /// Class names, one per line, one per model output (instead of the model's own).
     #[arg(long, value_name = "FILE")]
     labels: Option<PathBuf>,
+    /// A torchvision model's input size, N or HxW (default 224; a ViT takes squares whose side is a
+    /// multiple of its patch, its position embeddings interpolated as torchvision does).
+    #[arg(long, value_name = "N|HxW", value_parser = parse_size)]
+    input_size: Option<[usize; 2]>,
+    /// Per-channel mean on pixels scaled to [0, 1] (default: the model's; ImageNet's for torchvision).
+    #[arg(long, value_name = "R,G,B", value_parser = parse_rgb, requires = "std")]
+    mean: Option<[f32; 3]>,
+    /// Per-channel standard deviation on pixels scaled to [0, 1].
+    #[arg(long, value_name = "R,G,B", value_parser = parse_rgb, requires = "mean")]
+    std: Option<[f32; 3]>,
+}
+
+/// `N` (a square) or `HxW`.
+fn parse_size(text: &str) -> Result<[usize; 2], String> {
+    let side = |t: &str| t.trim().parse::<usize>().ok().filter(|&n| n > 0);
+    let size = match text.split_once(['x', 'X']) {
+        Some((h, w)) => side(h).zip(side(w)).map(|(h, w)| [h, w]),
+        None => side(text).map(|n| [n, n]),
+    };
+    size.ok_or_else(|| format!("`{text}` is not N or HxW (positive whole numbers)"))
+}
+
+/// Three comma-separated numbers.
+fn parse_rgb(text: &str) -> Result<[f32; 3], String> {
+    let values: Vec<f32> = text.split(',').map(|v| v.trim().parse::<f32>()).collect::<Result<_, _>>().map_err(|_| format!("`{text}` is not R,G,B"))?;
+    values.try_into().map_err(|_| format!("`{text}` is not three numbers R,G,B"))
 }
 
 impl ModelArgs {
@@ -127,6 +154,7 @@ impl ModelArgs {
             (None, None) => anyhow::bail!("--model {} needs --weights (a torchvision state_dict, .pth or .safetensors)", self.model),
             (Some(Zoo::SyntheticShapes), Some(_)) => anyhow::bail!("--weights does not apply to synthetic-shapes (its weights are embedded)"),
             (Some(_), _) if self.num_classes.is_some() => anyhow::bail!("--num-classes applies to torchvision models, not {}", self.model),
+            (Some(_), _) if self.input_size.is_some() => anyhow::bail!("--input-size applies to torchvision models, not {} (it runs at its trained size)", self.model),
             _ => {}
         }
         let runtime = pami::device::select(self.device)?;
@@ -137,17 +165,25 @@ impl ModelArgs {
             (Some(zoo), _) => zoo.load(device)?,
             (None, Some(path)) => {
                 let classes = self.num_classes.unwrap_or(1000);
-                Box::new(pami::model::torchvision::Torchvision::load(&self.model, classes, path, device)?)
+                let model = pami::model::torchvision::Torchvision::load(&self.model, classes, path, device)?;
+                match self.input_size {
+                    Some(size) => Box::new(model.with_input_size(size).context("--input-size")?),
+                    None => Box::new(model),
+                }
             }
             (None, None) => unreachable!("checked above"),
         };
-        let model: Box<dyn Model> = match &self.labels {
-            Some(path) => {
-                let names = pami::model::labels::read(path)?;
-                Box::new(pami::model::Relabelled::new(model, names).with_context(|| format!("--labels {}", path.display()))?)
-            }
-            None => model,
-        };
+        let mut model = pami::model::Configured::new(model);
+        if let Some(path) = &self.labels {
+            let names = pami::model::labels::read(path)?;
+            model = model.with_names(names).with_context(|| format!("--labels {}", path.display()))?;
+        }
+        if let (Some(mean), Some(std)) = (self.mean, self.std) {
+            // Given on [0, 1], applied to pixels 0..255.
+            let normalisation = pami::Normalisation { mean: mean.map(|m| m * 255.0), std: std.map(|s| s * 255.0) };
+            model = model.with_normalisation(normalisation).context("--mean/--std")?;
+        }
+        let model: Box<dyn Model> = Box::new(model);
         let explainer = Explainer::new(model, runtime.device.clone());
         Ok((runtime, explainer))
     }
