@@ -1,20 +1,24 @@
-//! Faithfulness on a task with known ground truth: the synthetic CNN
-//! (`models/synthetic_shapes.bpk`, trained by `pami train-synthetic`) decides
-//! by the one coloured shape among grey distractors, so its explanation must
-//! point at that shape. Held-out images only.
+//! Faithfulness on a task with known ground truth: the synthetic models
+//! (`models/synthetic_*.bpk`, trained by `pami train-synthetic --backbone
+//! cnn|resnet18`) decide by the one coloured shape among grey
+//! distractors, so their explanations must point at that shape, whatever
+//! the backbone. Held-out images only.
 
 use burn::tensor::Device;
 use pami::metrics::{CurveConfig, MapToScore, pointing_game};
-use pami::synthetic::{HELD_OUT, SIZE, SyntheticCnn, sample};
+use pami::synthetic::backbone::{Backbone, SyntheticModel};
+use pami::synthetic::{HELD_OUT, SIZE, sample};
 use pami::{Baseline, Blur, ExplainConfig, Explainer, Occlusion, PartKind, Rise, Targets, WindowGrid};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+/// The backbones `models/` holds trained weights for.
+const TRAINED: [Backbone; 2] = [Backbone::Cnn, Backbone::ResNet18];
 /// The pointing game's 15 px on 224², scaled to 64².
 const TOLERANCE: f32 = 15.0 * SIZE as f32 / 224.0;
 
-fn explainer() -> Explainer<SyntheticCnn> {
+fn explainer(backbone: Backbone) -> Explainer<SyntheticModel> {
     let device = Device::flex();
-    let model = SyntheticCnn::load(format!("{ROOT}/models/synthetic_shapes.bpk").as_ref(), &device).unwrap();
+    let model = SyntheticModel::load(backbone, format!("{ROOT}/{}", backbone.weights_file()).as_ref(), &device).unwrap();
     Explainer::new(model, device)
 }
 
@@ -36,7 +40,7 @@ struct Scores {
 
 /// Pointing game and mean insertion/deletion AUCs of `config` (or of a
 /// reference map) on held-out images `first..first + count`, for the true class.
-fn score(explainer: &Explainer<SyntheticCnn>, config: Option<&ExplainConfig>, reference: &str, first: u64, count: usize) -> Scores {
+fn score(explainer: &Explainer<SyntheticModel>, config: Option<&ExplainConfig>, reference: &str, first: u64, count: usize) -> Scores {
     let samples: Vec<_> = (first..first + count as u64).map(sample).collect();
     let images: Vec<_> = samples.iter().map(|s| s.image.clone()).collect();
     let maps: Vec<Vec<f32>> = match config {
@@ -58,15 +62,17 @@ fn score(explainer: &Explainer<SyntheticCnn>, config: Option<&ExplainConfig>, re
 }
 
 #[test]
-fn the_synthetic_model_solves_its_task() {
-    let explainer = explainer();
-    let accuracy = pami::synthetic::train::accuracy(&explainer.model, 500, &explainer.device);
-    assert!(accuracy > 0.95, "held-out accuracy {accuracy}");
+fn every_synthetic_backbone_solves_its_task() {
+    for backbone in TRAINED {
+        let explainer = explainer(backbone);
+        let accuracy = pami::synthetic::train::model_accuracy(&explainer.model, 500, &explainer.device);
+        assert!(accuracy > 0.95, "{}: held-out accuracy {accuracy}", backbone.name());
+    }
 }
 
 #[test]
 fn pami_points_at_the_deciding_object() {
-    let explainer = explainer();
+    let explainer = explainer(Backbone::Cnn);
     let first = HELD_OUT + 100_000;
     let pami = score(&explainer, Some(&pami_window()), "", first, 40);
     let centre = score(&explainer, None, "centre", first, 40);
@@ -80,12 +86,33 @@ fn pami_points_at_the_deciding_object() {
     assert!(pami.deletion < random.deletion, "deletion AUC {} vs random {}", pami.deletion, random.deletion);
 }
 
+/// Another backbone: on a ResNet-18 trained on the task PAMI's map points
+/// at the object far more often than the centre does and deletes the
+/// prediction faster than a random map (windows at stride 4 to keep the
+/// test short: 256 composites an image). Its pointing game, 0.73 on these
+/// images, is short of the CNN's ≥ 0.9: see the README.
+#[test]
+fn pami_finds_the_object_on_a_resnet() {
+    let first = HELD_OUT + 100_000;
+    for backbone in [Backbone::ResNet18] {
+        let explainer = explainer(backbone);
+        let mut config = pami_window();
+        config.method = std::sync::Arc::new(pami::Window::new(vec![WindowGrid { shape: PartKind::Circle, radius: 11, stride: 4 }]));
+        let pami = score(&explainer, Some(&config), "", first, 30);
+        let random = score(&explainer, None, "random", first, 30);
+        let centre = score(&explainer, None, "centre", first, 30);
+        eprintln!("{}: pami-window pointing {:.3} insertion {:.3} deletion {:.3}", backbone.name(), pami.pointing, pami.insertion, pami.deletion);
+        assert!(pami.pointing >= 0.6 && pami.pointing >= 2.0 * centre.pointing, "{}: PAMI pointing game {} (centre {})", backbone.name(), pami.pointing, centre.pointing);
+        assert!(pami.deletion < random.deletion, "{}: deletion AUC {} vs random {}", backbone.name(), pami.deletion, random.deletion);
+    }
+}
+
 /// All methods' numbers for the README (`cargo test --release --test
 /// ground_truth -- --ignored --nocapture`): 100 held-out images, about half an hour on 2 cores.
 #[test]
 #[ignore = "report: about half an hour on 2 cores"]
 fn report_every_method() {
-    let explainer = explainer();
+    let explainer = explainer(Backbone::Cnn);
     let first = HELD_OUT + 200_000;
     let count = 100;
     let blur = Baseline::Blur(Blur::gaussian(15, 30.0).unwrap());
@@ -103,5 +130,33 @@ fn report_every_method() {
         let s = score(&explainer, config.as_ref(), name, first, count);
         let seconds = start.elapsed().as_secs_f64() / count as f64;
         println!("| {name} | {:.3} | {:.3} | {:.3} | {seconds:.2} |", s.pointing, s.insertion, s.deletion);
+    }
+}
+
+/// The backbone table of the README (`cargo test --release --test
+/// ground_truth -- --ignored --nocapture report_every_backbone`): PAMI's
+/// two strategies and RISE on each backbone, 50 held-out images.
+#[test]
+#[ignore = "report: about twenty minutes on 2 cores"]
+fn report_every_backbone() {
+    let first = HELD_OUT + 200_000;
+    let count = 50;
+    let blur = Baseline::Blur(Blur::gaussian(15, 30.0).unwrap());
+    println!("| backbone | held-out accuracy | method | pointing game | insertion AUC | deletion AUC | seconds / image |\n|---|---|---|---|---|---|---|");
+    for backbone in TRAINED {
+        let explainer = explainer(backbone);
+        let accuracy = pami::synthetic::train::model_accuracy(&explainer.model, 1000, &explainer.device);
+        let methods = [
+            ("pami-window", Some(pami_window())),
+            ("pami-segments", Some(ExplainConfig { method: std::sync::Arc::new(pami::Segments::default()), baseline: blur.clone(), batch: 256, ..ExplainConfig::default() })),
+            ("rise", Some(ExplainConfig { method: std::sync::Arc::new(Rise::default()), baseline: Baseline::Zero, batch: 256, ..ExplainConfig::default() })),
+            ("random", None),
+        ];
+        for (name, config) in methods {
+            let start = std::time::Instant::now();
+            let s = score(&explainer, config.as_ref(), name, first, count);
+            let seconds = start.elapsed().as_secs_f64() / count as f64;
+            println!("| {} | {accuracy:.3} | {name} | {:.3} | {:.3} | {:.3} | {seconds:.2} |", backbone.name(), s.pointing, s.insertion, s.deletion);
+        }
     }
 }

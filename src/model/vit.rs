@@ -6,7 +6,7 @@
 use burn::module::{Module, Param};
 use burn::nn::{LayerNorm, Linear, LinearConfig, conv::Conv2d};
 use burn::tensor::{
-    Device, Tensor,
+    Device, Distribution, Tensor,
     activation::{gelu, softmax},
 };
 
@@ -120,13 +120,25 @@ impl VisionTransformer {
     /// `vit_{variant}` (b_16, b_32, l_16, l_32) for square `image` inputs
     /// (a multiple of the patch size), `classes` outputs; `None` for another variant.
     pub fn init(variant: &str, image: usize, classes: usize, device: &Device) -> Option<Self> {
-        let (patch, depth, num_heads, dim, mlp) = layout(variant)?;
+        Some(Self::with_layout(layout(variant)?, image, classes, device))
+    }
+
+    /// A ViT of `(patch, layers, heads, width, MLP width)` for square
+    /// `image` inputs, initialised as torchvision does: packed projections
+    /// Xavier-uniform, position embeddings N(0, 0.02²), the class token zero.
+    pub fn with_layout(
+        (patch, depth, num_heads, dim, mlp): (usize, usize, usize, usize, usize),
+        image: usize,
+        classes: usize,
+        device: &Device,
+    ) -> Self {
+        let xavier = (6.0 / (4 * dim) as f64).sqrt();
         let tokens = 1 + (image / patch).pow(2);
         let layers = (0..depth)
             .map(|_| EncoderLayer {
                 ln_1: layer_norm(dim, EPS, device),
                 self_attention: SelfAttention {
-                    in_proj_weight: Param::from_tensor(Tensor::zeros([3 * dim, dim], device)),
+                    in_proj_weight: Param::from_tensor(Tensor::random([3 * dim, dim], Distribution::Uniform(-xavier, xavier), device)),
                     in_proj_bias: Param::from_tensor(Tensor::zeros([3 * dim], device)),
                     out_proj: LinearConfig::new(dim, dim).init(device),
                 },
@@ -137,11 +149,11 @@ impl VisionTransformer {
                 ],
             })
             .collect();
-        Some(VisionTransformer {
+        VisionTransformer {
             conv_proj: conv([3, dim], patch, patch, 0, 1, true, device),
             class_token: Param::from_tensor(Tensor::zeros([1, 1, dim], device)),
             encoder: Encoder {
-                pos_embedding: Param::from_tensor(Tensor::zeros([1, tokens, dim], device)),
+                pos_embedding: Param::from_tensor(Tensor::random([1, tokens, dim], Distribution::Normal(0.0, 0.02), device)),
                 layers,
                 ln: layer_norm(dim, EPS, device),
             },
@@ -150,7 +162,7 @@ impl VisionTransformer {
             },
             num_heads,
             patch,
-        })
+        }
     }
 
     pub fn patch(&self) -> usize {

@@ -3,6 +3,7 @@
 //! shapes on a textured background. A model that solves it must look at the
 //! coloured object, so a faithful explanation points at its box.
 
+pub mod backbone;
 pub mod model;
 pub mod train;
 

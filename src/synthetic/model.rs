@@ -85,7 +85,7 @@ impl Model for SyntheticCnn {
     }
 
     fn normalisation(&self) -> Normalisation {
-        Normalisation { mean: [127.5; 3], std: [64.0; 3] }
+        super::backbone::NORMALISATION
     }
 
     fn forward(&self, x: Tensor<4>) -> Tensor<2> {

@@ -1,17 +1,16 @@
-//! Training of [`SyntheticCnn`] on freshly drawn samples (Adam, cross-entropy),
-//! with Burn's autodiff on the given device.
+//! Training of the synthetic task's backbones on freshly drawn samples
+//! (Adam, cross-entropy), with Burn's autodiff on the given device.
 
-use burn::module::Module;
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
-use super::{HELD_OUT, SyntheticCnn, sample};
-use crate::Model;
+use super::backbone::{Backbone, Classifier, NORMALISATION, SyntheticModel};
+use super::{HELD_OUT, sample};
 use crate::explain::to_chw;
 
-/// A batch of samples `seeds`: normalised images `[B, 3, 64, 64]` and classes `[B]`.
-pub fn batch(seeds: impl Iterator<Item = u64>, model: &SyntheticCnn, device: &Device) -> (Tensor<4>, Tensor<1, Int>) {
+/// The samples `seeds`: normalised images `[B, 3, 64, 64]` and classes `[B]`.
+pub fn batch(seeds: impl Iterator<Item = u64>, device: &Device) -> (Tensor<4>, Tensor<1, Int>) {
     let mut pixels = Vec::new();
     let mut classes = Vec::new();
     for seed in seeds {
@@ -22,34 +21,57 @@ pub fn batch(seeds: impl Iterator<Item = u64>, model: &SyntheticCnn, device: &De
     let n = classes.len();
     let size = super::SIZE;
     let x = Tensor::<4>::from_data(TensorData::new(pixels, [n, 3, size, size]), device);
-    (model.normalisation().apply(x), Tensor::from_data(TensorData::new(classes, [n]), device))
+    (NORMALISATION.apply(x), Tensor::from_data(TensorData::new(classes, [n]), device))
 }
 
-/// Accuracy of `model` on `count` held-out samples.
-pub fn accuracy(model: &SyntheticCnn, count: usize, device: &Device) -> f32 {
-    let (x, y) = batch(HELD_OUT..HELD_OUT + count as u64, model, device);
-    let predicted = model.logits(x).argmax(1).reshape([count]);
-    let correct: i64 = predicted.equal(y).int().sum().into_scalar();
+/// Accuracy of `model` on `count` held-out samples, scored in batches of 100.
+pub fn accuracy<M: Classifier>(model: &M, count: usize, device: &Device) -> f32 {
+    let mut correct = 0i64;
+    for first in (0..count).step_by(100) {
+        let n = 100.min(count - first);
+        let start = HELD_OUT + first as u64;
+        let (x, y) = batch(start..start + n as u64, device);
+        let predicted = model.logits(x).argmax(1).reshape([n]);
+        correct += predicted.equal(y).int().sum().into_scalar::<i64>();
+    }
     correct as f32 / count as f32
 }
 
-/// Trains from Burn's initial weights for `steps` batches of `batch_size`;
-/// reports the loss and held-out accuracy every `every` steps.
-pub fn train(steps: usize, batch_size: usize, lr: f64, device: &Device, mut report: impl FnMut(usize, f32, f32)) -> SyntheticCnn {
-    let device = device.clone().autodiff();
-    let mut model = SyntheticCnn::init(&device);
+/// Trains `model` (made on an autodiff device) for `steps` batches of
+/// `batch_size`; reports the loss and held-out accuracy every 50 steps.
+/// The model in inference mode.
+pub fn train<M: Classifier>(mut model: M, steps: usize, batch_size: usize, lr: f64, device: &Device, mut report: impl FnMut(usize, f32, f32)) -> M {
     let mut optim = AdamConfig::new().init();
-    let loss_fn = CrossEntropyLossConfig::new().init(&device);
+    let loss_fn = CrossEntropyLossConfig::new().init(device);
     for step in 0..steps {
         let first = (step * batch_size) as u64;
-        let (x, y) = batch(first..first + batch_size as u64, &model, &device);
+        let (x, y) = batch(first..first + batch_size as u64, device);
         let loss = loss_fn.forward(model.logits(x), y);
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         if (step + 1) % 50 == 0 || step + 1 == steps {
             let value: f32 = loss.into_scalar();
-            report(step + 1, value, accuracy(&model.valid(), 256, &device));
+            report(step + 1, value, accuracy(&model.valid(), 256, device));
         }
         model = optim.step(lr, model, grads);
     }
     model.valid()
+}
+
+/// Trains `backbone` from its initial weights (see [`train`]).
+pub fn train_backbone(backbone: Backbone, steps: usize, batch_size: usize, lr: f64, device: &Device, report: impl FnMut(usize, f32, f32)) -> SyntheticModel {
+    let device = device.clone().autodiff();
+    match SyntheticModel::init(backbone, &device) {
+        SyntheticModel::Cnn(m) => SyntheticModel::Cnn(train(m, steps, batch_size, lr, &device, report)),
+        SyntheticModel::ResNet18(m) => SyntheticModel::ResNet18(train(m, steps, batch_size, lr, &device, report)),
+        SyntheticModel::Vit(m) => SyntheticModel::Vit(train(m, steps, batch_size, lr, &device, report)),
+    }
+}
+
+/// [`accuracy`] of any backbone.
+pub fn model_accuracy(model: &SyntheticModel, count: usize, device: &Device) -> f32 {
+    match model {
+        SyntheticModel::Cnn(m) => accuracy(m, count, device),
+        SyntheticModel::ResNet18(m) => accuracy(m, count, device),
+        SyntheticModel::Vit(m) => accuracy(m, count, device),
+    }
 }

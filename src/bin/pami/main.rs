@@ -505,9 +505,14 @@ struct TrainArgs {
     /// auto, wgpu or cpu.
     #[arg(long, default_value = "cpu")]
     device: DeviceChoice,
-    /// Where the weights go (burnpack).
-    #[arg(long, default_value = "models/synthetic_shapes.bpk")]
-    out: PathBuf,
+    /// The backbone: cnn (the embedded synthetic-shapes model), resnet18 (torchvision's) or vit
+    /// (4 layers, 4 heads, width 128, 8×8 patches).
+    #[arg(long, default_value = "cnn", value_name = "cnn|resnet18|vit")]
+    backbone: String,
+    /// Where the weights go (burnpack; default models/synthetic_shapes.bpk, models/synthetic_resnet18.bpk
+    /// or models/synthetic_vit.bpk).
+    #[arg(long)]
+    out: Option<PathBuf>,
 }
 
 fn train_synthetic(args: TrainArgs) -> anyhow::Result<()> {
@@ -515,12 +520,14 @@ fn train_synthetic(args: TrainArgs) -> anyhow::Result<()> {
     let runtime = pami::device::select(args.device)?;
     eprintln!("pami: training on {} ({})", runtime.backend, runtime.adapter);
     let start = std::time::Instant::now();
-    let model = pami::synthetic::train::train(args.steps, args.batch, args.lr, &runtime.device, |step, loss, accuracy| {
+    let backbone: pami::synthetic::backbone::Backbone = args.backbone.parse()?;
+    let out = args.out.unwrap_or_else(|| backbone.weights_file().into());
+    let model = pami::synthetic::train::train_backbone(backbone, args.steps, args.batch, args.lr, &runtime.device, |step, loss, accuracy| {
         eprintln!("pami: step {step:>5}  loss {loss:.4}  held-out accuracy {accuracy:.3}  ({:.0} s)", start.elapsed().as_secs_f64());
     });
-    model.save(&args.out)?;
-    let accuracy = pami::synthetic::train::accuracy(&model, 1000, &runtime.device);
-    eprintln!("pami: wrote {}; held-out accuracy on 1000 images {accuracy:.3}", args.out.display());
+    model.save(&out)?;
+    let accuracy = pami::synthetic::train::model_accuracy(&model, 1000, &runtime.device);
+    eprintln!("pami: wrote {}; held-out accuracy on 1000 images {accuracy:.3}", out.display());
     Ok(())
 }
 
