@@ -3,24 +3,14 @@
 //! torchvision `state_dict` (`super::torchvision::load`).
 
 use burn::module::Module;
-use burn::nn::{
-    BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d,
-    conv::{Conv2d, Conv2dConfig},
-    pool::MaxPool2dConfig,
-};
+use burn::nn::{BatchNorm, Linear, LinearConfig, PaddingConfig2d, conv::Conv2d, pool::MaxPool2dConfig};
 use burn::tensor::{Device, Tensor, activation::relu};
 
-fn conv(channels: [usize; 2], kernel: usize, stride: usize, device: &Device) -> Conv2d {
-    let pad = kernel / 2;
-    Conv2dConfig::new(channels, [kernel, kernel])
-        .with_stride([stride, stride])
-        .with_padding(PaddingConfig2d::Explicit(pad, pad, pad, pad))
-        .with_bias(false)
-        .init(device)
-}
+use super::layers::{bn, global_pool};
 
-fn bn(channels: usize, device: &Device) -> BatchNorm {
-    BatchNormConfig::new(channels).init(device)
+/// ResNet's convolutions: no bias, padded by half the kernel.
+fn conv(channels: [usize; 2], kernel: usize, stride: usize, device: &Device) -> Conv2d {
+    super::layers::conv(channels, kernel, stride, kernel / 2, 1, false, device)
 }
 
 /// The 1×1 convolution and batch norm that bring the identity to a
@@ -144,7 +134,6 @@ impl ResNet {
         for block in self.layer1.iter().chain(&self.layer2).chain(&self.layer3).chain(&self.layer4) {
             x = block.forward(x);
         }
-        let [b, c, _, _] = x.dims();
-        self.fc.forward(x.mean_dim(3).mean_dim(2).reshape([b, c]))
+        self.fc.forward(global_pool(x))
     }
 }

@@ -4,12 +4,10 @@
 //! three-layer classifier (dropout is the identity at inference).
 
 use burn::module::Module;
-use burn::nn::{
-    BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d,
-    conv::{Conv2d, Conv2dConfig},
-    pool::MaxPool2dConfig,
-};
+use burn::nn::{BatchNorm, Linear, LinearConfig, conv::Conv2d, pool::MaxPool2dConfig};
 use burn::tensor::{Device, Tensor, activation::relu, module::adaptive_avg_pool2d};
+
+use super::layers::{self, conv};
 
 /// A configuration: output channels of each convolution, 0 for a max pool.
 fn layout(depth: usize) -> Option<&'static [usize]> {
@@ -46,9 +44,9 @@ impl Vgg {
                 *pool_after.last_mut().expect("a configuration starts with a convolution") = true;
                 continue;
             }
-            convs.push(Conv2dConfig::new([cin, c], [3, 3]).with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1)).init(device));
+            convs.push(conv([cin, c], 3, 1, 1, 1, true, device));
             if bn {
-                bns.push(BatchNormConfig::new(c).init(device));
+                bns.push(layers::bn(c, device));
             }
             pool_after.push(false);
             cin = c;
