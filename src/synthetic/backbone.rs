@@ -100,7 +100,8 @@ fn class_names() -> &'static [String] {
     NAMES.get_or_init(|| CLASSES.iter().map(|c| c.to_string()).collect())
 }
 
-fn load_into<M: ModuleSnapshot>(mut model: M, path: &Path) -> Result<M, Error> {
+/// `model` with the weights of the burnpack file at `path`.
+pub(crate) fn load_into<M: ModuleSnapshot>(mut model: M, path: &Path) -> Result<M, Error> {
     if !path.is_file() {
         return Err(Error::Weights(format!("{}: no such file", path.display())));
     }

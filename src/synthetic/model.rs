@@ -10,7 +10,6 @@ use burn::nn::{
     conv::{Conv2d, Conv2dConfig},
     pool::{MaxPool2d, MaxPool2dConfig},
 };
-use burn::store::{BurnpackStore, ModuleSnapshot};
 use burn::tensor::{Device, Tensor, activation::relu};
 
 use super::{CLASSES, SIZE};
@@ -50,18 +49,7 @@ impl SyntheticCnn {
 
     /// Trained weights from a burnpack file (`models/synthetic_shapes.bpk`).
     pub fn load(path: &Path, device: &Device) -> Result<Self, Error> {
-        if !path.is_file() {
-            return Err(Error::Weights(format!("{}: no such file", path.display())));
-        }
-        let mut model = Self::init(device);
-        let mut store = BurnpackStore::from_file(path);
-        model.load_from(&mut store).map_err(|e| Error::Weights(format!("{}: {e}", path.display())))?;
-        Ok(model)
-    }
-
-    pub fn save(&self, path: &Path) -> Result<(), Error> {
-        let mut store = BurnpackStore::from_file(path).overwrite(true);
-        self.save_into(&mut store).map_err(|e| Error::Weights(format!("{}: {e}", path.display())))
+        super::backbone::load_into(Self::init(device), path)
     }
 
     /// Logits `[B, 4]` of a normalised batch `[B, 3, 64, 64]`.
