@@ -41,7 +41,8 @@ pub struct Block {
     #[module(skip)]
     heads: usize,
     #[module(skip)]
-    shift: usize,
+    /// Every other block attends across the previous one's window borders.
+    shifted: bool,
 }
 
 /// torchvision's `relative_position_index`: for tokens i, j of a window in
@@ -105,51 +106,60 @@ fn pad_end(x: Tensor<4>, bottom: usize, right: usize) -> Tensor<4> {
     }
 }
 
+/// A stage's window layout, and the constants its blocks share (built
+/// once per stage and forward, not in every block).
+struct Windows {
+    /// The map's height and width padded to whole windows.
+    padded: [usize; 2],
+    /// A shifted block's shift: none along a side one window covers.
+    shift: [usize; 2],
+    /// torchvision's `relative_position_index`.
+    index: Tensor<1, Int>,
+    /// The shifted blocks' mask `[windows, N, N]`, when they shift at all.
+    mask: Option<Tensor<3>>,
+}
+
+impl Windows {
+    fn new([h, w]: [usize; 2], index: Tensor<1, Int>) -> Self {
+        let padded = [h.next_multiple_of(WINDOW), w.next_multiple_of(WINDOW)];
+        let shift = padded.map(|p| if WINDOW >= p { 0 } else { WINDOW / 2 });
+        let n = WINDOW * WINDOW;
+        let count = (padded[0] / WINDOW) * (padded[1] / WINDOW);
+        let mask = (shift != [0, 0]).then(|| {
+            Tensor::<3>::from_data(TensorData::new(shift_mask(padded[0], padded[1], shift), [count, n, n]), &index.device())
+        });
+        Windows { padded, shift, index, mask }
+    }
+}
+
 impl Block {
     /// Shifted-window attention on `[B, H, W, C]` (torchvision's `shifted_window_attention`).
-    fn attention(&self, input: Tensor<4>) -> Tensor<4> {
+    fn attention(&self, input: Tensor<4>, windows: &Windows) -> Tensor<4> {
         let [b, h, w, c] = input.dims();
-        let device = input.device();
-        let (pad_b, pad_r) = (
-            (WINDOW - h % WINDOW) % WINDOW,
-            (WINDOW - w % WINDOW) % WINDOW,
-        );
-        let (ph, pw) = (h + pad_b, w + pad_r);
-        // No shift along a side one window covers.
-        let shift = [
-            if WINDOW >= ph { 0 } else { self.shift },
-            if WINDOW >= pw { 0 } else { self.shift },
-        ];
-        let shifted = shift != [0, 0];
-        let mut x = pad_end(input, pad_b, pad_r);
-        if shifted {
+        let [ph, pw] = windows.padded;
+        let (shift, mask) = match (&windows.mask, self.shifted) {
+            (Some(mask), true) => (windows.shift, Some(mask.clone())),
+            _ => ([0, 0], None),
+        };
+        let mut x = pad_end(input, ph - h, pw - w);
+        if mask.is_some() {
             x = x.roll(&[-(shift[0] as i64), -(shift[1] as i64)], &[1, 2]);
         }
         let (wy, wx, n) = (ph / WINDOW, pw / WINDOW, WINDOW * WINDOW);
-        let windows = x
+        let windows_x = x
             .reshape([b, wy, WINDOW, wx, WINDOW, c])
             .permute([0, 1, 3, 2, 4, 5])
             .reshape([b * wy * wx, n, c]);
-        let qkv = self.attn.qkv.forward(windows);
-        let index = Tensor::<1, Int>::from_data(
-            TensorData::new(relative_position_index(), [n * n]),
-            &device,
-        );
+        let qkv = self.attn.qkv.forward(windows_x);
         let heads = self.heads;
         let bias = self
             .attn
             .relative_position_bias_table
             .val()
-            .select(0, index)
+            .select(0, windows.index.clone())
             .reshape([n, n, heads])
             .permute([2, 0, 1])
             .unsqueeze::<4>();
-        let mask = shifted.then(|| {
-            Tensor::<3>::from_data(
-                TensorData::new(shift_mask(ph, pw, shift), [wy * wx, n, n]),
-                &device,
-            )
-        });
         let out = attention(qkv, heads, |scores| {
             let scores = scores + bias;
             match mask {
@@ -165,14 +175,14 @@ impl Block {
             .reshape([b, wy, wx, WINDOW, WINDOW, c])
             .permute([0, 1, 3, 2, 4, 5])
             .reshape([b, ph, pw, c]);
-        if shifted {
+        if shift != [0, 0] {
             x = x.roll(&[shift[0] as i64, shift[1] as i64], &[1, 2]);
         }
         x.slice([0..b, 0..h, 0..w, 0..c])
     }
 
-    fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let x = self.attention(self.norm1.forward(x.clone())) + x;
+    fn forward(&self, x: Tensor<4>, windows: &Windows) -> Tensor<4> {
+        let x = self.attention(self.norm1.forward(x.clone()), windows) + x;
         let y = self.mlp[1].forward(gelu(self.mlp[0].forward(self.norm2.forward(x.clone()))));
         x + y
     }
@@ -236,7 +246,7 @@ impl Swin {
                             LinearConfig::new(4 * dim, dim).init(device),
                         ],
                         heads: heads[s],
-                        shift: if i % 2 == 0 { 0 } else { WINDOW / 2 },
+                        shifted: i % 2 == 1,
                     })
                     .collect()
             })
@@ -290,12 +300,16 @@ impl Swin {
         let mut x = self
             .stem_norm
             .forward(self.stem_conv.forward(x).permute([0, 2, 3, 1]));
+        let n = WINDOW * WINDOW;
+        let index = Tensor::<1, Int>::from_data(TensorData::new(relative_position_index(), [n * n]), &x.device());
         for (s, stage) in self.stages.iter().enumerate() {
             if s > 0 {
                 x = self.merges[s - 1].forward(x);
             }
+            let [_, h, w, _] = x.dims();
+            let windows = Windows::new([h, w], index.clone());
             for block in stage {
-                x = block.forward(x);
+                x = block.forward(x, &windows);
             }
         }
         let [b, _, _, c] = x.dims();
