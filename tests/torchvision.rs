@@ -75,6 +75,17 @@ fn assert_parity(model: &Torchvision, f: &Fixture, device: &Device, what: &str) 
     assert!(diff <= 1e-3 * range, "{what}: logits differ from PyTorch's by {diff} (range {range})");
 }
 
+/// Each `(architecture, input side)` loaded from `.pth` at that side (10
+/// classes) gives PyTorch's logits on the CPU path.
+fn assert_pth_parity(python: &str, models: &[(&str, usize)]) {
+    let device = Device::flex();
+    for &(name, size) in models {
+        let f = fixture(python, name, 10, size);
+        let model = Torchvision::load(name, 10, &weights(&f, name, "pth"), &device).unwrap().with_input_size([size, size]).unwrap();
+        assert_parity(&model, &f, &device, name);
+    }
+}
+
 fn weights(f: &Fixture, name: &str, ext: &str) -> PathBuf {
     f.dir.join(format!("{name}.{ext}"))
 }
@@ -105,12 +116,7 @@ fn resnets_reproduce_pytorch_from_pth_and_safetensors() {
 #[test]
 fn vggs_reproduce_pytorch() {
     let Some(python) = python() else { return };
-    let device = Device::flex();
-    for name in ["vgg11", "vgg11_bn"] {
-        let f = fixture(&python, name, 10, 32);
-        let model = Torchvision::load(name, 10, &weights(&f, name, "pth"), &device).unwrap();
-        assert_parity(&model, &f, &device, name);
-    }
+    assert_pth_parity(&python, &[("vgg11", 32), ("vgg11_bn", 32)]);
 }
 
 /// The other CNN families at small inputs (their adaptive pooling takes
@@ -119,12 +125,7 @@ fn vggs_reproduce_pytorch() {
 #[test]
 fn densenet_mobilenet_convnext_reproduce_pytorch() {
     let Some(python) = python() else { return };
-    let device = Device::flex();
-    for (name, size) in [("densenet121", 32), ("mobilenet_v2", 64), ("convnext_tiny", 32)] {
-        let f = fixture(&python, name, 10, size);
-        let model = Torchvision::load(name, 10, &weights(&f, name, "pth"), &device).unwrap();
-        assert_parity(&model, &f, &device, name);
-    }
+    assert_pth_parity(&python, &[("densenet121", 32), ("mobilenet_v2", 64), ("convnext_tiny", 32)]);
 }
 
 /// Swin-T at 72×72: stage maps of 18, 9, 5 and 3 patches, so windows are
@@ -175,22 +176,20 @@ fn a_vit_reproduces_pytorch_on_the_gpu() {
 #[ignore]
 fn large_architectures_reproduce_pytorch() {
     let Some(python) = python() else { return };
-    let device = Device::flex();
-    for (name, size) in [
-        ("vit_l_16", 32),
-        ("vit_b_32", 64),
-        ("vit_l_32", 64),
-        ("swin_s", 64),
-        ("swin_b", 64),
-        ("convnext_large", 32),
-        ("densenet161", 32),
-        ("resnet152", 32),
-        ("vgg19_bn", 32),
-    ] {
-        let f = fixture(&python, name, 10, size);
-        let model = Torchvision::load(name, 10, &weights(&f, name, "pth"), &device).unwrap().with_input_size([size, size]).unwrap();
-        assert_parity(&model, &f, &device, name);
-    }
+    assert_pth_parity(
+        &python,
+        &[
+            ("vit_l_16", 32),
+            ("vit_b_32", 64),
+            ("vit_l_32", 64),
+            ("swin_s", 64),
+            ("swin_b", 64),
+            ("convnext_large", 32),
+            ("densenet161", 32),
+            ("resnet152", 32),
+            ("vgg19_bn", 32),
+        ],
+    );
 }
 
 #[test]
