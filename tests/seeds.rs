@@ -7,8 +7,8 @@
 mod common;
 
 use burn::tensor::{Device, Tensor};
-use common::{Agreement, INPUTS, assert_same_segmentation, fixture_input as input, four_connected, gpu, ints, reference};
-use pami::segment::Seeds;
+use common::{Agreement, INPUTS, assert_settings_run_together, fixture_input as input, four_connected, gpu, ints, reference};
+use pami::segment::{Seeds, Segmenter};
 
 /// Table 3: 10, 20, 30 superpixels, 5 levels, 10 iterations (prior 2, 5 bins).
 fn paper(num_superpixels: usize) -> Seeds {
@@ -90,14 +90,6 @@ fn seeds_gpu_equals_cpu_twin_for_every_prior_and_double_step() {
 
 #[test]
 fn seeds_settings_run_together_equal_each_alone() {
-    use pami::segment::{Segmenter, segment_all};
-    let settings = [10, 20, 30].map(paper);
-    for device in std::iter::once(Device::flex()).chain(gpu()) {
-        let batch = Tensor::cat(vec![input("coffee_224", &device), input("china_224", &device)], 0);
-        // Consecutive settings sharing a schedule run as one launch per stage.
-        let together = segment_all(&batch, &settings.map(Segmenter::Seeds)).unwrap();
-        for (setting, joint) in settings.iter().zip(&together) {
-            assert_same_segmentation(&setting.segment(&batch).unwrap(), joint, format!("{} superpixels alone and together", setting.num_superpixels));
-        }
-    }
+    // Consecutive settings sharing a schedule run as one launch per stage.
+    assert_settings_run_together(["coffee_224", "china_224"], &[10, 20, 30].map(paper).map(Segmenter::Seeds));
 }

@@ -5,8 +5,8 @@
 mod common;
 
 use burn::tensor::{Device, Tensor};
-use common::{Agreement, INPUTS, assert_same_segmentation, fixture_input as input, gpu, ints, reference};
-use pami::segment::{Slic, metrics};
+use common::{Agreement, INPUTS, assert_settings_run_together, fixture_input as input, gpu, ints, reference};
+use pami::segment::{Segmenter, Slic, metrics};
 
 #[test]
 fn regular_grid_matches_scikit_image() {
@@ -56,22 +56,15 @@ fn slic_gpu_equals_cpu_twin_exactly() {
 /// stage beside the launch of the others.
 #[test]
 fn slic_settings_run_together_equal_each_alone() {
-    let cpu = Device::flex();
-    let batch = |d: &Device| Tensor::cat(vec![input("coffee_224", d), input("china_224", d)], 0);
-    let settings = [
-        Slic { n_segments: 20, compactness: 20.0, ..Slic::default() },
-        Slic { n_segments: 400, compactness: 20.0, max_num_iter: 4, ..Slic::default() },
-        Slic { n_segments: 50, compactness: 10.0, max_num_iter: 6, ..Slic::default() },
-    ];
-    let together = Slic::segment_settings(&batch(&cpu), &settings).unwrap();
-    for (setting, joint) in settings.iter().zip(&together) {
-        assert_same_segmentation(&setting.segment(&batch(&cpu)).unwrap(), joint, format!("{setting:?} alone and together"));
-    }
-    let Some(gpu) = gpu() else { return };
-    let on_gpu = Slic::segment_settings(&batch(&gpu), &settings).unwrap();
-    for (setting, (a, b)) in settings.iter().zip(together.iter().zip(&on_gpu)) {
-        assert_same_segmentation(a, b, format!("{setting:?} on the CPU and the GPU"));
-    }
+    assert_settings_run_together(
+        ["coffee_224", "china_224"],
+        &[
+            Slic { n_segments: 20, compactness: 20.0, ..Slic::default() },
+            Slic { n_segments: 400, compactness: 20.0, max_num_iter: 4, ..Slic::default() },
+            Slic { n_segments: 50, compactness: 10.0, max_num_iter: 6, ..Slic::default() },
+        ]
+        .map(Segmenter::Slic),
+    );
 }
 
 #[test]

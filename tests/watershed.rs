@@ -4,8 +4,8 @@
 mod common;
 
 use burn::tensor::{Device, Tensor};
-use common::{Agreement, INPUTS, assert_same_segmentation, fixture_input as input, gpu, ints, reference};
-use pami::segment::{Watershed, metrics};
+use common::{Agreement, INPUTS, assert_settings_run_together, fixture_input as input, gpu, ints, reference};
+use pami::segment::{Segmenter, Watershed, metrics};
 
 #[test]
 fn watershed_gpu_equals_cpu_twin_exactly() {
@@ -26,22 +26,15 @@ fn watershed_gpu_equals_cpu_twin_exactly() {
 /// setting's maps are those it gets alone, and the GPU's equal the twin's.
 #[test]
 fn watershed_settings_run_together_equal_each_alone() {
-    let cpu = Device::flex();
-    let batch = |d: &Device| Tensor::cat(vec![input("coffee_224", d), input("rocket_224", d)], 0);
-    let settings = [
-        Watershed { markers: 10, compactness: 1e-4 },
-        Watershed { markers: 30, compactness: 1e-3 },
-        Watershed { markers: 20, compactness: 0.0 },
-    ];
-    let together = Watershed::segment_settings(&batch(&cpu), &settings).unwrap();
-    for (setting, joint) in settings.iter().zip(&together) {
-        assert_same_segmentation(&setting.segment(&batch(&cpu)).unwrap(), joint, format!("{setting:?} alone and together"));
-    }
-    let Some(gpu) = gpu() else { return };
-    let on_gpu = Watershed::segment_settings(&batch(&gpu), &settings).unwrap();
-    for (setting, (a, b)) in settings.iter().zip(together.iter().zip(&on_gpu)) {
-        assert_same_segmentation(a, b, format!("{setting:?} on the CPU and the GPU"));
-    }
+    assert_settings_run_together(
+        ["coffee_224", "rocket_224"],
+        &[
+            Watershed { markers: 10, compactness: 1e-4 },
+            Watershed { markers: 30, compactness: 1e-3 },
+            Watershed { markers: 20, compactness: 0.0 },
+        ]
+        .map(Segmenter::Watershed),
+    );
 }
 
 #[test]

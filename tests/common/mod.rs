@@ -78,6 +78,30 @@ pub fn assert_same_segmentation(a: &pami::segment::Segmentation, b: &pami::segme
     assert!(ints(a.labels.clone()) == ints(b.labels.clone()), "{what}: labels differ");
 }
 
+/// Settings of one algorithm run together (`segment_all`: one launch per
+/// stage) give each setting's segmentation alone, on the two fixture images
+/// `stems`, on the CPU path and on the GPU when there is one; and the GPU's
+/// equal the CPU path's.
+pub fn assert_settings_run_together(stems: [&str; 2], settings: &[pami::segment::Segmenter]) {
+    use burn::tensor::Tensor;
+    let batch = |d: &Device| Tensor::cat(stems.iter().map(|s| fixture_input(s, d)).collect(), 0);
+    let mut first: Option<Vec<pami::segment::Segmentation>> = None;
+    for device in std::iter::once(Device::flex()).chain(gpu()) {
+        let together = pami::segment::segment_all(&batch(&device), settings).unwrap();
+        for (setting, joint) in settings.iter().zip(&together) {
+            assert_same_segmentation(&setting.segment(&batch(&device)).unwrap(), joint, format!("{setting:?} alone and together on {device:?}"));
+        }
+        match &first {
+            None => first = Some(together),
+            Some(cpu) => {
+                for (setting, (a, b)) in settings.iter().zip(cpu.iter().zip(&together)) {
+                    assert_same_segmentation(a, b, format!("{setting:?} on the CPU and the GPU"));
+                }
+            }
+        }
+    }
+}
+
 /// A reference label map: `setting` (e.g. `slic_n10`) of fixture `stem`.
 pub fn reference(stem: &str, setting: &str) -> Vec<i32> {
     let mut npz = npyz::npz::NpzArchive::open(format!("{SEGMENTS}/{stem}.npz")).unwrap();
