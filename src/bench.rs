@@ -9,14 +9,14 @@
 //! - `kernel/{blur,compose,aggregate,connected-components}`: one kernel on 224²;
 //! - `segment/{felzenszwalb,slic,seeds,watershed,table3}/{1,16}`: each
 //!   algorithm at its Table-3 settings, and all twenty, on 1 and 16 images;
-//! - `model/efficientnet-lite0/{1,16,64}`: the model's forward pass at a batch;
+//! - `model/{efficientnet-lite0,resnet50}/{1,16,64}`: a model's forward pass at a batch;
 //! - `method/<strategy>`: each method end to end on EfficientNet-Lite0;
 //! - `dataset/in-flight-{1,4,16}`: a dataset explained (Strategy II) with
 //!   that many images per batch.
 //!
 //! `--quick` keeps the rows that finish in under a minute on a CPU: batch 1
 //! and 16, Strategy II and feature ablation, and an 8-image dataset of the
-//! synthetic-shapes model.
+//! synthetic-shapes model. `--only PREFIX` keeps the rows whose id starts with it.
 
 use std::time::Instant;
 
@@ -40,6 +40,14 @@ pub struct BenchOptions {
     /// Run the CPU path.
     pub cpu: bool,
     pub quick: bool,
+    /// Run only the rows whose id starts with one of these (all rows when empty).
+    pub only: Vec<String>,
+}
+
+impl BenchOptions {
+    fn wants(&self, id: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|prefix| id.starts_with(prefix.as_str()))
+    }
 }
 
 /// A wgpu adapter as `bench.json` describes it.
@@ -167,7 +175,7 @@ pub fn run(options: &BenchOptions, mut progress: impl FnMut(&str)) -> Result<Rep
                 Target { kind: "wgpu", adapter: Some(report(&info, &adapter.limits())), results: Vec::new(), ratios: Ratios::default(), error: None };
             match open(&instance, adapter) {
                 Ok(device) => {
-                    if let Err(e) = workload(&device, options.quick, &mut target.results, &mut progress) {
+                    if let Err(e) = workload(&device, options, &mut target.results, &mut progress) {
                         target.error = Some(e.to_string());
                     }
                 }
@@ -178,7 +186,7 @@ pub fn run(options: &BenchOptions, mut progress: impl FnMut(&str)) -> Result<Rep
     }
     if options.cpu {
         let mut target = Target { kind: "cpu", adapter: None, results: Vec::new(), ratios: Ratios::default(), error: None };
-        if let Err(e) = workload(&Device::flex(), options.quick, &mut target.results, &mut progress) {
+        if let Err(e) = workload(&Device::flex(), options, &mut target.results, &mut progress) {
             target.error = Some(e.to_string());
         }
         targets.push(target);
@@ -273,30 +281,32 @@ fn batch(image: &RgbImage, n: usize, device: &Device) -> Tensor<4> {
     Tensor::<3>::from_data(TensorData::new(chw, [3, h, w]), device).unsqueeze::<4>().repeat_dim(0, n)
 }
 
-fn workload(device: &Device, quick: bool, out: &mut Vec<Measurement>, progress: &mut impl FnMut(&str)) -> Result<(), Error> {
+fn workload(device: &Device, options: &BenchOptions, out: &mut Vec<Measurement>, progress: &mut impl FnMut(&str)) -> Result<(), Error> {
+    let quick = options.quick;
     let reps = if quick { 3 } else { 10 };
     let image = coffee()?;
     let one = batch(&image, 1, device);
     let x = one.clone().squeeze::<3>();
 
     // Kernels.
-    progress("kernel/blur");
-    let (t, c, _) = time(device, reps, 1, || Ok(ops::blur(x.clone(), &Blur::paper())))?;
-    out.push(row("kernel/blur".into(), 1, (t, c)));
     let parts = Parts::windows(PartKind::Circle, &WindowGrid::default().rows(224, 224)?, 1, 224, 224, device);
     let baseline = ops::blur(x.clone(), &Blur::paper()).unsqueeze::<4>();
     let norm = crate::Normalisation::LITE;
-    progress("kernel/compose");
-    let (t, c, _) = time(device, reps, 1, || Ok(ops::compose(&one, &baseline, &parts, 0, 16, false, &norm)))?;
-    out.push(row("kernel/compose".into(), 16, (t, c)));
     let scores = Tensor::<2>::ones([parts.len(), 1], device);
-    progress("kernel/aggregate");
-    let (t, c, _) = time(device, reps, 1, || Ok(ops::aggregate(&scores, &parts, 0)))?;
-    out.push(row("kernel/aggregate".into(), parts.len(), (t, c)));
     let labels = crate::segment::Slic { n_segments: 80, ..Default::default() }.segment(&one)?.labels;
-    progress("kernel/connected-components");
-    let (t, c, _) = time(device, reps, 1, || crate::segment::connected_components(labels.clone()))?;
-    out.push(row("kernel/connected-components".into(), 1, (t, c)));
+    let kernels: [(&str, usize, &dyn Fn() -> Result<(), Error>); 4] = [
+        ("kernel/blur", 1, &|| Ok(drop(ops::blur(x.clone(), &Blur::paper())))),
+        ("kernel/compose", 16, &|| Ok(drop(ops::compose(&one, &baseline, &parts, 0, 16, false, &norm)))),
+        ("kernel/aggregate", parts.len(), &|| Ok(drop(ops::aggregate(&scores, &parts, 0)))),
+        ("kernel/connected-components", 1, &|| crate::segment::connected_components(labels.clone()).map(drop)),
+    ];
+    for (id, items, kernel) in kernels {
+        if options.wants(id) {
+            progress(id);
+            let (t, c, _) = time(device, reps, 1, kernel)?;
+            out.push(row(id.into(), items, (t, c)));
+        }
+    }
 
     // Segmenters at the paper's Table-3 settings.
     let table3 = paper();
@@ -309,21 +319,37 @@ fn workload(device: &Device, quick: bool, out: &mut Vec<Measurement>, progress: 
         for name in ["felzenszwalb", "slic", "seeds", "watershed", "table3"] {
             let set = if name == "table3" { table3.clone() } else { family(name) };
             let id = format!("segment/{name}/{n}");
+            if !options.wants(&id) {
+                continue;
+            }
             progress(&id);
             let (t, c, _) = time(device, reps, 1, || crate::segment::segment_all(&images, &set))?;
             out.push(row(id, n, (t, c)));
         }
     }
 
-    // The model's forward pass.
+    // The models' forward passes: the embedded default, and torchvision's ResNet-50
+    // at its initial weights (the time does not depend on the values).
     let model = Zoo::EfficientnetLite0.load(device)?;
     let batches: &[usize] = if quick { &[1, 16] } else { &[1, 16, 64] };
-    for &n in batches {
-        let input = batch(&image, n, device) / 255.0;
-        let id = format!("model/efficientnet-lite0/{n}");
-        progress(&id);
-        let (t, c, _) = time(device, reps, 1, || Ok(model.forward(input.clone())))?;
-        out.push(row(id, n, (t, c)));
+    let forwards: [(&str, &dyn Fn() -> Result<Box<dyn Model>, Error>); 2] = [
+        ("efficientnet-lite0", &|| Ok(Box::new(Zoo::EfficientnetLite0.load(device)?))),
+        ("resnet50", &|| Ok(Box::new(crate::model::torchvision::Torchvision::init("resnet50", 1000, device)?))),
+    ];
+    for (name, load) in forwards {
+        let ids: Vec<(usize, String)> = batches.iter().map(|&n| (n, format!("model/{name}/{n}"))).filter(|(_, id)| options.wants(id)).collect();
+        if ids.is_empty() {
+            continue;
+        }
+        let model = load()?;
+        for (n, id) in ids {
+            let input = batch(&image, n, device) / 255.0;
+            progress(&id);
+            // Batch 64 of ResNet-50 takes seconds a pass on a CPU.
+            let reps = if n >= 64 { reps.min(3) } else { reps };
+            let (t, c, _) = time(device, reps, 1, || Ok(model.forward(input.clone())))?;
+            out.push(row(id, n, (t, c)));
+        }
     }
 
     // Each method end to end.
@@ -333,6 +359,9 @@ fn workload(device: &Device, quick: bool, out: &mut Vec<Measurement>, progress: 
     for strategy in methods {
         let config = method_config(strategy, 16)?;
         let id = format!("method/{strategy}");
+        if !options.wants(&id) {
+            continue;
+        }
         progress(&id);
         let (t, c, e) = time(device, method_reps, 0, || explainer.explain(&image, &config))?;
         let mut m = row(id, 1, (t, c));
@@ -351,6 +380,9 @@ fn workload(device: &Device, quick: bool, out: &mut Vec<Measurement>, progress: 
     let config = ExplainConfig { timing: crate::Timing::Total, ..method_config("segments", 16)? };
     for &k in in_flight {
         let id = format!("dataset/in-flight-{k}");
+        if !options.wants(&id) {
+            continue;
+        }
         progress(&id);
         let (t, c, _) = time(device, 1, 0, || {
             for group in dataset.chunks(k) {

@@ -26,6 +26,8 @@ const QUICK_IDS: &[&str] = &[
     "segment/table3/1",
     "model/efficientnet-lite0/1",
     "model/efficientnet-lite0/16",
+    "model/resnet50/1",
+    "model/resnet50/16",
     "method/segments",
     "method/ablation",
     "dataset/in-flight-1",

@@ -1,6 +1,6 @@
 //! Faithfulness on a task with known ground truth: the synthetic models
 //! (`models/synthetic_*.bpk`, trained by `pami train-synthetic --backbone
-//! cnn|resnet18`) decide by the one coloured shape among grey
+//! cnn|resnet18|vit`) decide by the one coloured shape among grey
 //! distractors, so their explanations must point at that shape, whatever
 //! the backbone. Held-out images only.
 
@@ -12,7 +12,7 @@ use pami::{Baseline, Blur, ExplainConfig, Explainer, Occlusion, PartKind, Rise, 
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 /// The backbones `models/` holds trained weights for.
-const TRAINED: [Backbone; 2] = [Backbone::Cnn, Backbone::ResNet18];
+const TRAINED: [Backbone; 3] = [Backbone::Cnn, Backbone::ResNet18, Backbone::Vit];
 /// The pointing game's 15 px on 224², scaled to 64².
 const TOLERANCE: f32 = 15.0 * SIZE as f32 / 224.0;
 
@@ -86,23 +86,29 @@ fn pami_points_at_the_deciding_object() {
     assert!(pami.deletion < random.deletion, "deletion AUC {} vs random {}", pami.deletion, random.deletion);
 }
 
-/// Another backbone: on a ResNet-18 trained on the task PAMI's map points
-/// at the object far more often than the centre does and deletes the
-/// prediction faster than a random map (windows at stride 4 to keep the
-/// test short: 256 composites an image). Its pointing game, 0.73 on these
-/// images, is short of the CNN's ≥ 0.9: see the README.
+/// The other backbones (windows at stride 4 to keep the test short: 256
+/// composites an image), scoring logits: the ViT's softmax saturates on
+/// most windows that hold the object, and the plateau's first pixel (0.833
+/// with probabilities) is not its centre. With logits PAMI's map points at
+/// the object on the ViT as on the CNN (0.967 on these images). On
+/// ResNet-18 every method measured
+/// (windows at stride 2 or 4, radius 6 or 11, segments, softmax or logit
+/// scores) points at it 0.70–0.73 of the time, so the test holds it to
+/// twice the centre's rate; the README says more. Both delete the
+/// prediction faster than a random map.
 #[test]
-fn pami_finds_the_object_on_a_resnet() {
+fn pami_finds_the_object_on_other_backbones() {
     let first = HELD_OUT + 100_000;
-    for backbone in [Backbone::ResNet18] {
+    for (backbone, floor) in [(Backbone::Vit, 0.9), (Backbone::ResNet18, 0.6)] {
         let explainer = explainer(backbone);
         let mut config = pami_window();
         config.method = std::sync::Arc::new(pami::Window::new(vec![WindowGrid { shape: PartKind::Circle, radius: 11, stride: 4 }]));
+        config.score = pami::Score::Logit;
         let pami = score(&explainer, Some(&config), "", first, 30);
         let random = score(&explainer, None, "random", first, 30);
         let centre = score(&explainer, None, "centre", first, 30);
-        eprintln!("{}: pami-window pointing {:.3} insertion {:.3} deletion {:.3}", backbone.name(), pami.pointing, pami.insertion, pami.deletion);
-        assert!(pami.pointing >= 0.6 && pami.pointing >= 2.0 * centre.pointing, "{}: PAMI pointing game {} (centre {})", backbone.name(), pami.pointing, centre.pointing);
+        eprintln!("{}: pami-window (logits) pointing {:.3} insertion {:.3} deletion {:.3}", backbone.name(), pami.pointing, pami.insertion, pami.deletion);
+        assert!(pami.pointing >= floor && pami.pointing >= 2.0 * centre.pointing, "{}: PAMI pointing game {} (centre {})", backbone.name(), pami.pointing, centre.pointing);
         assert!(pami.deletion < random.deletion, "{}: deletion AUC {} vs random {}", backbone.name(), pami.deletion, random.deletion);
     }
 }

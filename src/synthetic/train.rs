@@ -37,10 +37,30 @@ pub fn accuracy<M: Classifier>(model: &M, count: usize, device: &Device) -> f32 
     correct as f32 / count as f32
 }
 
+/// Adam's learning rate over the steps of a run.
+#[derive(Clone, Copy, Debug)]
+pub struct Schedule {
+    /// The rate at the first step.
+    pub lr: f64,
+    /// Decay the rate to 0 along a half cosine (what a ViT needs to settle on this
+    /// task); otherwise it stays constant (the CNNs).
+    pub cosine: bool,
+}
+
+impl Schedule {
+    /// The rate at `step` of `steps`.
+    pub fn at(&self, step: usize, steps: usize) -> f64 {
+        if !self.cosine {
+            return self.lr;
+        }
+        0.5 * self.lr * (1.0 + (std::f64::consts::PI * step as f64 / steps as f64).cos())
+    }
+}
+
 /// Trains `model` (made on an autodiff device) for `steps` batches of
 /// `batch_size`; reports the loss and held-out accuracy every 50 steps.
 /// The model in inference mode.
-pub fn train<M: Classifier>(mut model: M, steps: usize, batch_size: usize, lr: f64, device: &Device, mut report: impl FnMut(usize, f32, f32)) -> M {
+pub fn train<M: Classifier>(mut model: M, steps: usize, batch_size: usize, schedule: Schedule, device: &Device, mut report: impl FnMut(usize, f32, f32)) -> M {
     let mut optim = AdamConfig::new().init();
     let loss_fn = CrossEntropyLossConfig::new().init(device);
     for step in 0..steps {
@@ -52,18 +72,18 @@ pub fn train<M: Classifier>(mut model: M, steps: usize, batch_size: usize, lr: f
             let value: f32 = loss.into_scalar();
             report(step + 1, value, accuracy(&model.valid(), 256, device));
         }
-        model = optim.step(lr, model, grads);
+        model = optim.step(schedule.at(step, steps), model, grads);
     }
     model.valid()
 }
 
 /// Trains `backbone` from its initial weights (see [`train`]).
-pub fn train_backbone(backbone: Backbone, steps: usize, batch_size: usize, lr: f64, device: &Device, report: impl FnMut(usize, f32, f32)) -> SyntheticModel {
+pub fn train_backbone(backbone: Backbone, steps: usize, batch_size: usize, schedule: Schedule, device: &Device, report: impl FnMut(usize, f32, f32)) -> SyntheticModel {
     let device = device.clone().autodiff();
     match SyntheticModel::init(backbone, &device) {
-        SyntheticModel::Cnn(m) => SyntheticModel::Cnn(train(m, steps, batch_size, lr, &device, report)),
-        SyntheticModel::ResNet18(m) => SyntheticModel::ResNet18(train(m, steps, batch_size, lr, &device, report)),
-        SyntheticModel::Vit(m) => SyntheticModel::Vit(train(m, steps, batch_size, lr, &device, report)),
+        SyntheticModel::Cnn(m) => SyntheticModel::Cnn(train(m, steps, batch_size, schedule, &device, report)),
+        SyntheticModel::ResNet18(m, _) => SyntheticModel::ResNet18(train(m, steps, batch_size, schedule, &device, report), None),
+        SyntheticModel::Vit(m) => SyntheticModel::Vit(train(m, steps, batch_size, schedule, &device, report)),
     }
 }
 
@@ -71,7 +91,7 @@ pub fn train_backbone(backbone: Backbone, steps: usize, batch_size: usize, lr: f
 pub fn model_accuracy(model: &SyntheticModel, count: usize, device: &Device) -> f32 {
     match model {
         SyntheticModel::Cnn(m) => accuracy(m, count, device),
-        SyntheticModel::ResNet18(m) => accuracy(m, count, device),
+        SyntheticModel::ResNet18(m, _) => accuracy(m, count, device),
         SyntheticModel::Vit(m) => accuracy(m, count, device),
     }
 }

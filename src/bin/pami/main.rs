@@ -60,6 +60,9 @@ struct BenchArgs {
     /// A smaller workload that finishes in under a minute on a CPU.
     #[arg(long)]
     quick: bool,
+    /// Run only the rows whose id starts with PREFIX (repeatable), e.g. `--only model/`.
+    #[arg(long, value_name = "PREFIX")]
+    only: Vec<String>,
     /// Output directory for bench.json and bench.md.
     #[arg(long)]
     out: PathBuf,
@@ -73,7 +76,7 @@ fn bench(args: BenchArgs) -> anyhow::Result<()> {
         DeviceChoice::Wgpu => (true, false),
         DeviceChoice::Cpu => (false, true),
     };
-    let options = pami::bench::BenchOptions { adapter: args.adapter, gpu, cpu, quick: args.quick };
+    let options = pami::bench::BenchOptions { adapter: args.adapter, gpu, cpu, quick: args.quick, only: args.only };
     let report = pami::bench::run(&options, |id| eprintln!("pami bench: {id}"))?;
     let json = serde_json::to_string_pretty(&report)?;
     io::write_atomic(&args.out.join("bench.json"), json.as_bytes())?;
@@ -502,6 +505,9 @@ struct TrainArgs {
     /// Adam learning rate.
     #[arg(long, default_value_t = 2e-3)]
     lr: f64,
+    /// Decay the learning rate to 0 along a half cosine over the steps (used for the ViT).
+    #[arg(long)]
+    cosine: bool,
     /// auto, wgpu or cpu.
     #[arg(long, default_value = "cpu")]
     device: DeviceChoice,
@@ -522,7 +528,7 @@ fn train_synthetic(args: TrainArgs) -> anyhow::Result<()> {
     let start = std::time::Instant::now();
     let backbone: pami::synthetic::backbone::Backbone = args.backbone.parse()?;
     let out = args.out.unwrap_or_else(|| backbone.weights_file().into());
-    let model = pami::synthetic::train::train_backbone(backbone, args.steps, args.batch, args.lr, &runtime.device, |step, loss, accuracy| {
+    let model = pami::synthetic::train::train_backbone(backbone, args.steps, args.batch, pami::synthetic::train::Schedule { lr: args.lr, cosine: args.cosine }, &runtime.device, |step, loss, accuracy| {
         eprintln!("pami: step {step:>5}  loss {loss:.4}  held-out accuracy {accuracy:.3}  ({:.0} s)", start.elapsed().as_secs_f64());
     });
     model.save(&out)?;
