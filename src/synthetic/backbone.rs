@@ -5,12 +5,14 @@
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use burn::module::Module;
 use burn::store::{BurnpackStore, ModuleSnapshot};
 use burn::tensor::{Device, Tensor};
 
 use super::{CLASSES, SIZE, SyntheticCnn};
+use crate::model::fused::{self, Plan};
 use crate::model::resnet::ResNet;
 use crate::model::vit::VisionTransformer;
 use crate::{Error, Model, Normalisation};
@@ -90,7 +92,8 @@ impl FromStr for Backbone {
 #[derive(Debug)]
 pub enum SyntheticModel {
     Cnn(SyntheticCnn),
-    ResNet18(ResNet),
+    /// With its fused CPU plan once loaded on the CPU (`crate::model::fused`).
+    ResNet18(ResNet, Option<Arc<Plan>>),
     Vit(VisionTransformer),
 }
 
@@ -120,7 +123,7 @@ impl SyntheticModel {
     pub fn init(backbone: Backbone, device: &Device) -> Self {
         match backbone {
             Backbone::Cnn => SyntheticModel::Cnn(SyntheticCnn::init(device)),
-            Backbone::ResNet18 => SyntheticModel::ResNet18(ResNet::init(ResNet::layout(18).expect("a ResNet depth"), CLASSES.len(), device)),
+            Backbone::ResNet18 => SyntheticModel::ResNet18(ResNet::init(ResNet::layout(18).expect("a ResNet depth"), CLASSES.len(), device), None),
             Backbone::Vit => SyntheticModel::Vit(VisionTransformer::with_layout(VIT_LAYOUT, SIZE, CLASSES.len(), device)),
         }
     }
@@ -129,7 +132,11 @@ impl SyntheticModel {
     pub fn load(backbone: Backbone, path: &Path, device: &Device) -> Result<Self, Error> {
         Ok(match Self::init(backbone, device) {
             SyntheticModel::Cnn(m) => SyntheticModel::Cnn(load_into(m, path)?),
-            SyntheticModel::ResNet18(m) => SyntheticModel::ResNet18(load_into(m, path)?),
+            SyntheticModel::ResNet18(m, _) => {
+                let m = load_into(m, path)?;
+                let plan = fused::on_cpu(device).then(|| m.plan()).flatten().map(Arc::new);
+                SyntheticModel::ResNet18(m, plan)
+            }
             SyntheticModel::Vit(m) => SyntheticModel::Vit(load_into(m, path)?),
         })
     }
@@ -137,7 +144,7 @@ impl SyntheticModel {
     pub fn save(&self, path: &Path) -> Result<(), Error> {
         match self {
             SyntheticModel::Cnn(m) => save_from(m, path),
-            SyntheticModel::ResNet18(m) => save_from(m, path),
+            SyntheticModel::ResNet18(m, _) => save_from(m, path),
             SyntheticModel::Vit(m) => save_from(m, path),
         }
     }
@@ -145,7 +152,7 @@ impl SyntheticModel {
     pub fn backbone(&self) -> Backbone {
         match self {
             SyntheticModel::Cnn(_) => Backbone::Cnn,
-            SyntheticModel::ResNet18(_) => Backbone::ResNet18,
+            SyntheticModel::ResNet18(..) => Backbone::ResNet18,
             SyntheticModel::Vit(_) => Backbone::Vit,
         }
     }
@@ -161,7 +168,10 @@ impl Model for SyntheticModel {
     fn forward(&self, x: Tensor<4>) -> Tensor<2> {
         match self {
             SyntheticModel::Cnn(m) => m.logits(x),
-            SyntheticModel::ResNet18(m) => m.forward(x),
+            SyntheticModel::ResNet18(m, plan) => match plan.as_ref().filter(|_| fused::on_cpu(&x.device())) {
+                Some(plan) => plan.forward(x),
+                None => m.forward(x),
+            },
             SyntheticModel::Vit(m) => m.forward(x),
         }
     }
