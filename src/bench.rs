@@ -332,17 +332,12 @@ fn workload(device: &Device, options: &BenchOptions, out: &mut Vec<Measurement>,
     // at its initial weights (the time does not depend on the values).
     let model = Zoo::EfficientnetLite0.load(device)?;
     let batches: &[usize] = if quick { &[1, 16] } else { &[1, 16, 64] };
-    let forwards: [(&str, &dyn Fn() -> Result<Box<dyn Model>, Error>); 2] = [
-        ("efficientnet-lite0", &|| Ok(Box::new(Zoo::EfficientnetLite0.load(device)?))),
-        ("resnet50", &|| Ok(Box::new(crate::model::torchvision::Torchvision::init("resnet50", 1000, device)?))),
-    ];
-    for (name, load) in forwards {
-        let ids: Vec<(usize, String)> = batches.iter().map(|&n| (n, format!("model/{name}/{n}"))).filter(|(_, id)| options.wants(id)).collect();
-        if ids.is_empty() {
-            continue;
-        }
-        let model = load()?;
-        for (n, id) in ids {
+    let mut forward_rows = |name: &str, model: &dyn Model| -> Result<(), Error> {
+        for &n in batches {
+            let id = format!("model/{name}/{n}");
+            if !options.wants(&id) {
+                continue;
+            }
             let input = batch(&image, n, device) / 255.0;
             progress(&id);
             // Batch 64 of ResNet-50 takes seconds a pass on a CPU.
@@ -350,6 +345,11 @@ fn workload(device: &Device, options: &BenchOptions, out: &mut Vec<Measurement>,
             let (t, c, _) = time(device, reps, 1, || Ok(model.forward(input.clone())))?;
             out.push(row(id, n, (t, c)));
         }
+        Ok(())
+    };
+    forward_rows("efficientnet-lite0", &*model)?;
+    if batches.iter().any(|n| options.wants(&format!("model/resnet50/{n}"))) {
+        forward_rows("resnet50", &crate::model::torchvision::Torchvision::init("resnet50", 1000, device)?)?;
     }
 
     // Each method end to end.

@@ -143,7 +143,7 @@ impl EfficientNetLite0 {
 
     /// `self` with its fused plan when it lives on the CPU.
     fn fuse(mut self, device: &Device) -> Self {
-        self.fused = if fused::on_cpu(device) { self.plan().map(Arc::new) } else { None };
+        self.fused = fused::for_device(device, || self.plan());
         self
     }
 
@@ -186,7 +186,7 @@ impl Model for EfficientNetLite0 {
     }
 
     fn forward(&self, x: Tensor<4>) -> Tensor<2> {
-        if let Some(plan) = self.fused.as_ref().filter(|_| fused::on_cpu(&x.device())) {
+        if let Some(plan) = fused::for_input(&self.fused, &x) {
             return plan.forward(x);
         }
         self.forward_modules(x)

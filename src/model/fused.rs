@@ -15,7 +15,7 @@
 //! activation, each a new buffer), stays the reference: the tests hold each
 //! plan to it, logits within 1e-4 of their range.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use burn::nn::{BatchNorm, Linear, PaddingConfig2d, conv::Conv2d};
 use burn::tensor::{Device, Tensor, TensorData};
@@ -105,6 +105,13 @@ impl Padding {
             }
         }
     }
+}
+
+/// The input position of tap `offset` of output `out` (stride `s`, leading
+/// padding `pad`), or `None` where it falls in the padding.
+#[inline(always)]
+fn tap(out: usize, s: usize, offset: usize, pad: usize, size: usize) -> Option<usize> {
+    (out * s + offset).checked_sub(pad).filter(|&i| i < size)
 }
 
 /// Output side of a window of `k` at stride `s` over `size` padded by `pad`.
@@ -280,8 +287,18 @@ impl PlanBuilder {
 }
 
 /// The plan's device: a plan only runs on Burn's `flex` CPU device (not its autodiff twin).
-pub fn on_cpu(device: &Device) -> bool {
+fn on_cpu(device: &Device) -> bool {
     *device == Device::flex()
+}
+
+/// `plan()` for a model whose weights now live on `device`: built only on the CPU.
+pub fn for_device(device: &Device, plan: impl FnOnce() -> Option<Plan>) -> Option<Arc<Plan>> {
+    on_cpu(device).then(plan).flatten().map(Arc::new)
+}
+
+/// The plan to run `x` with: the model's, when `x` is on the CPU.
+pub fn for_input<'a>(plan: &'a Option<Arc<Plan>>, x: &Tensor<4>) -> Option<&'a Plan> {
+    plan.as_deref().filter(|_| on_cpu(&x.device()))
 }
 
 impl Plan {
@@ -309,21 +326,21 @@ impl Plan {
         let nchw = x.into_data().convert::<f32>().try_into_vec::<f32>().expect("f32 input");
         let mut input = self.take(nchw.len());
         to_nhwc(&nchw, &mut input, [c, h, w]);
-        let mut values: Vec<Option<Maps>> = Vec::with_capacity(self.steps.len() + 1);
-        values.push(Some(Maps { data: input, dims: [n, h, w, c] }));
+        let mut live: Vec<Option<Maps>> = Vec::with_capacity(self.steps.len() + 1);
+        live.push(Some(Maps { data: input, dims: [n, h, w, c] }));
         for (i, step) in self.steps.iter().enumerate() {
             let out = match step {
                 Step::Conv { conv, input, residual } => {
-                    let x = values[*input].as_ref().expect("a live value");
-                    let res = residual.map(|r| values[r].as_ref().expect("a live value"));
+                    let x = live[*input].as_ref().expect("a live value");
+                    let res = residual.map(|r| live[r].as_ref().expect("a live value"));
                     self.conv(conv, x, res)
                 }
                 Step::MaxPool { input, kernel, stride, padding } => {
-                    self.max_pool(values[*input].as_ref().expect("a live value"), *kernel, *stride, *padding)
+                    self.max_pool(live[*input].as_ref().expect("a live value"), *kernel, *stride, *padding)
                 }
             };
-            values.push(Some(out));
-            for (v, slot) in values.iter_mut().enumerate() {
+            live.push(Some(out));
+            for (v, slot) in live.iter_mut().enumerate() {
                 if self.last_use[v] == i {
                     if let Some(maps) = slot.take() {
                         self.give(maps.data);
@@ -331,7 +348,7 @@ impl Plan {
                 }
             }
         }
-        let last = values[self.output].take().expect("the output");
+        let last = live[self.output].take().expect("the output");
         let logits = self.head(&last);
         self.give(last.data);
         Tensor::from_data(TensorData::new(logits, [n, self.classes]), &device)
@@ -361,10 +378,10 @@ impl Plan {
             let (b, y) = (row / oh, row % oh);
             out.fill(f32::NEG_INFINITY);
             for i in 0..k {
-                let Some(iy) = (y * s + i).checked_sub(p).filter(|&iy| iy < h) else { continue };
+                let Some(iy) = tap(y, s, i, p, h) else { continue };
                 for (xo, px) in out.chunks_exact_mut(c).enumerate() {
                     for j in 0..k {
-                        let Some(ix) = (xo * s + j).checked_sub(p).filter(|&ix| ix < w) else { continue };
+                        let Some(ix) = tap(xo, s, j, p, w) else { continue };
                         let at = ((b * h + iy) * w + ix) * c;
                         for (o, v) in px.iter_mut().zip(&x.data[at..at + c]) {
                             *o = o.max(*v);
@@ -487,7 +504,7 @@ fn dense(conv: &Conv, x: &Maps, [_, oh, ow, cout]: [usize; 4], pad: [usize; 4], 
 }
 
 multiversion! {
-/// The patches of output rows `first..` (`patches.len() / k` of them), zero outside the input.
+/// The patches `[rows, kh·kw·cin]` of output rows `first..`, zero outside the input.
 fn gather(patches: &mut [f32], x: &Maps, first: usize, sizes: [usize; 5], conv: &Conv, pad: [usize; 4]) {
     let [oh, ow, h, w, cin] = sizes;
     let [kh, kw] = conv.kernel;
@@ -496,10 +513,10 @@ fn gather(patches: &mut [f32], x: &Maps, first: usize, sizes: [usize; 5], conv: 
         let row = first + r;
         let (b, y, xo) = (row / (oh * ow), row / ow % oh, row % ow);
         for i in 0..kh {
-            let iy = (y * sh + i).checked_sub(pad[0]).filter(|&iy| iy < h);
+            let iy = tap(y, sh, i, pad[0], h);
             for j in 0..kw {
                 let dst = &mut patch[(i * kw + j) * cin..][..cin];
-                match (iy, (xo * sw + j).checked_sub(pad[1]).filter(|&ix| ix < w)) {
+                match (iy, tap(xo, sw, j, pad[1], w)) {
                     (Some(iy), Some(ix)) => dst.copy_from_slice(&x.data[((b * h + iy) * w + ix) * cin..][..cin]),
                     _ => dst.fill(0.0),
                 }
@@ -528,9 +545,9 @@ fn depthwise_row(conv: &Conv, x: &Maps, row: usize, oh: usize, pad: [usize; 4], 
     for (xo, px) in out.chunks_exact_mut(c).enumerate() {
         px.copy_from_slice(&conv.bias);
         for i in 0..kh {
-            let Some(iy) = (y * sh + i).checked_sub(pad[0]).filter(|&iy| iy < h) else { continue };
+            let Some(iy) = tap(y, sh, i, pad[0], h) else { continue };
             for j in 0..kw {
-                let Some(ix) = (xo * sw + j).checked_sub(pad[1]).filter(|&ix| ix < w) else { continue };
+                let Some(ix) = tap(xo, sw, j, pad[1], w) else { continue };
                 let input = &x.data[((b * h + iy) * w + ix) * c..][..c];
                 let weight = &conv.weight[(i * kw + j) * c..][..c];
                 for ((o, v), wt) in px.iter_mut().zip(input).zip(weight) {

@@ -248,7 +248,7 @@ impl Torchvision {
 
     /// `self` with the fused plan of its current weights when it lives on the CPU.
     fn fuse(mut self, device: &Device) -> Self {
-        self.fused = if fused::on_cpu(device) { self.net.plan().map(Arc::new) } else { None };
+        self.fused = fused::for_device(device, || self.net.plan());
         self
     }
 
@@ -274,7 +274,7 @@ impl Model for Torchvision {
         IMAGENET
     }
     fn forward(&self, x: Tensor<4>) -> Tensor<2> {
-        if let Some(plan) = self.fused.as_ref().filter(|_| fused::on_cpu(&x.device())) {
+        if let Some(plan) = fused::for_input(&self.fused, &x) {
             return plan.forward(x);
         }
         self.forward_modules(x)

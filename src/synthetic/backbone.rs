@@ -134,7 +134,7 @@ impl SyntheticModel {
             SyntheticModel::Cnn(m) => SyntheticModel::Cnn(load_into(m, path)?),
             SyntheticModel::ResNet18(m, _) => {
                 let m = load_into(m, path)?;
-                let plan = fused::on_cpu(device).then(|| m.plan()).flatten().map(Arc::new);
+                let plan = fused::for_device(device, || m.plan());
                 SyntheticModel::ResNet18(m, plan)
             }
             SyntheticModel::Vit(m) => SyntheticModel::Vit(load_into(m, path)?),
@@ -168,7 +168,7 @@ impl Model for SyntheticModel {
     fn forward(&self, x: Tensor<4>) -> Tensor<2> {
         match self {
             SyntheticModel::Cnn(m) => m.logits(x),
-            SyntheticModel::ResNet18(m, plan) => match plan.as_ref().filter(|_| fused::on_cpu(&x.device())) {
+            SyntheticModel::ResNet18(m, plan) => match fused::for_input(plan, &x) {
                 Some(plan) => plan.forward(x),
                 None => m.forward(x),
             },
