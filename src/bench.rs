@@ -9,7 +9,8 @@
 //! - `kernel/{blur,compose,aggregate,connected-components}`: one kernel on 224²;
 //! - `segment/{felzenszwalb,slic,seeds,watershed,table3}/{1,16}`: each
 //!   algorithm at its Table-3 settings, and all twenty, on 1 and 16 images;
-//! - `model/{efficientnet-lite0,resnet50}/{1,16,64}`: a model's forward pass at a batch;
+//! - `model/{efficientnet-lite0,resnet50,vgg16_bn,densenet121,mobilenet_v2,convnext_tiny}/{1,16,64}`:
+//!   a model's forward pass at a batch (the quick workload: the first two at 1 and 16);
 //! - `method/<strategy>`: each method end to end on EfficientNet-Lite0;
 //! - `dataset/in-flight-{1,4,16}`: a dataset explained (Strategy II) with
 //!   that many images per batch.
@@ -328,8 +329,7 @@ fn workload(device: &Device, options: &BenchOptions, out: &mut Vec<Measurement>,
         }
     }
 
-    // The models' forward passes: the embedded default, and torchvision's ResNet-50
-    // at its initial weights (the time does not depend on the values).
+    // The models' forward passes: the embedded default, then torchvision's.
     let model = Zoo::EfficientnetLite0.load(device)?;
     let batches: &[usize] = if quick { &[1, 16] } else { &[1, 16, 64] };
     let mut forward_rows = |name: &str, model: &dyn Model| -> Result<(), Error> {
@@ -348,8 +348,13 @@ fn workload(device: &Device, options: &BenchOptions, out: &mut Vec<Measurement>,
         Ok(())
     };
     forward_rows("efficientnet-lite0", &*model)?;
-    if batches.iter().any(|n| options.wants(&format!("model/resnet50/{n}"))) {
-        forward_rows("resnet50", &crate::model::torchvision::Torchvision::init("resnet50", 1000, device)?)?;
+    // torchvision's CNNs at their initial weights (a forward's time does not
+    // depend on the values); the quick workload keeps ResNet-50.
+    let torchvision: &[&str] = if quick { &["resnet50"] } else { &["resnet50", "vgg16_bn", "densenet121", "mobilenet_v2", "convnext_tiny"] };
+    for name in torchvision {
+        if batches.iter().any(|n| options.wants(&format!("model/{name}/{n}"))) {
+            forward_rows(name, &crate::model::torchvision::Torchvision::init(name, 1000, device)?)?;
+        }
     }
 
     // Each method end to end.

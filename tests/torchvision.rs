@@ -197,6 +197,27 @@ fn large_architectures_reproduce_pytorch() {
     );
 }
 
+/// Every CNN family runs on the CPU as a fused plan, at any input size:
+/// at 97×75 VGG's adaptive pooling spreads a 3×2 map over overlapping 7×7
+/// bins, DenseNet's and ConvNeXt's poolings and strides drop odd edges.
+/// The plan's logits are the modules' within 1e-4 of their range. The
+/// transformers keep Burn's modules.
+#[test]
+fn every_cnn_runs_fused_at_odd_input_sizes() {
+    let device = Device::flex();
+    for name in ["vgg11_bn", "densenet121", "mobilenet_v2", "convnext_tiny", "resnet50"] {
+        let model = Torchvision::init(name, 6, &device).unwrap().with_input_size([97, 75]).unwrap();
+        assert!(model.runs_fused(), "{name} has a fused plan on the CPU");
+        let x = Tensor::<4>::random([2, 3, 97, 75], burn::tensor::Distribution::Normal(0.0, 1.0), &device);
+        let fused: Vec<f32> = model.forward(x.clone()).into_data().convert::<f32>().try_into_vec().unwrap();
+        let modules: Vec<f32> = model.forward_modules(x).into_data().convert::<f32>().try_into_vec().unwrap();
+        let range = modules.iter().cloned().fold(f32::MIN, f32::max) - modules.iter().cloned().fold(f32::MAX, f32::min);
+        let diff = common::max_abs_diff(&fused, &modules);
+        assert!(range > 0.0 && diff <= 1e-4 * range, "{name}: fused logits differ from the modules' by {diff} (range {range})");
+    }
+    assert!(!Torchvision::init("swin_t", 6, &device).unwrap().runs_fused());
+}
+
 #[test]
 fn a_resnet_reproduces_pytorch_on_the_gpu() {
     let (Some(python), Some(gpu)) = (python(), common::gpu()) else { return };

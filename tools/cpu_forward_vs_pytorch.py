@@ -3,9 +3,10 @@
     tools/cpu_forward_vs_pytorch.sh [ROUNDS]     (makes the venv, then runs this)
 
 Each round times PyTorch (eval(), inference mode, channels-last, 2 threads) on
-EfficientNet-Lite0 and torchvision's ResNet-50 at batch 1, 16 and 64, then runs
-`pami bench --device cpu --only model/` on the same rows, so drift on a shared
-machine falls on both. Prints a markdown table of milliseconds per image (the
+EfficientNet-Lite0 and torchvision's ResNet-50, VGG-16-BN, DenseNet-121,
+MobileNet-V2 and ConvNeXt-Tiny (`--models` picks some) at batch 1, 16 and 64,
+then runs `pami bench --device cpu --only model/NAME/` on the same rows, so
+drift on a shared machine falls on both. Prints a markdown table of milliseconds per image (the
 median over rounds of each round's median pass) and pami's time over PyTorch's.
 The weights are random: a forward's time does not depend on their values.
 """
@@ -68,6 +69,10 @@ class EfficientNetLite0(nn.Module):
         return self.fc(self.features(x).mean(dim=(2, 3)))
 
 
+# torchvision's CNNs that `pami bench` times (src/bench.rs).
+TORCHVISION = ["resnet50", "vgg16_bn", "densenet121", "mobilenet_v2", "convnext_tiny"]
+
+
 def randomise(model):
     """Random batch-norm statistics, so no layer is an identity."""
     g = torch.Generator().manual_seed(0)
@@ -90,8 +95,9 @@ def torch_ms_per_image(model, batch, reps):
     return statistics.median(times) * 1e3 / batch
 
 
-def pami_ms_per_image(pami, out):
-    subprocess.run([pami, "bench", "--device", "cpu", "--only", "model/", "--out", out],
+def pami_ms_per_image(pami, out, names):
+    only = [arg for name in names for arg in ("--only", f"model/{name}/")]
+    subprocess.run([pami, "bench", "--device", "cpu", *only, "--out", out],
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     report = json.load(open(os.path.join(out, "bench.json")))
     rows = report["targets"][0]["results"]
@@ -103,12 +109,12 @@ def main():
     parser.add_argument("--pami", default="target/release/pami")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--models", default=",".join(["efficientnet-lite0", *TORCHVISION]))
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    models = {
-        "efficientnet-lite0": randomise(EfficientNetLite0()),
-        "resnet50": randomise(torchvision.models.resnet50()),
-    }
+    names = args.models.split(",")
+    models = {name: randomise(EfficientNetLite0() if name == "efficientnet-lite0" else getattr(torchvision.models, name)())
+              for name in names}
     for m in models.values():
         m.eval().to(memory_format=torch.channels_last)
     batches = [1, 16, 64]
@@ -118,7 +124,7 @@ def main():
             for name, model in models.items():
                 for b in batches:
                     theirs.setdefault((name, b), []).append(torch_ms_per_image(model, b, 3 if b >= 64 else 10))
-            for id_, ms in pami_ms_per_image(args.pami, out).items():
+            for id_, ms in pami_ms_per_image(args.pami, out, names).items():
                 _, name, b = id_.split("/")
                 ours.setdefault((name, int(b)), []).append(ms)
             print(f"round {round_ + 1}/{args.rounds} done", flush=True)

@@ -6,6 +6,7 @@ use burn::module::{Module, Param};
 use burn::nn::{LayerNorm, Linear, LinearConfig, conv::Conv2d};
 use burn::tensor::{Device, Tensor, activation::gelu};
 
+use super::fused::{Act, Plan, PlanBuilder, Pool, Value};
 use super::layers::{conv, global_pool, layer_norm, layer_norm_2d};
 
 /// torchvision's ε for every ConvNeXt norm.
@@ -50,6 +51,16 @@ impl Block {
             .pwconv2
             .forward(gelu(self.pwconv1.forward(self.norm.forward(x))));
         x.permute([0, 3, 1, 2]) * self.layer_scale.val().unsqueeze::<4>() + input
+    }
+
+    /// The block's layers in `plan`, from `input`: the norm in the depthwise
+    /// convolution's output pass, the layer scale folded into the second linear layer.
+    fn lower(&self, plan: &mut PlanBuilder, input: Value) -> Option<Value> {
+        let x = plan.conv(input, &self.dwconv, None, Act::Identity, None)?;
+        let x = plan.layer_norm(x, &self.norm, EPS)?;
+        let x = plan.linear(x, &self.pwconv1, None, Act::Gelu, None);
+        let scale = self.layer_scale.val().into_data().convert::<f32>().try_into_vec::<f32>().ok()?;
+        Some(plan.linear(x, &self.pwconv2, Some(&scale), Act::Identity, Some(input)))
     }
 }
 
@@ -138,6 +149,25 @@ impl ConvNeXt {
             ));
         }
         names
+    }
+
+    /// The network as a fused CPU plan: every layer norm in the output pass
+    /// of the layer before it (a downsampling's in the last block's).
+    pub fn plan(&self) -> Option<Plan> {
+        let mut plan = PlanBuilder::default();
+        let x = plan.conv(plan.input(), &self.stem_conv, None, Act::Identity, None)?;
+        let mut x = plan.layer_norm(x, &self.stem_norm, EPS)?;
+        for (s, stage) in self.stages.iter().enumerate() {
+            if s > 0 {
+                let down = &self.downsamples[s - 1];
+                x = plan.layer_norm(x, &down.norm, EPS)?;
+                x = plan.conv(x, &down.conv, None, Act::Identity, None)?;
+            }
+            for block in stage {
+                x = block.lower(&mut plan, x)?;
+            }
+        }
+        Some(plan.finish_with(x, Pool::Global, Some((&self.head_norm, EPS)), &[(&self.head, Act::Identity)]))
     }
 
     /// Logits `[B, classes]` of a normalised batch `[B, 3, H, W]`.

@@ -10,6 +10,7 @@ use burn::nn::{
 };
 use burn::tensor::{Device, Tensor, activation::relu};
 
+use super::fused::{Act, Plan, PlanBuilder};
 use super::layers::{bn, conv, global_pool};
 
 /// (growth rate, stem width, layers per block) for depth 121, 161, 169 or 201.
@@ -115,6 +116,30 @@ impl DenseNet {
             ));
         }
         names
+    }
+
+    /// The network as a fused CPU plan: each layer's batch norm and ReLU
+    /// applied as its convolution gathers the concatenation of the earlier
+    /// maps (never copied into one), the second batch norm folded.
+    pub fn plan(&self) -> Option<Plan> {
+        let mut plan = PlanBuilder::default();
+        let x = plan.conv(plan.input(), &self.conv0, Some(&self.norm0), Act::Relu, None)?;
+        let mut x = plan.max_pool(x, 3, 2, 1);
+        for (b, block) in self.blocks.iter().enumerate() {
+            let mut features = vec![x];
+            for layer in block {
+                let y = plan.preact_conv(&features, &layer.norm1, &layer.conv1, Some(&layer.norm2), Act::Relu)?;
+                features.push(plan.conv(y, &layer.conv2, None, Act::Identity, None)?);
+            }
+            match self.transitions.get(b) {
+                Some(t) => {
+                    let y = plan.preact_conv(&features, &t.norm, &t.conv, None, Act::Identity)?;
+                    x = plan.avg_pool(y, 2, 2);
+                }
+                None => x = plan.preact_cat(&features, &self.norm5),
+            }
+        }
+        Some(plan.finish(x, &self.classifier))
     }
 
     /// Logits `[B, classes]` of a normalised batch `[B, 3, H, W]`.

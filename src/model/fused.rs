@@ -10,14 +10,18 @@
 //! convolution reads its input rows directly); a depthwise one runs over the
 //! channels of each output pixel, contiguous in NHWC. Maps are recycled
 //! between layers and passes, so the pass makes no fresh page the kernel
-//! must zero. Burn's `flex` path, which runs the same networks module by
+//! must zero. DenseNet's pre-activation (batch norm and ReLU before a
+//! convolution, over the concatenation of earlier maps) is applied while
+//! the patches are gathered, so no concatenation is ever copied; ConvNeXt's
+//! layer norms run in the output pass of the convolution before them.
+//! Burn's `flex` path, which runs the same networks module by
 //! module (a conv, then the batch norm's four element-wise passes, then the
 //! activation, each a new buffer), stays the reference: the tests hold each
 //! plan to it, logits within 1e-4 of their range.
 
 use std::sync::{Arc, Mutex};
 
-use burn::nn::{BatchNorm, Linear, PaddingConfig2d, conv::Conv2d};
+use burn::nn::{BatchNorm, LayerNorm, Linear, PaddingConfig2d, conv::Conv2d};
 use burn::tensor::{Device, Tensor, TensorData};
 use rayon::prelude::*;
 
@@ -60,6 +64,8 @@ pub enum Act {
     Identity,
     Relu,
     Relu6,
+    /// The exact GELU, `x Φ(x)` (PyTorch's `nn.GELU()`).
+    Gelu,
 }
 
 impl Act {
@@ -69,6 +75,57 @@ impl Act {
             Act::Identity => v,
             Act::Relu => v.max(0.0),
             Act::Relu6 => v.clamp(0.0, 6.0),
+            Act::Gelu => 0.5 * v * (1.0 + libm::erff(v * std::f32::consts::FRAC_1_SQRT_2)),
+        }
+    }
+}
+
+/// Per-channel `scale` and `shift` of a batch norm at inference, in f64.
+fn bn_affine(bn: &BatchNorm) -> (Vec<f64>, Vec<f64>) {
+    let [gamma, beta, mean, var] =
+        [bn.gamma.val(), bn.beta.val(), bn.running_mean.value(), bn.running_var.value()].map(|t| values(&t));
+    gamma
+        .iter()
+        .zip(&beta)
+        .zip(mean.iter().zip(&var))
+        .map(|((&g, &b), (&m, &v))| {
+            let scale = f64::from(g) / (f64::from(v) + bn.epsilon).sqrt();
+            (scale, f64::from(b) - f64::from(m) * scale)
+        })
+        .unzip()
+}
+
+/// A batch norm followed by a ReLU, applied to a layer's input (DenseNet's
+/// pre-activation): `max(x · scale + shift, 0)` per channel.
+#[derive(Debug)]
+struct PreAct {
+    scale: Vec<f32>,
+    shift: Vec<f32>,
+}
+
+impl PreAct {
+    fn new(bn: &BatchNorm) -> Self {
+        let (scale, shift) = bn_affine(bn);
+        let f32s = |v: Vec<f64>| v.into_iter().map(|x| x as f32).collect();
+        PreAct { scale: f32s(scale), shift: f32s(shift) }
+    }
+}
+
+/// A layer norm over each position's channels (ConvNeXt's).
+#[derive(Debug)]
+struct ChannelNorm {
+    weight: Vec<f32>,
+    bias: Vec<f32>,
+    eps: f32,
+}
+
+impl ChannelNorm {
+    /// `norm`, whose ε Burn keeps private, with its ε.
+    fn new(norm: &LayerNorm, eps: f64) -> Self {
+        ChannelNorm {
+            weight: values(&norm.gamma.val()),
+            bias: norm.beta.as_ref().map(|b| values(&b.val())).unwrap_or_else(|| vec![0.0; norm.gamma.dims()[0]]),
+            eps: eps as f32,
         }
     }
 }
@@ -140,6 +197,10 @@ struct Conv {
     weight: Vec<f32>,
     bias: Vec<f32>,
     act: Act,
+    /// Applied to the input as its patches are gathered (dense convolutions only).
+    pre: Option<PreAct>,
+    /// Applied to each output position after the activation.
+    norm: Option<ChannelNorm>,
 }
 
 fn values<const D: usize>(t: &Tensor<D>) -> Vec<f32> {
@@ -163,11 +224,10 @@ impl Conv {
         };
         let mut scale = vec![1.0f64; cout];
         if let Some(bn) = norm {
-            let [gamma, beta, mean, var] =
-                [bn.gamma.val(), bn.beta.val(), bn.running_mean.value(), bn.running_var.value()].map(|t| values(&t));
+            let (s, shift) = bn_affine(bn);
             for c in 0..cout {
-                scale[c] = f64::from(gamma[c]) / (f64::from(var[c]) + bn.epsilon).sqrt();
-                bias[c] = (bias[c] - f64::from(mean[c])) * scale[c] + f64::from(beta[c]);
+                scale[c] = s[c];
+                bias[c] = bias[c] * s[c] + shift[c];
             }
         }
         let mut weight = vec![0.0f32; w.len()];
@@ -192,7 +252,37 @@ impl Conv {
             weight,
             bias: bias.into_iter().map(|b| b as f32).collect(),
             act,
+            pre: None,
+            norm: None,
         })
+    }
+
+    /// A linear layer over each position's channels (a 1×1 convolution),
+    /// its outputs multiplied by `scale` if any, then `act`.
+    fn pointwise(linear: &Linear, scale: Option<&[f32]>, act: Act) -> Self {
+        let [cin, cout] = linear.weight.dims();
+        // Burn keeps `[cin, cout]`: already `gemm`'s right-hand side.
+        let mut weight = values(&linear.weight.val());
+        let mut bias = linear.bias.as_ref().map(|b| values(&b.val())).unwrap_or_else(|| vec![0.0; cout]);
+        if let Some(scale) = scale {
+            for row in weight.chunks_exact_mut(cout) {
+                row.iter_mut().zip(scale).for_each(|(w, s)| *w *= s);
+            }
+            bias.iter_mut().zip(scale).for_each(|(b, s)| *b *= s);
+        }
+        Conv {
+            cin,
+            cout,
+            kernel: [1, 1],
+            stride: [1, 1],
+            padding: Padding::Explicit([0; 4]),
+            depthwise: false,
+            weight,
+            bias,
+            act,
+            pre: None,
+            norm: None,
+        }
     }
 
     fn out_dims(&self, [n, h, w, _]: [usize; 4]) -> ([usize; 4], [usize; 4]) {
@@ -206,23 +296,63 @@ impl Conv {
 /// One layer of a plan: reads earlier values by index (0 is the input).
 #[derive(Debug)]
 enum Step {
-    /// A convolution of `input`, plus `residual` (same shape as its output) before the activation.
-    Conv { conv: Conv, input: usize, residual: Option<usize> },
+    /// A convolution of the concatenation of `inputs` along channels (one
+    /// map for all but DenseNet's layers), plus `residual` (same shape as
+    /// its output) before the activation.
+    Conv { conv: Conv, inputs: Vec<usize>, residual: Option<usize> },
     /// Max pooling; padding never wins (PyTorch's semantics).
     MaxPool { input: usize, kernel: usize, stride: usize, padding: usize },
+    /// Average pooling without padding.
+    AvgPool { input: usize, kernel: usize, stride: usize },
+    /// The concatenation of `inputs` along channels, through `pre`.
+    Cat { inputs: Vec<usize>, pre: PreAct },
 }
 
-/// A network lowered for the CPU: its layers, then global average pooling
-/// and a linear classifier.
+impl Step {
+    fn inputs(&self) -> Vec<usize> {
+        match self {
+            Step::Conv { inputs, residual, .. } => inputs.iter().copied().chain(*residual).collect(),
+            Step::MaxPool { input, .. } | Step::AvgPool { input, .. } => vec![*input],
+            Step::Cat { inputs, .. } => inputs.clone(),
+        }
+    }
+}
+
+/// How the head reduces the last maps to one vector per image.
+#[derive(Clone, Copy, Debug)]
+pub enum Pool {
+    /// The average over every position: `[C]`.
+    Global,
+    /// PyTorch's adaptive average pooling to `[h, w]`, flattened: `[h·w·C]`.
+    Grid([usize; 2]),
+}
+
+/// A linear layer of the head and its activation.
+#[derive(Debug)]
+struct Dense {
+    /// `[inputs, outputs]`, as Burn's `Linear` keeps it.
+    weight: Vec<f32>,
+    bias: Vec<f32>,
+    act: Act,
+}
+
+/// The classifier after the last maps: pooling, a layer norm over the
+/// pooled channels (ConvNeXt's), linear layers.
+#[derive(Debug)]
+struct Head {
+    pool: Pool,
+    norm: Option<ChannelNorm>,
+    layers: Vec<Dense>,
+}
+
+/// A network lowered for the CPU: its layers, then its head.
 #[derive(Debug)]
 pub struct Plan {
     steps: Vec<Step>,
     /// The last step that reads each value (its buffer is recycled after).
     last_use: Vec<usize>,
     output: usize,
-    /// `[cin, cout]`, as Burn's `Linear` keeps it.
-    fc_weight: Vec<f32>,
-    fc_bias: Vec<f32>,
+    head: Head,
     classes: usize,
     buffers: Mutex<Vec<Vec<f32>>>,
 }
@@ -251,7 +381,35 @@ impl PlanBuilder {
     /// `act(norm(conv(input)) + residual)`; `None` when the plan has no kernel for `conv`.
     pub fn conv(&mut self, input: Value, conv: &Conv2d, norm: Option<&BatchNorm>, act: Act, residual: Option<Value>) -> Option<Value> {
         let conv = Conv::new(conv, norm, act)?;
-        Some(self.push(Step::Conv { conv, input: input.0, residual: residual.map(|r| r.0) }))
+        Some(self.push(Step::Conv { conv, inputs: vec![input.0], residual: residual.map(|r| r.0) }))
+    }
+
+    /// `act(norm(conv(relu(pre(cat(inputs))))))`: a DenseNet layer's
+    /// convolution; `None` when the plan has no dense kernel for `conv`.
+    pub fn preact_conv(&mut self, inputs: &[Value], pre: &BatchNorm, conv: &Conv2d, norm: Option<&BatchNorm>, act: Act) -> Option<Value> {
+        let mut conv = Conv::new(conv, norm, act).filter(|c| !c.depthwise)?;
+        conv.pre = Some(PreAct::new(pre));
+        Some(self.push(Step::Conv { conv, inputs: inputs.iter().map(|v| v.0).collect(), residual: None }))
+    }
+
+    /// `act(linear(input) · scale + residual)` over each position's channels.
+    pub fn linear(&mut self, input: Value, linear: &Linear, scale: Option<&[f32]>, act: Act, residual: Option<Value>) -> Value {
+        let conv = Conv::pointwise(linear, scale, act);
+        self.push(Step::Conv { conv, inputs: vec![input.0], residual: residual.map(|r| r.0) })
+    }
+
+    /// `norm` (ε `eps`) over the channels of `value`, run in the output pass
+    /// of the convolution that makes it; `None` when `value` is not a
+    /// convolution's output or a step already reads it.
+    pub fn layer_norm(&mut self, value: Value, norm: &LayerNorm, eps: f64) -> Option<Value> {
+        if self.steps.iter().any(|s| s.inputs().contains(&value.0)) {
+            return None;
+        }
+        match self.steps.get_mut(value.0.checked_sub(1)?)? {
+            Step::Conv { conv, .. } if conv.norm.is_none() => conv.norm = Some(ChannelNorm::new(norm, eps)),
+            _ => return None,
+        }
+        Some(value)
     }
 
     /// Max pooling of square windows.
@@ -259,27 +417,58 @@ impl PlanBuilder {
         self.push(Step::MaxPool { input: input.0, kernel, stride, padding })
     }
 
+    /// Average pooling of square windows, without padding.
+    pub fn avg_pool(&mut self, input: Value, kernel: usize, stride: usize) -> Value {
+        self.push(Step::AvgPool { input: input.0, kernel, stride })
+    }
+
+    /// `relu(pre(cat(inputs)))`.
+    pub fn preact_cat(&mut self, inputs: &[Value], pre: &BatchNorm) -> Value {
+        self.push(Step::Cat { inputs: inputs.iter().map(|v| v.0).collect(), pre: PreAct::new(pre) })
+    }
+
     /// The plan: `output` averaged over its positions, then `fc`.
     pub fn finish(self, output: Value, fc: &Linear) -> Plan {
+        self.finish_with(output, Pool::Global, None, &[(fc, Act::Identity)])
+    }
+
+    /// The plan: `output` pooled by `pool`, then `norm` (ε) over the pooled
+    /// channels if any, then each linear layer and its activation. For
+    /// [`Pool::Grid`] the first layer takes PyTorch's flattening, channel by channel.
+    pub fn finish_with(self, output: Value, pool: Pool, norm: Option<(&LayerNorm, f64)>, layers: &[(&Linear, Act)]) -> Plan {
         let mut last_use = vec![0; self.steps.len() + 1];
         for (i, step) in self.steps.iter().enumerate() {
-            let (a, b) = match step {
-                Step::Conv { input, residual, .. } => (*input, *residual),
-                Step::MaxPool { input, .. } => (*input, None),
-            };
-            last_use[a] = i;
-            if let Some(b) = b {
-                last_use[b] = i;
+            for v in step.inputs() {
+                last_use[v] = i;
             }
         }
         last_use[output.0] = usize::MAX;
-        let [_, classes] = fc.weight.dims();
+        let mut dense: Vec<Dense> = layers
+            .iter()
+            .map(|(fc, act)| Dense {
+                weight: values(&fc.weight.val()),
+                bias: fc.bias.as_ref().map(|b| values(&b.val())).unwrap_or_else(|| vec![0.0; fc.weight.dims()[1]]),
+                act: *act,
+            })
+            .collect();
+        if let (Pool::Grid([h, w]), Some(first)) = (pool, dense.first_mut()) {
+            // Rows from PyTorch's `[C, h, w]` order to the plan's `[h, w, C]`.
+            let cout = first.bias.len();
+            let c = first.weight.len() / cout / (h * w);
+            let mut weight = vec![0.0; first.weight.len()];
+            for ch in 0..c {
+                for p in 0..h * w {
+                    weight[(p * c + ch) * cout..][..cout].copy_from_slice(&first.weight[(ch * h * w + p) * cout..][..cout]);
+                }
+            }
+            first.weight = weight;
+        }
+        let classes = dense.last().map(|d| d.bias.len()).expect("a head has a linear layer");
         Plan {
             steps: self.steps,
             last_use,
             output: output.0,
-            fc_weight: values(&fc.weight.val()),
-            fc_bias: fc.bias.as_ref().map(|b| values(&b.val())).unwrap_or_else(|| vec![0.0; classes]),
+            head: Head { pool, norm: norm.map(|(n, eps)| ChannelNorm::new(n, eps)), layers: dense },
             classes,
             buffers: Mutex::new(Vec::new()),
         }
@@ -329,14 +518,17 @@ impl Plan {
         let mut live: Vec<Option<Maps>> = Vec::with_capacity(self.steps.len() + 1);
         live.push(Some(Maps { data: input, dims: [n, h, w, c] }));
         for (i, step) in self.steps.iter().enumerate() {
+            let get = |v: usize| live[v].as_ref().expect("a live value");
             let out = match step {
-                Step::Conv { conv, input, residual } => {
-                    let x = live[*input].as_ref().expect("a live value");
-                    let res = residual.map(|r| live[r].as_ref().expect("a live value"));
-                    self.conv(conv, x, res)
+                Step::Conv { conv, inputs, residual } => {
+                    let xs: Vec<&Maps> = inputs.iter().map(|&v| get(v)).collect();
+                    self.conv(conv, &xs, residual.map(get))
                 }
-                Step::MaxPool { input, kernel, stride, padding } => {
-                    self.max_pool(live[*input].as_ref().expect("a live value"), *kernel, *stride, *padding)
+                Step::MaxPool { input, kernel, stride, padding } => self.max_pool(get(*input), *kernel, *stride, *padding),
+                Step::AvgPool { input, kernel, stride } => self.avg_pool(get(*input), *kernel, *stride),
+                Step::Cat { inputs, pre } => {
+                    let xs: Vec<&Maps> = inputs.iter().map(|&v| get(v)).collect();
+                    self.cat(&xs, pre)
                 }
             };
             live.push(Some(out));
@@ -354,18 +546,20 @@ impl Plan {
         Tensor::from_data(TensorData::new(logits, [n, self.classes]), &device)
     }
 
-    fn conv(&self, conv: &Conv, x: &Maps, residual: Option<&Maps>) -> Maps {
-        assert_eq!(x.dims[3], conv.cin, "channels of the plan's input");
-        let (dims, pad) = conv.out_dims(x.dims);
+    fn conv(&self, conv: &Conv, xs: &[&Maps], residual: Option<&Maps>) -> Maps {
+        let channels: usize = xs.iter().map(|x| x.dims[3]).sum();
+        assert_eq!(channels, conv.cin, "channels of the plan's input");
+        assert!(xs.iter().all(|x| x.dims[..3] == xs[0].dims[..3]), "concatenated maps have one size");
+        let (dims, pad) = conv.out_dims(xs[0].dims);
         let mut out = self.take(dims.iter().product());
         if let Some(r) = residual {
             assert_eq!(r.dims, dims, "a residual has its block's output shape");
         }
         let res = residual.map(|r| r.data.as_slice());
         if conv.depthwise {
-            depthwise(conv, x, dims, pad, res, &mut out);
+            depthwise(conv, xs[0], dims, pad, res, &mut out);
         } else {
-            dense(conv, x, dims, pad, res, &mut out);
+            dense(conv, xs, dims, pad, res, &mut out);
         }
         Maps { data: out, dims }
     }
@@ -393,30 +587,98 @@ impl Plan {
         Maps { data: out, dims: [n, oh, ow, c] }
     }
 
-    /// Global average pooling, then the classifier.
+    fn avg_pool(&self, x: &Maps, k: usize, s: usize) -> Maps {
+        let [n, h, w, c] = x.dims;
+        let (oh, ow) = (out_side(h, 0, k, s), out_side(w, 0, k, s));
+        let mut out = self.take(n * oh * ow * c);
+        out.par_chunks_mut(ow * c).enumerate().for_each(|(row, out)| {
+            let (b, y) = (row / oh, row % oh);
+            out.fill(0.0);
+            for (xo, px) in out.chunks_exact_mut(c).enumerate() {
+                for i in 0..k {
+                    for j in 0..k {
+                        let at = ((b * h + y * s + i) * w + xo * s + j) * c;
+                        px.iter_mut().zip(&x.data[at..at + c]).for_each(|(o, v)| *o += v);
+                    }
+                }
+                px.iter_mut().for_each(|o| *o /= (k * k) as f32);
+            }
+        });
+        Maps { data: out, dims: [n, oh, ow, c] }
+    }
+
+    fn cat(&self, xs: &[&Maps], pre: &PreAct) -> Maps {
+        let [n, h, w, _] = xs[0].dims;
+        let c = pre.scale.len();
+        let mut out = self.take(n * h * w * c);
+        out.par_chunks_mut(w * c).enumerate().for_each(|(row, out)| {
+            for (p, px) in out.chunks_exact_mut(c).enumerate() {
+                concat(px, xs, row * w + p, Some(pre));
+            }
+        });
+        Maps { data: out, dims: [n, h, w, c] }
+    }
+
+    /// The head: pooling, the norm, the linear layers.
     fn head(&self, x: &Maps) -> Vec<f32> {
         let [n, h, w, c] = x.dims;
-        let mut pooled = vec![0.0f32; n * c];
-        for (b, p) in pooled.chunks_exact_mut(c).enumerate() {
-            for px in x.data[b * h * w * c..(b + 1) * h * w * c].chunks_exact(c) {
-                for (s, v) in p.iter_mut().zip(px) {
-                    *s += v;
+        let [gh, gw] = match self.head.pool {
+            Pool::Global => [1, 1],
+            Pool::Grid(grid) => grid,
+        };
+        // PyTorch's adaptive bins: [⌊i·size/g⌋, ⌈(i+1)·size/g⌉).
+        let bin = |i: usize, size: usize, g: usize| (i * size / g, ((i + 1) * size).div_ceil(g));
+        let mut features = vec![0.0f32; n * gh * gw * c];
+        for (k, cell) in features.chunks_exact_mut(c).enumerate() {
+            let (b, gy, gx) = (k / (gh * gw), k / gw % gh, k % gw);
+            let ((y0, y1), (x0, x1)) = (bin(gy, h, gh), bin(gx, w, gw));
+            for y in y0..y1 {
+                for px in x.data[((b * h + y) * w + x0) * c..((b * h + y) * w + x1) * c].chunks_exact(c) {
+                    cell.iter_mut().zip(px).for_each(|(s, v)| *s += v);
                 }
             }
-            p.iter_mut().for_each(|s| *s /= (h * w) as f32);
+            cell.iter_mut().for_each(|s| *s /= ((y1 - y0) * (x1 - x0)) as f32);
         }
-        let mut logits: Vec<f32> = (0..n).flat_map(|_| self.fc_bias.iter().copied()).collect();
-        // SAFETY: the slices hold m×k, k×n and m×n values in row-major order.
-        unsafe {
-            gemm::gemm(
-                n, self.classes, c,
-                logits.as_mut_ptr(), 1, self.classes as isize, true,
-                pooled.as_ptr(), 1, c as isize,
-                self.fc_weight.as_ptr(), 1, self.classes as isize,
-                1.0, 1.0, false, false, false, gemm::Parallelism::None,
-            );
+        if let Some(norm) = &self.head.norm {
+            features.chunks_exact_mut(c).for_each(|v| channel_norm(v, norm));
         }
-        logits
+        for layer in &self.head.layers {
+            let (k, m) = (layer.weight.len() / layer.bias.len(), layer.bias.len());
+            let mut out: Vec<f32> = (0..n).flat_map(|_| layer.bias.iter().copied()).collect();
+            // SAFETY: the slices hold n×k, k×m and n×m values in row-major order.
+            unsafe {
+                gemm::gemm(
+                    n, m, k,
+                    out.as_mut_ptr(), 1, m as isize, true,
+                    features.as_ptr(), 1, k as isize,
+                    layer.weight.as_ptr(), 1, m as isize,
+                    1.0, 1.0, false, false, false, gemm::Parallelism::Rayon(0),
+                );
+            }
+            out.iter_mut().for_each(|v| *v = layer.act.apply(*v));
+            features = out;
+        }
+        features
+    }
+}
+
+/// Writes position `p` of the concatenation of `xs` to `dst`, through `pre` if any.
+#[inline(always)]
+fn concat(dst: &mut [f32], xs: &[&Maps], p: usize, pre: Option<&PreAct>) {
+    let mut at = 0;
+    for x in xs {
+        let c = x.dims[3];
+        let (src, out) = (&x.data[p * c..][..c], &mut dst[at..at + c]);
+        match pre {
+            Some(pre) => {
+                let (scale, shift) = (&pre.scale[at..at + c], &pre.shift[at..at + c]);
+                for (((o, v), a), b) in out.iter_mut().zip(src).zip(scale).zip(shift) {
+                    *o = (v * a + b).max(0.0);
+                }
+            }
+            None => out.copy_from_slice(src),
+        }
+        at += c;
     }
 }
 
@@ -433,8 +695,9 @@ fn to_nhwc(src: &[f32], dst: &mut [f32], [c, h, w]: [usize; 3]) {
 }
 
 multiversion! {
-/// Adds the bias (and residual) to `out`'s rows and applies the activation.
-fn epilogue(out: &mut [f32], bias: &[f32], residual: Option<&[f32]>, act: Act) {
+/// Adds the bias (and residual) to `out`'s rows, applies the activation,
+/// then the layer norm if any.
+fn epilogue(out: &mut [f32], bias: &[f32], residual: Option<&[f32]>, act: Act, norm: Option<&ChannelNorm>) {
     let c = bias.len();
     match residual {
         Some(r) => out.chunks_exact_mut(c).zip(r.chunks_exact(c)).for_each(|(o, r)| {
@@ -448,7 +711,22 @@ fn epilogue(out: &mut [f32], bias: &[f32], residual: Option<&[f32]>, act: Act) {
             }
         }),
     }
+    if let Some(norm) = norm {
+        out.chunks_exact_mut(c).for_each(|o| channel_norm(o, norm));
+    }
 }
+}
+
+/// `norm` over the channels `v` of one position (mean and variance in f64).
+#[inline(always)]
+fn channel_norm(v: &mut [f32], norm: &ChannelNorm) {
+    let n = v.len() as f64;
+    let mean = v.iter().map(|&x| f64::from(x)).sum::<f64>() / n;
+    let var = v.iter().map(|&x| (f64::from(x) - mean).powi(2)).sum::<f64>() / n;
+    let (mean, inv) = (mean as f32, (1.0 / (var + f64::from(norm.eps)).sqrt()) as f32);
+    for ((x, w), b) in v.iter_mut().zip(&norm.weight).zip(&norm.bias) {
+        *x = (*x - mean) * inv * w + b;
+    }
 }
 
 /// Output rows per block of a dense convolution: enough for `gemm` to
@@ -464,14 +742,16 @@ thread_local! {
     static PATCHES: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-/// A dense convolution: per block of output rows, the rows' patches
-/// `[rows, kh·kw·cin]` (the input itself for a 1×1 stride-1 convolution)
-/// times the weights `[kh·kw·cin, cout]`, then the epilogue.
-fn dense(conv: &Conv, x: &Maps, [_, oh, ow, cout]: [usize; 4], pad: [usize; 4], residual: Option<&[f32]>, out: &mut [f32]) {
-    let [_, h, w, cin] = x.dims;
+/// A dense convolution of the concatenation of `xs`: per block of output
+/// rows, the rows' patches `[rows, kh·kw·cin]` (the input itself for a 1×1
+/// stride-1 convolution of one map) times the weights `[kh·kw·cin, cout]`,
+/// then the epilogue.
+fn dense(conv: &Conv, xs: &[&Maps], [_, oh, ow, cout]: [usize; 4], pad: [usize; 4], residual: Option<&[f32]>, out: &mut [f32]) {
+    let [_, h, w, _] = xs[0].dims;
+    let cin = conv.cin;
     let [kh, kw] = conv.kernel;
     let k = kh * kw * cin;
-    let pointwise = kh == 1 && kw == 1 && conv.stride == [1, 1] && pad == [0; 4];
+    let direct = kh == 1 && kw == 1 && conv.stride == [1, 1] && pad == [0; 4] && xs.len() == 1 && conv.pre.is_none();
     let rows = out.len() / cout;
     let block = block_rows(rows, k);
     out.par_chunks_mut(block * cout).enumerate().for_each(|(index, out)| {
@@ -489,23 +769,24 @@ fn dense(conv: &Conv, x: &Maps, [_, oh, ow, cout]: [usize; 4], pad: [usize; 4], 
                 );
             }
             let res = residual.map(|r| &r[first * cout..(first + m) * cout]);
-            epilogue(out, &conv.bias, res, conv.act);
+            epilogue(out, &conv.bias, res, conv.act, conv.norm.as_ref());
         };
-        if pointwise {
-            run(&x.data[first * cin..(first + m) * cin], out);
+        if direct {
+            run(&xs[0].data[first * cin..(first + m) * cin], out);
             return;
         }
         PATCHES.with_borrow_mut(|patches| {
             patches.resize(m * k, 0.0);
-            gather(patches, x, first, [oh, ow, h, w, cin], conv, pad);
+            gather(patches, xs, first, [oh, ow, h, w, cin], conv, pad);
             run(patches, out);
         });
     });
 }
 
 multiversion! {
-/// The patches `[rows, kh·kw·cin]` of output rows `first..`, zero outside the input.
-fn gather(patches: &mut [f32], x: &Maps, first: usize, sizes: [usize; 5], conv: &Conv, pad: [usize; 4]) {
+/// The patches `[rows, kh·kw·cin]` of output rows `first..` (through the
+/// convolution's pre-activation), zero outside the input.
+fn gather(patches: &mut [f32], xs: &[&Maps], first: usize, sizes: [usize; 5], conv: &Conv, pad: [usize; 4]) {
     let [oh, ow, h, w, cin] = sizes;
     let [kh, kw] = conv.kernel;
     let [sh, sw] = conv.stride;
@@ -517,7 +798,7 @@ fn gather(patches: &mut [f32], x: &Maps, first: usize, sizes: [usize; 5], conv: 
             for j in 0..kw {
                 let dst = &mut patch[(i * kw + j) * cin..][..cin];
                 match (iy, tap(xo, sw, j, pad[1], w)) {
-                    (Some(iy), Some(ix)) => dst.copy_from_slice(&x.data[((b * h + iy) * w + ix) * cin..][..cin]),
+                    (Some(iy), Some(ix)) => concat(dst, xs, (b * h + iy) * w + ix, conv.pre.as_ref()),
                     _ => dst.fill(0.0),
                 }
             }
@@ -543,7 +824,7 @@ fn depthwise_row(conv: &Conv, x: &Maps, row: usize, oh: usize, pad: [usize; 4], 
     let [sh, sw] = conv.stride;
     let (b, y) = (row / oh, row % oh);
     for (xo, px) in out.chunks_exact_mut(c).enumerate() {
-        px.copy_from_slice(&conv.bias);
+        px.fill(0.0);
         for i in 0..kh {
             let Some(iy) = tap(y, sh, i, pad[0], h) else { continue };
             for j in 0..kw {
@@ -556,9 +837,6 @@ fn depthwise_row(conv: &Conv, x: &Maps, row: usize, oh: usize, pad: [usize; 4], 
             }
         }
     }
-    match residual {
-        Some(r) => out.iter_mut().zip(r).for_each(|(o, r)| *o = conv.act.apply(*o + r)),
-        None => out.iter_mut().for_each(|o| *o = conv.act.apply(*o)),
-    }
+    epilogue(out, &conv.bias, residual, conv.act, conv.norm.as_ref());
 }
 }

@@ -5,6 +5,7 @@ use burn::module::Module;
 use burn::nn::{BatchNorm, Linear, LinearConfig, conv::Conv2d};
 use burn::tensor::{Device, Tensor, activation::relu6};
 
+use super::fused::{Act, Plan, PlanBuilder, Value};
 use super::layers::{bn, conv, global_pool};
 
 /// (expansion t, channels c, repeats n, first stride s) per stage, the paper's Table 2.
@@ -71,6 +72,16 @@ impl InvertedResidual {
         }
         x = self.project.forward(relu6(self.depthwise.forward(x)));
         if self.residual { x + input } else { x }
+    }
+
+    /// The block's layers in `plan`, from `input`.
+    fn lower(&self, plan: &mut PlanBuilder, input: Value) -> Option<Value> {
+        let mut x = input;
+        if let Some(e) = &self.expand {
+            x = plan.conv(x, &e.conv, Some(&e.bn), Act::Relu6, None)?;
+        }
+        x = plan.conv(x, &self.depthwise.conv, Some(&self.depthwise.bn), Act::Relu6, None)?;
+        plan.conv(x, &self.project.conv, Some(&self.project.bn), Act::Identity, self.residual.then_some(input))
     }
 }
 
@@ -145,6 +156,17 @@ impl MobileNetV2 {
         names.push(("head.bn.".into(), format!("features.{last}.1.")));
         names.push(("classifier.".into(), "classifier.1.".into()));
         names
+    }
+
+    /// The network as a fused CPU plan (batch norms folded).
+    pub fn plan(&self) -> Option<Plan> {
+        let mut plan = PlanBuilder::default();
+        let mut x = plan.conv(plan.input(), &self.stem.conv, Some(&self.stem.bn), Act::Relu6, None)?;
+        for block in &self.blocks {
+            x = block.lower(&mut plan, x)?;
+        }
+        x = plan.conv(x, &self.head.conv, Some(&self.head.bn), Act::Relu6, None)?;
+        Some(plan.finish(x, &self.classifier))
     }
 
     /// Logits `[B, classes]` of a normalised batch `[B, 3, H, W]`.

@@ -125,11 +125,15 @@ impl Net {
         }
     }
 
-    /// The fused CPU plan of the families that have one.
+    /// The fused CPU plan of the convolutional families.
     fn plan(&self) -> Option<Plan> {
         match self {
             Net::ResNet(net) => net.plan(),
-            _ => None,
+            Net::Vgg(net) => net.plan(),
+            Net::DenseNet(net) => net.plan(),
+            Net::MobileNetV2(net) => net.plan(),
+            Net::ConvNeXt(net) => net.plan(),
+            Net::Vit(_) | Net::Swin(_) => None,
         }
     }
 
@@ -250,6 +254,12 @@ impl Torchvision {
     fn fuse(mut self, device: &Device) -> Self {
         self.fused = fused::for_device(device, || self.net.plan());
         self
+    }
+
+    /// Whether [`Model::forward`] runs the fused CPU plan (a CNN on the CPU)
+    /// rather than Burn's modules.
+    pub fn runs_fused(&self) -> bool {
+        self.fused.is_some()
     }
 
     /// The forward pass through Burn's modules (any device; the reference for the fused plan).

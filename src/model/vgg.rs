@@ -7,6 +7,7 @@ use burn::module::Module;
 use burn::nn::{BatchNorm, Linear, LinearConfig, conv::Conv2d, pool::MaxPool2dConfig};
 use burn::tensor::{Device, Tensor, activation::relu, module::adaptive_avg_pool2d};
 
+use super::fused::{Act, Plan, PlanBuilder, Pool};
 use super::layers::{self, conv};
 
 /// A configuration: output channels of each convolution, 0 for a max pool.
@@ -76,6 +77,21 @@ impl Vgg {
         }
         names.extend([("fc1.", "classifier.0."), ("fc2.", "classifier.3."), ("fc3.", "classifier.6.")].map(|(a, b)| (a.to_owned(), b.to_owned())));
         names
+    }
+
+    /// The network as a fused CPU plan (batch norms folded; the 7×7
+    /// pooling and the classifier's flattening in the head).
+    pub fn plan(&self) -> Option<Plan> {
+        let mut plan = PlanBuilder::default();
+        let mut x = plan.input();
+        for (k, conv) in self.convs.iter().enumerate() {
+            x = plan.conv(x, conv, self.bns.get(k), Act::Relu, None)?;
+            if self.pool_after[k] {
+                x = plan.max_pool(x, 2, 2, 0);
+            }
+        }
+        let layers = [(&self.fc1, Act::Relu), (&self.fc2, Act::Relu), (&self.fc3, Act::Identity)];
+        Some(plan.finish_with(x, Pool::Grid([7, 7]), None, &layers))
     }
 
     /// Logits `[B, classes]` of a normalised batch `[B, 3, H, W]`.
