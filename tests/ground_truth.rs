@@ -91,15 +91,14 @@ fn pami_points_at_the_deciding_object() {
 /// most windows that hold the object, and the plateau's first pixel (0.833
 /// with probabilities) is not its centre. With logits PAMI's map points at
 /// the object on the ViT as on the CNN (0.967 on these images). On
-/// ResNet-18 every method measured
-/// (windows at stride 2 or 4, radius 6 or 11, segments, softmax or logit
-/// scores) points at it 0.70–0.73 of the time, so the test holds it to
-/// twice the centre's rate; the README says more. Both delete the
-/// prediction faster than a random map.
+/// ResNet-18 it points there 0.867 of the time (0.870 on 100 other held-out
+/// images), short of 0.9: the test holds it to 0.8 and twice the centre's
+/// rate; the README says more. Both delete the prediction faster than a
+/// random map.
 #[test]
 fn pami_finds_the_object_on_other_backbones() {
     let first = HELD_OUT + 100_000;
-    for (backbone, floor) in [(Backbone::Vit, 0.9), (Backbone::ResNet18, 0.6)] {
+    for (backbone, floor) in [(Backbone::Vit, 0.9), (Backbone::ResNet18, 0.8)] {
         let explainer = explainer(backbone);
         let mut config = pami_window();
         config.method = std::sync::Arc::new(pami::Window::new(vec![WindowGrid { shape: PartKind::Circle, radius: 11, stride: 4 }]));
