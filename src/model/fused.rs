@@ -414,7 +414,8 @@ impl PlanBuilder {
     }
 
     /// `norm` (ε `eps`) over the channels of `value`, run in the output pass
-    /// of the convolution that makes it; `None` when `value` is not a
+    /// of the convolution that makes it: `value` becomes the normalised map
+    /// (no step can read it before the norm). `None` when `value` is not a
     /// convolution's output or a step already reads it.
     pub fn layer_norm(&mut self, value: Value, norm: &LayerNorm, eps: f64) -> Option<Value> {
         if self.steps.iter().any(|s| s.inputs().contains(&value.0)) {
@@ -625,6 +626,7 @@ impl Plan {
     fn cat(&self, xs: &[&Maps], pre: &PreAct) -> Maps {
         let [n, h, w, _] = xs[0].dims;
         let c = pre.scale.len();
+        assert_eq!(xs.iter().map(|x| x.dims[3]).sum::<usize>(), c, "channels of a concatenation");
         let mut out = self.take(n * h * w * c);
         out.par_chunks_mut(w * c).enumerate().for_each(|(row, out)| {
             for (p, px) in out.chunks_exact_mut(c).enumerate() {
