@@ -661,18 +661,9 @@ impl Plan {
         }
         for layer in &self.head.layers {
             let (k, m) = (layer.weight.len() / layer.bias.len(), layer.bias.len());
-            let mut out: Vec<f32> = (0..n).flat_map(|_| layer.bias.iter().copied()).collect();
-            // SAFETY: the slices hold n×k, k×m and n×m values in row-major order.
-            unsafe {
-                gemm::gemm(
-                    n, m, k,
-                    out.as_mut_ptr(), 1, m as isize, true,
-                    features.as_ptr(), 1, k as isize,
-                    layer.weight.as_ptr(), 1, m as isize,
-                    1.0, 1.0, false, false, false, gemm::Parallelism::Rayon(0),
-                );
-            }
-            out.iter_mut().for_each(|v| *v = layer.act.apply(*v));
+            let mut out = vec![0.0f32; n * m];
+            matmul(&features, &layer.weight, &mut out, [n, k, m], gemm::Parallelism::Rayon(0));
+            epilogue(&mut out, &layer.bias, None, layer.act, None);
             features = out;
         }
         features
@@ -746,6 +737,22 @@ fn channel_norm(v: &mut [f32], norm: &ChannelNorm) {
     }
 }
 
+/// `out = lhs · rhs` for row-major `lhs` `[m, k]`, `rhs` `[k, n]` and
+/// `out` `[m, n]`, through `gemm`.
+fn matmul(lhs: &[f32], rhs: &[f32], out: &mut [f32], [m, k, n]: [usize; 3], parallelism: gemm::Parallelism) {
+    assert!(lhs.len() == m * k && rhs.len() == k * n && out.len() == m * n, "matmul shapes");
+    // SAFETY: the slices hold m×k, k×n and m×n values in row-major order (checked above).
+    unsafe {
+        gemm::gemm(
+            m, n, k,
+            out.as_mut_ptr(), 1, n as isize, false,
+            lhs.as_ptr(), 1, k as isize,
+            rhs.as_ptr(), 1, n as isize,
+            0.0, 1.0, false, false, false, parallelism,
+        );
+    }
+}
+
 /// Output rows per block of a dense convolution: enough for `gemm` to
 /// amortise packing its weights, few enough for the block's patches to stay
 /// in cache, and at least two blocks per thread.
@@ -775,16 +782,7 @@ fn dense(conv: &Conv, xs: &[&Maps], [_, oh, ow, cout]: [usize; 4], pad: [usize; 
         let first = index * block;
         let m = out.len() / cout;
         let run = |lhs: &[f32], out: &mut [f32]| {
-            // SAFETY: lhs is m×k, the weights k×cout, out m×cout, all row-major.
-            unsafe {
-                gemm::gemm(
-                    m, cout, k,
-                    out.as_mut_ptr(), 1, cout as isize, false,
-                    lhs.as_ptr(), 1, k as isize,
-                    conv.weight.as_ptr(), 1, cout as isize,
-                    0.0, 1.0, false, false, false, gemm::Parallelism::None,
-                );
-            }
+            matmul(lhs, &conv.weight, out, [m, k, cout], gemm::Parallelism::None);
             let res = residual.map(|r| &r[first * cout..(first + m) * cout]);
             epilogue(out, &conv.bias, res, conv.act, conv.norm.as_ref());
         };
