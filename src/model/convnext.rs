@@ -6,6 +6,7 @@ use burn::module::{Module, Param};
 use burn::nn::{LayerNorm, Linear, LinearConfig, conv::Conv2d};
 use burn::tensor::{Device, Tensor, activation::gelu};
 
+use super::Hook;
 use super::fused::{Act, Plan, PlanBuilder, Pool, Value};
 use super::layers::{conv, global_pool, layer_norm, layer_norm_2d};
 
@@ -172,6 +173,12 @@ impl ConvNeXt {
 
     /// Logits `[B, classes]` of a normalised batch `[B, 3, H, W]`.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
+        self.forward_hooked(x, &mut |a| a)
+    }
+
+    /// [`Self::forward`] with `hook` on the output of `features` (the last
+    /// stage's; Grad-CAM's layer).
+    pub fn forward_hooked(&self, x: Tensor<4>, hook: Hook<'_>) -> Tensor<2> {
         let mut x = layer_norm_2d(&self.stem_norm, self.stem_conv.forward(x));
         for (s, stage) in self.stages.iter().enumerate() {
             if s > 0 {
@@ -183,6 +190,6 @@ impl ConvNeXt {
             }
         }
         // torchvision pools before its classifier's norm.
-        self.head.forward(self.head_norm.forward(global_pool(x)))
+        self.head.forward(self.head_norm.forward(global_pool(hook(x))))
     }
 }

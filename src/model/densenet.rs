@@ -10,6 +10,7 @@ use burn::nn::{
 };
 use burn::tensor::{Device, Tensor, activation::relu};
 
+use super::Hook;
 use super::fused::{Act, Plan, PlanBuilder};
 use super::layers::{bn, conv, global_pool};
 
@@ -144,6 +145,12 @@ impl DenseNet {
 
     /// Logits `[B, classes]` of a normalised batch `[B, 3, H, W]`.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
+        self.forward_hooked(x, &mut |a| a)
+    }
+
+    /// [`Self::forward`] with `hook` on the output of `features` (after
+    /// `norm5`, before the last ReLU; Grad-CAM's layer).
+    pub fn forward_hooked(&self, x: Tensor<4>, hook: Hook<'_>) -> Tensor<2> {
         let x = relu(self.norm0.forward(self.conv0.forward(x)));
         let mut x = MaxPool2dConfig::new([3, 3])
             .with_strides([2, 2])
@@ -163,6 +170,6 @@ impl DenseNet {
             }
         }
         self.classifier
-            .forward(global_pool(relu(self.norm5.forward(x))))
+            .forward(global_pool(relu(hook(self.norm5.forward(x)))))
     }
 }

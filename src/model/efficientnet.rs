@@ -14,7 +14,7 @@ use burn::store::{BurnpackStore, ModuleSnapshot, PytorchStore};
 use burn::tensor::{Device, Tensor, activation::relu6};
 
 use super::fused::{self, Act, Plan, PlanBuilder, Value};
-use super::{Model, Normalisation, labels};
+use super::{Hook, Model, Normalisation, labels};
 use crate::Error;
 
 /// The converted Burn record embedded in the binary (`models/README.md` says how it was made).
@@ -166,7 +166,7 @@ impl EfficientNetLite0 {
         if !result.missing.is_empty() {
             return Err(Error::Weights(format!("{}: missing tensors {:?}", path.display(), result.missing)));
         }
-        Ok(model.fuse(device))
+        Ok(super::inference(&model).fuse(device))
     }
 
     /// Writes the weights as a Burn record (burnpack).
@@ -200,16 +200,30 @@ impl Model for EfficientNetLite0 {
     fn class_names(&self) -> &[String] {
         &self.classes
     }
+
+    fn forward_hooked(&self, x: Tensor<4>, hook: Hook<'_>) -> Option<Tensor<2>> {
+        Some(EfficientNetLite0::forward_hooked(self, x, hook))
+    }
+
+    fn cam_layer(&self) -> Option<&'static str> {
+        Some("conv_head")
+    }
 }
 
 impl EfficientNetLite0 {
     /// The forward pass through Burn's modules (any device; the reference for the fused plan).
     pub fn forward_modules(&self, x: Tensor<4>) -> Tensor<2> {
+        self.forward_hooked(x, &mut |a| a)
+    }
+
+    /// [`Self::forward_modules`] with `hook` on the head convolution's
+    /// activations (1280 channels at 7 × 7; Grad-CAM's layer).
+    pub fn forward_hooked(&self, x: Tensor<4>, hook: Hook<'_>) -> Tensor<2> {
         let mut x = relu6(self.bn0.forward(self.conv_stem.forward(x)));
         for block in &self.blocks {
             x = block.forward(x);
         }
-        let x = relu6(self.bn1.forward(self.conv_head.forward(x)));
+        let x = hook(relu6(self.bn1.forward(self.conv_head.forward(x))));
         let [b, c, _, _] = x.dims();
         let pooled = x.mean_dim(3).mean_dim(2).reshape([b, c]);
         self.fc.forward(pooled)

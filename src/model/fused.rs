@@ -493,7 +493,9 @@ impl PlanBuilder {
 
 /// The plan's device: a plan only runs on Burn's `flex` CPU device (not its autodiff twin).
 fn on_cpu(device: &Device) -> bool {
-    *device == Device::flex()
+    // An autodiff tensor on flex compares equal to flex: the plan would
+    // drop its tape.
+    *device == Device::flex() && !device.is_autodiff()
 }
 
 /// `plan()` for a model whose weights now live on `device`: built only on the CPU.

@@ -5,6 +5,7 @@ use burn::module::Module;
 use burn::nn::{BatchNorm, Linear, LinearConfig, conv::Conv2d};
 use burn::tensor::{Device, Tensor, activation::relu6};
 
+use super::Hook;
 use super::fused::{Act, Plan, PlanBuilder, Value};
 use super::layers::{bn, conv, global_pool};
 
@@ -171,11 +172,17 @@ impl MobileNetV2 {
 
     /// Logits `[B, classes]` of a normalised batch `[B, 3, H, W]`.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
+        self.forward_hooked(x, &mut |a| a)
+    }
+
+    /// [`Self::forward`] with `hook` on the output of `features` (the last
+    /// 1×1 convolution's, 1280 channels; Grad-CAM's layer).
+    pub fn forward_hooked(&self, x: Tensor<4>, hook: Hook<'_>) -> Tensor<2> {
         let mut x = relu6(self.stem.forward(x));
         for block in &self.blocks {
             x = block.forward(x);
         }
         self.classifier
-            .forward(global_pool(relu6(self.head.forward(x))))
+            .forward(global_pool(hook(relu6(self.head.forward(x)))))
     }
 }

@@ -24,11 +24,20 @@ use serde::Serialize;
 #[repr(C, align(64))]
 pub(crate) struct Aligned<T: ?Sized>(pub(crate) T);
 
-/// `model` with the weights of an embedded burnpack file.
+/// `model` with the weights of an embedded burnpack file, in inference mode.
 pub(crate) fn load_embedded<M: burn::store::ModuleSnapshot>(mut model: M, weights: &'static Aligned<[u8]>) -> Result<M, crate::Error> {
     let mut store = burn::store::BurnpackStore::from_static(&weights.0);
     model.load_from(&mut store).map_err(|e| crate::Error::Weights(e.to_string()))?;
-    Ok(model)
+    Ok(inference(&model))
+}
+
+/// `model` in inference mode: its batch norms use their running statistics
+/// and its dropouts pass through even when its input is tracked by autodiff
+/// (a gradient method's), as they do on a plain device. Burn builds layers in
+/// training mode, which on an autodiff input would normalise each batch by
+/// its own statistics.
+pub(crate) fn inference<M: burn::module::Module>(model: &M) -> M {
+    model.valid()
 }
 
 /// Per-channel input normalisation `(x − mean) / std`, applied by the
@@ -53,6 +62,10 @@ impl Normalisation {
         (x - mean) / std
     }
 }
+
+/// A function on a layer's activations `[B, C, h, w]` that a hooked forward
+/// pass continues with ([`Model::forward_hooked`]): Grad-CAM's way in.
+pub type Hook<'a> = &'a mut dyn FnMut(Tensor<4>) -> Tensor<4>;
 
 /// A model pami can explain: a batch of inputs `[B, 3, H, W]` in, one
 /// score column per output out. Outputs are classes for a classifier, and
@@ -81,6 +94,16 @@ pub trait Model: Send + Sync {
     fn activation_bytes(&self) -> usize {
         let [h, w] = self.input_size();
         32 * h * w * 4
+    }
+    /// [`Model::forward`] through the modules with `hook` applied to the
+    /// activations of [`Model::cam_layer`]; `None` for a model without one.
+    fn forward_hooked(&self, _x: Tensor<4>, _hook: Hook<'_>) -> Option<Tensor<2>> {
+        None
+    }
+    /// The layer Grad-CAM reads, by torchvision's name (`layer4`, `features`):
+    /// the last convolutional stage.
+    fn cam_layer(&self) -> Option<&'static str> {
+        None
     }
 }
 
@@ -136,6 +159,12 @@ impl<M: Model> Model for Configured<M> {
     fn activation_bytes(&self) -> usize {
         self.model.activation_bytes()
     }
+    fn forward_hooked(&self, x: Tensor<4>, hook: Hook<'_>) -> Option<Tensor<2>> {
+        self.model.forward_hooked(x, hook)
+    }
+    fn cam_layer(&self) -> Option<&'static str> {
+        self.model.cam_layer()
+    }
 }
 
 /// Resolves a class of `names` given as an id or an exact (case-insensitive) name.
@@ -167,5 +196,11 @@ impl<M: Model + ?Sized> Model for Box<M> {
     }
     fn activation_bytes(&self) -> usize {
         (**self).activation_bytes()
+    }
+    fn forward_hooked(&self, x: Tensor<4>, hook: Hook<'_>) -> Option<Tensor<2>> {
+        (**self).forward_hooked(x, hook)
+    }
+    fn cam_layer(&self) -> Option<&'static str> {
+        (**self).cam_layer()
     }
 }

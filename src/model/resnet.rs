@@ -6,6 +6,7 @@ use burn::module::Module;
 use burn::nn::{BatchNorm, Linear, LinearConfig, PaddingConfig2d, conv::Conv2d, pool::MaxPool2dConfig};
 use burn::tensor::{Device, Tensor, activation::relu};
 
+use super::Hook;
 use super::fused::{Act, Plan, PlanBuilder, Value};
 use super::layers::{bn, global_pool};
 
@@ -156,12 +157,17 @@ impl ResNet {
 
     /// Logits `[B, classes]` of a normalised batch `[B, 3, H, W]`.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
+        self.forward_hooked(x, &mut |a| a)
+    }
+
+    /// [`Self::forward`] with `hook` on `layer4`'s output (Grad-CAM's layer).
+    pub fn forward_hooked(&self, x: Tensor<4>, hook: Hook<'_>) -> Tensor<2> {
         let x = relu(self.bn1.forward(self.conv1.forward(x)));
         let pool = MaxPool2dConfig::new([3, 3]).with_strides([2, 2]).with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1)).init();
         let mut x = pool.forward(x);
         for block in self.layer1.iter().chain(&self.layer2).chain(&self.layer3).chain(&self.layer4) {
             x = block.forward(x);
         }
-        self.fc.forward(global_pool(x))
+        self.fc.forward(global_pool(hook(x)))
     }
 }

@@ -8,6 +8,7 @@ use burn::module::{Module, Param};
 use burn::nn::{LayerNorm, Linear, LinearConfig, conv::Conv2d};
 use burn::tensor::{Device, Int, Tensor, TensorData, activation::gelu};
 
+use super::Hook;
 use super::layers::{conv, layer_norm};
 use super::vit::attention;
 
@@ -297,6 +298,12 @@ impl Swin {
 
     /// Logits `[B, classes]` of a normalised batch `[B, 3, H, W]`.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
+        self.forward_hooked(x, &mut |a| a)
+    }
+
+    /// [`Self::forward`] with `hook` on the last stage's output as
+    /// `[B, C, H/32, W/32]` maps (torchvision's `features`, before `norm`).
+    pub fn forward_hooked(&self, x: Tensor<4>, hook: Hook<'_>) -> Tensor<2> {
         let mut x = self
             .stem_norm
             .forward(self.stem_conv.forward(x).permute([0, 2, 3, 1]));
@@ -312,6 +319,7 @@ impl Swin {
                 x = block.forward(x, &windows);
             }
         }
+        let x = hook(x.permute([0, 3, 1, 2])).permute([0, 2, 3, 1]);
         let [b, _, _, c] = x.dims();
         let x = self.norm.forward(x);
         self.head.forward(x.mean_dim(2).mean_dim(1).reshape([b, c]))

@@ -19,7 +19,7 @@ use super::resnet::ResNet;
 use super::swin::Swin;
 use super::vgg::Vgg;
 use super::vit::{self, VisionTransformer};
-use super::{Model, Normalisation, labels};
+use super::{Hook, Model, Normalisation, labels};
 use crate::Error;
 
 /// ImageNet's mean and standard deviation on pixels scaled to [0, 1]
@@ -308,6 +308,24 @@ impl Model for Torchvision {
             }
         }
     }
+    fn forward_hooked(&self, x: Tensor<4>, hook: Hook<'_>) -> Option<Tensor<2>> {
+        Some(match &self.net {
+            Net::ResNet(net) => net.forward_hooked(x, hook),
+            Net::Vgg(net) => net.forward_hooked(x, hook),
+            Net::DenseNet(net) => net.forward_hooked(x, hook),
+            Net::MobileNetV2(net) => net.forward_hooked(x, hook),
+            Net::ConvNeXt(net) => net.forward_hooked(x, hook),
+            Net::Vit(net) => net.forward_hooked(x, hook),
+            Net::Swin(net) => net.forward_hooked(x, hook),
+        })
+    }
+    fn cam_layer(&self) -> Option<&'static str> {
+        Some(match &self.net {
+            Net::ResNet(_) => "layer4",
+            Net::Vit(_) => "encoder.layers[-1].ln_1",
+            Net::Vgg(_) | Net::DenseNet(_) | Net::MobileNetV2(_) | Net::ConvNeXt(_) | Net::Swin(_) => "features",
+        })
+    }
 }
 
 /// (pami's name, torchvision's name) of the tensors that differ, as
@@ -430,11 +448,13 @@ impl Store {
         Ok(grid * patch)
     }
 
+    /// Loads the weights into `model` and leaves it in inference mode.
     fn apply<M: ModuleSnapshot>(&mut self, model: &mut M) -> Result<ApplyResult, Error> {
         let result = match &mut self.kind {
             StoreKind::Pth(store) => model.load_from(store).map_err(|e| e.to_string()),
             StoreKind::Safetensors(store) => model.load_from(store).map_err(|e| e.to_string()),
         };
+        *model = super::inference(model);
         result.map_err(|e| self.fail(&e))
     }
 

@@ -7,6 +7,7 @@ use burn::module::Module;
 use burn::nn::{BatchNorm, Linear, LinearConfig, conv::Conv2d, pool::MaxPool2dConfig};
 use burn::tensor::{Device, Tensor, activation::relu, module::adaptive_avg_pool2d};
 
+use super::Hook;
 use super::fused::{Act, Plan, PlanBuilder, Pool};
 use super::layers::{self, conv};
 
@@ -95,7 +96,13 @@ impl Vgg {
     }
 
     /// Logits `[B, classes]` of a normalised batch `[B, 3, H, W]`.
-    pub fn forward(&self, mut x: Tensor<4>) -> Tensor<2> {
+    pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
+        self.forward_hooked(x, &mut |a| a)
+    }
+
+    /// [`Self::forward`] with `hook` on the output of `features` (the last
+    /// convolutional block's pooled maps; Grad-CAM's layer).
+    pub fn forward_hooked(&self, mut x: Tensor<4>, hook: Hook<'_>) -> Tensor<2> {
         let pool = MaxPool2dConfig::new([2, 2]).with_strides([2, 2]).init();
         for (k, conv) in self.convs.iter().enumerate() {
             x = conv.forward(x);
@@ -107,7 +114,7 @@ impl Vgg {
                 x = pool.forward(x);
             }
         }
-        let x = adaptive_avg_pool2d(x, [7, 7]);
+        let x = adaptive_avg_pool2d(hook(x), [7, 7]);
         let [b, c, h, w] = x.dims();
         let x = relu(self.fc1.forward(x.reshape([b, c * h * w])));
         let x = relu(self.fc2.forward(x));

@@ -10,6 +10,7 @@ use burn::tensor::{
     activation::{gelu, softmax},
 };
 
+use super::Hook;
 use super::layers::{conv, layer_norm};
 
 const EPS: f64 = 1e-6;
@@ -81,11 +82,18 @@ pub struct EncoderLayer {
 }
 
 impl EncoderLayer {
-    fn forward(&self, x: Tensor<3>, heads: usize) -> Tensor<3> {
-        let x = self
-            .self_attention
-            .forward(self.ln_1.forward(x.clone()), heads)
-            + x;
+    /// The layer, with `hook` on `ln_1`'s patch tokens as a `[B, D, gh, gw]`
+    /// grid (`grid = [gh, gw]`; the class token passes by the hook).
+    fn forward(&self, x: Tensor<3>, heads: usize, hook: Option<(Hook<'_>, [usize; 2])>) -> Tensor<3> {
+        let mut normed = self.ln_1.forward(x.clone());
+        if let Some((hook, [gh, gw])) = hook {
+            let [b, n, d] = normed.dims();
+            let token = normed.clone().narrow(1, 0, 1);
+            let grid = normed.narrow(1, 1, n - 1).swap_dims(1, 2).reshape([b, d, gh, gw]);
+            let grid = hook(grid).reshape([b, d, n - 1]).swap_dims(1, 2);
+            normed = Tensor::cat(vec![token, grid], 1);
+        }
+        let x = self.self_attention.forward(normed, heads) + x;
         let y = self.mlp[1].forward(gelu(self.mlp[0].forward(self.ln_2.forward(x.clone()))));
         x + y
     }
@@ -202,13 +210,26 @@ impl VisionTransformer {
 
     /// Logits `[B, classes]` of a normalised batch `[B, 3, H, W]` (H = W = the model's size).
     pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
+        self.forward_hooked(x, &mut |a| a)
+    }
+
+    /// [`Self::forward`] with `hook` on the last encoder layer's `ln_1`
+    /// output, its patch tokens as a `[B, D, H/patch, W/patch]` grid: the
+    /// tokens the last attention reads, where the class token gathers what the
+    /// head sees (pytorch-grad-cam's choice for ViTs; the last layer's output
+    /// would reach the head only through the class token, so its patch tokens
+    /// would have no gradient).
+    pub fn forward_hooked(&self, x: Tensor<4>, hook: Hook<'_>) -> Tensor<2> {
         let x = self.conv_proj.forward(x);
         let [b, dim, h, w] = x.dims();
         let x = x.reshape([b, dim, h * w]).swap_dims(1, 2);
         let token = self.class_token.val().expand([b, 1, dim]);
         let mut x = Tensor::cat(vec![token, x], 1) + self.encoder.pos_embedding.val();
-        for layer in &self.encoder.layers {
-            x = layer.forward(x, self.num_heads);
+        let last = self.encoder.layers.len() - 1;
+        let mut hook = Some(hook);
+        for (i, layer) in self.encoder.layers.iter().enumerate() {
+            let hook = if i == last { hook.take().map(|f| (f, [h, w])) } else { None };
+            x = layer.forward(x, self.num_heads, hook);
         }
         let x = self.encoder.ln.forward(x);
         self.heads.head.forward(x.narrow(1, 0, 1).reshape([b, dim]))

@@ -110,7 +110,7 @@ pub(crate) fn load_into<M: ModuleSnapshot>(mut model: M, path: &Path) -> Result<
     }
     let mut store = BurnpackStore::from_file(path);
     model.load_from(&mut store).map_err(|e| Error::Weights(format!("{}: {e}", path.display())))?;
-    Ok(model)
+    Ok(crate::model::inference(&model))
 }
 
 fn save_from<M: ModuleSnapshot>(model: &M, path: &Path) -> Result<(), Error> {
@@ -177,5 +177,19 @@ impl Model for SyntheticModel {
     }
     fn class_names(&self) -> &[String] {
         class_names()
+    }
+    fn forward_hooked(&self, x: Tensor<4>, hook: crate::model::Hook<'_>) -> Option<Tensor<2>> {
+        Some(match self {
+            SyntheticModel::Cnn(m) => m.logits_hooked(x, hook),
+            SyntheticModel::ResNet18(m, _) => m.forward_hooked(x, hook),
+            SyntheticModel::Vit(m) => m.forward_hooked(x, hook),
+        })
+    }
+    fn cam_layer(&self) -> Option<&'static str> {
+        match self {
+            SyntheticModel::Cnn(m) => m.cam_layer(),
+            SyntheticModel::ResNet18(..) => Some("layer4"),
+            SyntheticModel::Vit(_) => Some("encoder.layers[-1].ln_1"),
+        }
     }
 }

@@ -54,6 +54,11 @@ impl SyntheticCnn {
 
     /// Logits `[B, 4]` of a normalised batch `[B, 3, 64, 64]`.
     pub fn logits(&self, x: Tensor<4>) -> Tensor<2> {
+        self.logits_hooked(x, &mut |a| a)
+    }
+
+    /// [`Self::logits`] with `hook` on the last convolution's activations (Grad-CAM's layer).
+    pub fn logits_hooked(&self, x: Tensor<4>, hook: crate::model::Hook<'_>) -> Tensor<2> {
         let mut x = x;
         for (i, conv) in self.convs.iter().enumerate() {
             x = relu(conv.forward(x));
@@ -61,6 +66,7 @@ impl SyntheticCnn {
                 x = self.pool.forward(x);
             }
         }
+        let x = hook(x);
         let [b, c, _, _] = x.dims();
         let pooled = x.max_dim(3).max_dim(2).reshape([b, c]);
         self.fc.forward(pooled)
@@ -82,5 +88,13 @@ impl Model for SyntheticCnn {
 
     fn class_names(&self) -> &[String] {
         &self.classes
+    }
+
+    fn forward_hooked(&self, x: Tensor<4>, hook: crate::model::Hook<'_>) -> Option<Tensor<2>> {
+        Some(self.logits_hooked(x, hook))
+    }
+
+    fn cam_layer(&self) -> Option<&'static str> {
+        Some("convs[-1]")
     }
 }
