@@ -4,6 +4,7 @@
 //! to each image and download everything once, with the report and its
 //! stage timings.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use burn::tensor::{
@@ -138,6 +139,10 @@ pub struct Explanation {
     pub forward_passes: usize,
     /// Of the call that explained this image.
     pub timings: Timings,
+    /// Numbers the method reports per target, by name (integrated
+    /// gradients' `completeness_gap`), in target order.
+    #[serde(flatten)]
+    pub stats: BTreeMap<&'static str, Vec<f32>>,
 }
 
 impl Explanation {
@@ -172,6 +177,8 @@ pub struct DeviceExplanation {
     pub forward_passes: usize,
     /// Stage timings so far (the device is synced between stages).
     pub timings: Timings,
+    /// `[N, T]` numbers the method reports per image and target, by name.
+    pub stats: Vec<(&'static str, Tensor<2>)>,
 }
 
 /// A model on a device, ready to explain images.
@@ -296,7 +303,7 @@ impl<M: Model> Explainer<M> {
         let x = self.upload(images)?;
         run.lap(device, "upload")?;
         let on_device = self.pipeline(x, config, &mut run)?;
-        let DeviceExplanation { maps, targets: target_ids, target_probabilities: target_p, top_probabilities: top_p, top_classes: top_i, parts, .. } =
+        let DeviceExplanation { maps, targets: target_ids, target_probabilities: target_p, top_probabilities: top_p, top_classes: top_i, parts, stats, .. } =
             on_device;
         let [_, targets, h, w] = maps.dims();
         let maps_full: Vec<Tensor<3>> = images
@@ -316,6 +323,8 @@ impl<M: Model> Explainer<M> {
         let mut pieces: Vec<Tensor<1>> = vec![maps.flatten(0, 3)];
         pieces.extend(maps_full.into_iter().map(|m| m.flatten(0, 2)));
         pieces.extend([top_p.flatten(0, 1), target_p.flatten(0, 1), top_i.float().flatten(0, 1), target_ids.float().flatten(0, 1)]);
+        let stat_names: Vec<&'static str> = stats.iter().map(|(name, _)| *name).collect();
+        pieces.extend(stats.into_iter().map(|(_, values)| values.flatten(0, 1)));
         let lengths: Vec<usize> = pieces.iter().map(|t| t.dims()[0]).collect();
         let all = floats(Tensor::cat(pieces, 0))?;
         let mut pieces = lengths.iter().scan(0, |at, &len| {
@@ -328,6 +337,7 @@ impl<M: Model> Explainer<M> {
         let (top_p, target_p) = (next(), next());
         let ids = |v: Vec<f32>| v.into_iter().map(|c| c as usize).collect::<Vec<_>>();
         let (top_i, target_i) = (ids(next()), ids(next()));
+        let stats: Vec<(&'static str, Vec<f32>)> = stat_names.into_iter().map(|name| (name, next())).collect();
         run.lap(device, "download")?;
         run.finish();
 
@@ -342,7 +352,7 @@ impl<M: Model> Explainer<M> {
                 let chosen = i * targets..(i + 1) * targets;
                 Explanation {
                     predictions: top_i[tops.clone()].iter().zip(&top_p[tops]).take(config.top).map(|(&c, &p)| prediction(c, p)).collect(),
-                    targets: target_i[chosen.clone()].iter().zip(&target_p[chosen]).map(|(&c, &p)| prediction(c, p)).collect(),
+                    targets: target_i[chosen.clone()].iter().zip(&target_p[chosen.clone()]).map(|(&c, &p)| prediction(c, p)).collect(),
                     map_size: [h, w],
                     image_size: [images[i].height() as usize, images[i].width() as usize],
                     maps: maps[i * plane..(i + 1) * plane].to_vec(),
@@ -350,6 +360,7 @@ impl<M: Model> Explainer<M> {
                     parts: parts[i],
                     forward_passes: run.passes,
                     timings: run.timings.clone(),
+                    stats: stats.iter().map(|(name, values)| (*name, values[chosen.clone()].to_vec())).collect(),
                 }
             })
             .collect())
@@ -410,9 +421,9 @@ impl<M: Model> Explainer<M> {
         let views = Views { baseline: self.baseline(&x, config), images: x, targets: target_ids.clone(), scores: Some(whole_score) };
         run.lap(device, "baseline")?;
 
-        let mut cx = Context { model: &self.model, device, score: config.score, batch: config.batch, run: &mut *run, parts: vec![0; n] };
+        let mut cx = Context { model: &self.model, device, score: config.score, batch: config.batch, run: &mut *run, parts: vec![0; n], stats: Vec::new() };
         let maps = config.method.attribute(&mut cx, &views)?;
-        let parts = cx.parts;
+        let (parts, stats) = (cx.parts, cx.stats);
         Ok(DeviceExplanation {
             maps,
             targets: target_ids,
@@ -422,6 +433,7 @@ impl<M: Model> Explainer<M> {
             parts,
             forward_passes: run.passes,
             timings: run.timings.clone(),
+            stats,
         })
     }
 

@@ -40,7 +40,8 @@ pub use device::{DeviceChoice, Runtime};
 pub use error::Error;
 pub use explain::{ClassScore, DeviceExplanation, ExplainConfig, Explainer, Explanation, Prediction, Targets};
 pub use method::{
-    Baseline, Method, Score, Timing, Timings, ablation::Ablation, occlusion::Occlusion, rise::Rise, segments::Segments, segments::Shifts, window::Window, window::WindowGrid,
+    Baseline, Method, Score, Timing, Timings, ablation::Ablation, gradcam::GradCam, integrated_gradients::IntegratedGradients, occlusion::Occlusion,
+    rise::Rise, saliency::Saliency, segments::Segments, segments::Shifts, smoothgrad::SmoothGrad, window::Window, window::WindowGrid,
 };
 pub use model::{EfficientNetLite0, Model, Normalisation};
 pub use partition::{PartKind, Parts};

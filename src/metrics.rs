@@ -107,7 +107,7 @@ impl<M: Model> Explainer<M> {
         let parts = Parts::ranks(ranks, &rows, maps.len());
         // The class probability of every composite, in the explanation's own batches.
         let mut run = Run::start(crate::method::Timing::Total);
-        let mut cx = Context { model: &self.model, device, score: Score::Probability, batch: config.batch, run: &mut run, parts: Vec::new() };
+        let mut cx = Context { model: &self.model, device, score: Score::Probability, batch: config.batch, run: &mut run, parts: Vec::new(), stats: Vec::new() };
         let mut curves = Vec::with_capacity(2);
         for invert in [false, true] {
             let scores = perturbation::score(&mut cx, &views, &parts, invert)?;

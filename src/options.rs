@@ -16,7 +16,8 @@ pub const COMMON: &[OptionSpec] = &[
         "What replaces the removed pixels; zero is zero in the model's normalised input [default: the method's: blur for PAMI, zero for occlusion, RISE and ablation]"),
     OptionSpec::new("blur", Kind::Text, "Blur kernel: paper (49×49, σ 100), gaussian:SIZE:SIGMA or box:SIZE [default: paper]"),
     OptionSpec::new("padding", Kind::Choice(&["zero", "reflect"]), "Blur edge handling [default: zero]"),
-    OptionSpec::new("score", Kind::Choice(&["probability", "logit"]), "Score of a composite: softmax probability (paper) or logit [default: probability]"),
+    OptionSpec::new("score", Kind::Choice(&["probability", "logit"]),
+        "Score attributed: softmax probability or logit [default: the method's: probability for perturbation methods (the paper's), logit for gradient methods]"),
     OptionSpec::new("timing", Kind::Choice(&["stages", "total"]),
         "stages: sync the device at each stage's end and report every stage's seconds; total: no syncs, only the total [default: stages]"),
     OptionSpec::new("batch", Kind::Int,
@@ -43,7 +44,7 @@ struct Common {
     baseline: Option<String>,
     blur: Option<String>,
     padding: Option<Padding>,
-    score: Score,
+    score: Option<Score>,
     batch: Option<usize>,
     timing: Timing,
 }
@@ -72,7 +73,8 @@ pub fn config(strategy: &str, values: &Values, targets: Targets, batch: usize) -
         Some("mean") => Baseline::Mean,
         Some(_) => Baseline::Zero,
     };
-    Ok(ExplainConfig { method, baseline, targets, score: common.score, batch: common.batch.unwrap_or(batch), top: 5, timing: common.timing })
+    let score = common.score.unwrap_or(method.default_score());
+    Ok(ExplainConfig { method, baseline, targets, score, batch: common.batch.unwrap_or(batch), top: 5, timing: common.timing })
 }
 
 /// The names in `values` that no method and no [`COMMON`] option knows.

@@ -308,7 +308,7 @@ async fn answer(shared: &Arc<Shared>, query: Result<Query<Vec<(String, String)>>
     timings["decode"] = json!(decoded);
     timings["queued"] = json!(done.queued);
     timings["request"] = json!(arrived.elapsed().as_secs_f64());
-    Ok(json!({
+    let mut response = json!({
         "targets": e.targets,
         "predictions": e.predictions,
         "strategy": config.method.name(),
@@ -319,7 +319,12 @@ async fn answer(shared: &Arc<Shared>, query: Result<Query<Vec<(String, String)>>
         "forward_passes": e.forward_passes,
         "batch_images": done.batch_images,
         "timings": timings,
-    }))
+    });
+    // The method's numbers per target (integrated gradients' `completeness_gap`).
+    for (name, values) in &e.stats {
+        response[*name] = json!(values);
+    }
+    Ok(response)
 }
 
 fn resized(image: &RgbImage, w: usize, h: usize) -> RgbImage {

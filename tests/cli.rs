@@ -55,7 +55,43 @@ fn bad_inputs_get_one_line_errors() {
     assert_clean_failure(&["explain", &coffee, "--strategy", "rise", "--grid", "1", "--out", out], "grid 1");
     assert_clean_failure(&["explain", &coffee, "--strategy", "rise", "--keep", "1.5", "--out", out], "1.5");
     assert_clean_failure(&["explain", &coffee, "--radius", "20", "--radius", "30", "--stride", "4", "--stride", "5", "--stride", "6", "--out", out], "--stride");
+    assert_clean_failure(&["explain", &coffee, "--strategy", "integrated-gradients", "--steps", "0", "--out", out], "steps");
+    assert_clean_failure(&["explain", &coffee, "--strategy", "integrated-gradients", "--internal-batch", "0", "--out", out], "internal batch");
+    assert_clean_failure(&["explain", &coffee, "--strategy", "smoothgrad", "--samples", "0", "--out", out], "sample");
+    assert_clean_failure(&["explain", &coffee, "--strategy", "smoothgrad", "--noise", "-1", "--out", out], "noise");
     assert!(!Path::new(out).exists(), "a failed run wrote outputs");
+}
+
+/// The gradient methods through the command line: integrated gradients
+/// writes its maps and reports its completeness gap per target; Grad-CAM
+/// and saliency name the class they explain.
+#[test]
+fn explain_runs_gradient_methods() {
+    let dir = scratch("gradients");
+    let coffee = format!("{ROOT}/assets/coffee.png");
+    for (strategy, extra) in [("integrated-gradients", &["--steps", "8", "--baseline", "black"][..]), ("gradcam", &[][..]), ("saliency", &[][..])] {
+        let out = dir.join(strategy);
+        let mut args = vec!["explain", &coffee, "--strategy", strategy, "--target", "espresso", "--out", out.to_str().unwrap()];
+        args.extend(extra);
+        let run = pami(&args);
+        assert!(run.status.success(), "{strategy}: {}", String::from_utf8_lossy(&run.stderr));
+        let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("coffee.json")).unwrap()).unwrap();
+        let e = &summary["explanation"];
+        assert_eq!(e["targets"][0]["class"], 967);
+        assert_eq!(summary["config"]["score"], "logit", "{strategy}: gradient methods attribute the logit by default");
+        assert!(e["timings"]["gradient"].as_f64().unwrap() > 0.0, "{strategy}");
+        let (map, shape) = pami::io::read_npy(&out.join("coffee.class967_espresso.npy")).unwrap();
+        assert_eq!(shape, [224, 224]);
+        assert!(map.iter().all(|v| v.is_finite()) && map.iter().any(|v| *v != 0.0), "{strategy}");
+        if strategy == "integrated-gradients" {
+            assert_eq!(summary["config"]["strategy"]["integrated-gradients"]["steps"], 8);
+            assert_eq!(summary["config"]["baseline"], "black");
+            let gap = e["completeness_gap"][0].as_f64().unwrap();
+            assert!(gap.is_finite() && gap >= 0.0, "completeness gap {gap}");
+        } else {
+            assert!(e.get("completeness_gap").is_none(), "{strategy}");
+        }
+    }
 }
 
 /// `pami predict`: the top k per image in the order given, as text and as

@@ -8,7 +8,7 @@ use burn::tensor::Device;
 use pami::metrics::{CurveConfig, MapToScore, pointing_game};
 use pami::synthetic::backbone::{Backbone, SyntheticModel};
 use pami::synthetic::{HELD_OUT, SIZE, sample};
-use pami::{Baseline, Blur, ExplainConfig, Explainer, Occlusion, PartKind, Rise, Targets, WindowGrid};
+use pami::{Baseline, Blur, ExplainConfig, Explainer, GradCam, IntegratedGradients, Occlusion, PartKind, Rise, Saliency, SmoothGrad, Targets, WindowGrid};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 /// The backbones `models/` holds trained weights for.
@@ -29,6 +29,40 @@ fn pami_window() -> ExplainConfig {
         baseline: Baseline::Blur(Blur::gaussian(15, 30.0).unwrap()),
         batch: 256,
         ..ExplainConfig::default()
+    }
+}
+
+/// A gradient method as the front ends configure it: logits, Captum's zero baseline.
+fn gradient(method: impl pami::Method + 'static) -> ExplainConfig {
+    ExplainConfig { baseline: Baseline::Zero, score: pami::Score::Logit, batch: 64, ..ExplainConfig::default() }.with_method(method)
+}
+
+/// The gradient methods point at the shape on held-out images and delete
+/// the prediction faster than a random map, on every backbone. Measured on
+/// these 30 images (pointing): CNN saliency 1.000, integrated gradients
+/// 1.000, SmoothGrad 1.000, Grad-CAM 0.867; ResNet-18 0.700, 0.967, 0.700,
+/// and Grad-CAM 0.000 — its `layer4` is 2 × 2 at 64², and the upsampled
+/// map's maximum is a corner plateau, so it is not held to a floor; ViT
+/// 1.000, 1.000, 0.867, 0.500. The centre's is 0.267.
+#[test]
+fn gradient_methods_point_at_the_deciding_object() {
+    let first = HELD_OUT + 100_000;
+    let floors = [(Backbone::Cnn, [0.9, 0.9, 0.9, 0.8]), (Backbone::ResNet18, [0.6, 0.9, 0.6, 0.0]), (Backbone::Vit, [0.9, 0.9, 0.8, 0.4])];
+    for (backbone, floors) in floors {
+        let explainer = explainer(backbone);
+        let random = score(&explainer, None, "random", first, 30);
+        let methods = [
+            ("saliency", gradient(Saliency {})),
+            ("integrated-gradients", gradient(IntegratedGradients { steps: 16, ..IntegratedGradients::default() })),
+            ("smoothgrad", gradient(SmoothGrad { samples: 8, ..SmoothGrad::default() })),
+            ("gradcam", gradient(GradCam {})),
+        ];
+        for ((name, config), floor) in methods.into_iter().zip(floors) {
+            let s = score(&explainer, Some(&config), "", first, 30);
+            eprintln!("{} {name}: pointing {:.3} insertion {:.3} deletion {:.3} (random deletion {:.3})", backbone.name(), s.pointing, s.insertion, s.deletion, random.deletion);
+            assert!(s.pointing >= floor, "{} {name}: pointing game {}", backbone.name(), s.pointing);
+            assert!(s.deletion < random.deletion, "{} {name}: deletion AUC {} vs random {}", backbone.name(), s.deletion, random.deletion);
+        }
     }
 }
 
@@ -126,6 +160,10 @@ fn report_every_method() {
         ("pami-segments", Some(ExplainConfig { method: std::sync::Arc::new(pami::Segments::default()), baseline: blur, batch: 256, ..ExplainConfig::default() })),
         ("occlusion", Some(ExplainConfig { method: std::sync::Arc::new(Occlusion { window: 4, stride: 2 }), baseline: Baseline::Zero, batch: 256, ..ExplainConfig::default() })),
         ("rise", Some(ExplainConfig { method: std::sync::Arc::new(Rise::default()), baseline: Baseline::Zero, batch: 256, ..ExplainConfig::default() })),
+        ("saliency", Some(gradient(Saliency {}))),
+        ("integrated-gradients", Some(gradient(IntegratedGradients::default()))),
+        ("smoothgrad", Some(gradient(SmoothGrad::default()))),
+        ("gradcam", Some(gradient(GradCam {}))),
         ("centre", None),
         ("random", None),
     ];

@@ -112,7 +112,20 @@ fn concurrent_clients_get_maps_that_point_at_their_shapes() {
     assert_eq!(status, 200, "{json}");
     let overlay = base64::engine::general_purpose::STANDARD.decode(json["maps"][0]["data"].as_str().unwrap()).unwrap();
     assert_eq!(image::load_from_memory(&overlay).unwrap().width(), 64);
-    assert_eq!(healthy(&server)["served"], 9);
+    // A gradient method through the same queue: integrated gradients points
+    // at the shape and reports its completeness gap.
+    let mut hits = 0;
+    for k in 0..4 {
+        let s = sample(k);
+        let (status, json) = post(&server, "strategy=integrated-gradients&steps=16&baseline=black", &png(&s.image));
+        assert_eq!(status, 200, "{json}");
+        assert!(json["completeness_gap"][0].as_f64().unwrap() < 0.05, "{json}");
+        let bytes = base64::engine::general_purpose::STANDARD.decode(json["maps"][0]["data"].as_str().unwrap()).unwrap();
+        let map: Vec<f32> = bytes.chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().unwrap())).collect();
+        hits += pami::metrics::pointing_game(&map, 64, &[s.bbox], 15.0 * 64.0 / 224.0) as usize;
+    }
+    assert!(hits >= 3, "integrated gradients: {hits}/4 maps point at their shape");
+    assert_eq!(healthy(&server)["served"], 13);
 }
 
 #[test]

@@ -5,14 +5,20 @@
 //! lives in one file of this folder with its name, options, validation,
 //! default baseline, parts, the score it aggregates and its finishing step;
 //! [`perturbation`] holds the steps the perturbation family shares
-//! (compose → model → aggregate). [`registry`] lists them for the front ends.
+//! (compose → model → aggregate) and [`gradient`] the gradient family's
+//! (autodiff on the same device). [`registry`] lists them for the front ends.
 
 pub mod ablation;
+pub mod gradcam;
+pub mod gradient;
+pub mod integrated_gradients;
 pub mod occlusion;
 pub mod perturbation;
 pub mod registry;
 pub mod rise;
+pub mod saliency;
 pub mod segments;
+pub mod smoothgrad;
 pub mod window;
 
 use std::fmt::Debug;
@@ -106,6 +112,13 @@ pub trait Method: Debug + Send + Sync + Options {
     }
     /// What replaces removed pixels when the user names no baseline.
     fn default_baseline(&self) -> Baseline;
+    /// The score attributed when the user names none: the paper's softmax
+    /// probability for perturbation methods; gradient methods take the
+    /// logit, as Captum's users do (a probability's gradient vanishes where
+    /// the model is sure).
+    fn default_score(&self) -> Score {
+        Score::Probability
+    }
     /// Checks the options against a model input of `[height, width]`.
     fn validate(&self, input: [usize; 2]) -> Result<(), Error>;
     /// Maps `[V, T, H, W]`: one per view and target column of `views.targets`.
@@ -169,6 +182,9 @@ pub struct Context<'a> {
     pub run: &'a mut Run,
     /// Parts per view, added up by the method.
     pub parts: Vec<usize>,
+    /// Numbers per view and target (`[V, T]`, on the device) a method
+    /// reports beside its maps, by name: integrated gradients' `completeness_gap`.
+    pub stats: Vec<(&'static str, Tensor<2>)>,
 }
 
 impl Context<'_> {

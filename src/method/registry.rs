@@ -58,8 +58,18 @@ pub struct Entry {
 }
 
 /// Every method, in the order help lists them.
-pub fn entries() -> [&'static Entry; 5] {
-    [&super::window::ENTRY, &super::segments::ENTRY, &super::occlusion::ENTRY, &super::rise::ENTRY, &super::ablation::ENTRY]
+pub fn entries() -> [&'static Entry; 9] {
+    [
+        &super::window::ENTRY,
+        &super::segments::ENTRY,
+        &super::occlusion::ENTRY,
+        &super::rise::ENTRY,
+        &super::ablation::ENTRY,
+        &super::saliency::ENTRY,
+        &super::integrated_gradients::ENTRY,
+        &super::smoothgrad::ENTRY,
+        &super::gradcam::ENTRY,
+    ]
 }
 
 /// The method named `name`: its `--strategy` value or its report name.

@@ -80,7 +80,7 @@ pub static ENTRY: Entry = Entry {
         OptionSpec::new("masks", Kind::Int, "RISE: number of masks [default: 4000]"),
         OptionSpec::new("grid", Kind::Int, "RISE: grid side [default: 7]"),
         OptionSpec::new("keep", Kind::Float, "RISE: probability that a grid cell keeps the image [default: 0.5]"),
-        OptionSpec::new("seed", Kind::Int, "RISE: seed of the masks [default: 0]"),
+        OptionSpec::new("seed", Kind::Int, "RISE: seed of the masks; SmoothGrad: seed of the noise [default: 0]"),
     ],
     build: |values| {
         #[derive(Deserialize, Default)]
