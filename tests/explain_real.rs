@@ -1,6 +1,6 @@
 //! On a natural image, the maps for the predicted class (sliding windows;
-//! the segments of the paper's twenty pre-segmentations; occlusion; RISE)
-//! peak on the annotated object.
+//! the segments of the paper's twenty pre-segmentations; occlusion; RISE;
+//! Grad-CAM and SmoothGrad) peak on the annotated object.
 
 use burn::tensor::Device;
 use pami::{EfficientNetLite0, ExplainConfig, Explainer, PartKind, Targets, WindowGrid};
@@ -86,4 +86,20 @@ fn occlusion_and_rise_espresso_maps_point_at_the_cup() {
     let e = explainer.explain(&image, &rise).unwrap();
     assert_eq!(e.forward_passes, 1 + 300usize.div_ceil(16));
     assert_points_at(e.map_full(0), e.image_size[1], &cup());
+}
+
+/// The gradient methods on the photo: Grad-CAM and SmoothGrad of the
+/// espresso logit peak on the cup and weigh it above the rest of the image.
+#[test]
+fn espresso_gradient_maps_point_at_the_cup() {
+    let image = pami::io::load_image(format!("{ROOT}/assets/coffee.png").as_ref()).unwrap();
+    let device = Device::flex();
+    let explainer = Explainer::new(EfficientNetLite0::pretrained(&device).unwrap(), device);
+    let gradient = |method: std::sync::Arc<dyn pami::Method>| ExplainConfig { method, score: pami::Score::Logit, baseline: pami::Baseline::Zero, batch: 16, ..ExplainConfig::default() };
+    for method in [std::sync::Arc::new(pami::GradCam {}) as std::sync::Arc<dyn pami::Method>, std::sync::Arc::new(pami::SmoothGrad { samples: 16, ..pami::SmoothGrad::default() })] {
+        let e = explainer.explain(&image, &gradient(method.clone())).unwrap();
+        assert_eq!(e.targets[0].name, "espresso");
+        eprintln!("{}: {:.1} s", method.name(), e.timings.total());
+        assert_points_at(e.map_full(0), e.image_size[1], &cup());
+    }
 }
