@@ -40,14 +40,14 @@ fn gradient(method: impl pami::Method + 'static) -> ExplainConfig {
 /// The gradient methods point at the shape on held-out images and delete
 /// the prediction faster than a random map, on every backbone. Measured on
 /// these 30 images (pointing): CNN saliency 1.000, integrated gradients
-/// 1.000, SmoothGrad 1.000, Grad-CAM 0.867; ResNet-18 0.700, 0.967, 0.700,
+/// 1.000, SmoothGrad 1.000, Grad-CAM 0.867; ResNet-18 0.900, 1.000, 0.867,
 /// and Grad-CAM 0.000 — its `layer4` is 2 × 2 at 64², and the upsampled
 /// map's maximum is a corner plateau, so it is not held to a floor; ViT
 /// 1.000, 1.000, 0.867, 0.500. The centre's is 0.267.
 #[test]
 fn gradient_methods_point_at_the_deciding_object() {
     let first = HELD_OUT + 100_000;
-    let floors = [(Backbone::Cnn, [0.9, 0.9, 0.9, 0.8]), (Backbone::ResNet18, [0.6, 0.9, 0.6, 0.0]), (Backbone::Vit, [0.9, 0.9, 0.8, 0.4])];
+    let floors = [(Backbone::Cnn, [0.9, 0.9, 0.9, 0.8]), (Backbone::ResNet18, [0.8, 0.9, 0.8, 0.0]), (Backbone::Vit, [0.9, 0.9, 0.8, 0.4])];
     for (backbone, floors) in floors {
         let explainer = explainer(backbone);
         let random = score(&explainer, None, "random", first, 30);
@@ -124,15 +124,14 @@ fn pami_points_at_the_deciding_object() {
 /// composites an image), scoring logits: the ViT's softmax saturates on
 /// most windows that hold the object, and the plateau's first pixel (0.833
 /// with probabilities) is not its centre. With logits PAMI's map points at
-/// the object on the ViT as on the CNN (0.967 on these images). On
-/// ResNet-18 it points there 0.867 of the time (0.870 on 100 other held-out
-/// images), short of 0.9: the test holds it to 0.8 and twice the centre's
-/// rate; the README says more. Both delete the prediction faster than a
+/// the object on the ViT as on the CNN (0.967 on these images), and on
+/// ResNet-18 (0.933; 0.980 on 100 other held-out images). Both are held to
+/// 0.9 and twice the centre's rate, and delete the prediction faster than a
 /// random map.
 #[test]
 fn pami_finds_the_object_on_other_backbones() {
     let first = HELD_OUT + 100_000;
-    for (backbone, floor) in [(Backbone::Vit, 0.9), (Backbone::ResNet18, 0.8)] {
+    for backbone in [Backbone::Vit, Backbone::ResNet18] {
         let explainer = explainer(backbone);
         let mut config = pami_window();
         config.method = std::sync::Arc::new(pami::Window::new(vec![WindowGrid { shape: PartKind::Circle, radius: 11, stride: 4 }]));
@@ -141,7 +140,7 @@ fn pami_finds_the_object_on_other_backbones() {
         let random = score(&explainer, None, "random", first, 30);
         let centre = score(&explainer, None, "centre", first, 30);
         eprintln!("{}: pami-window (logits) pointing {:.3} insertion {:.3} deletion {:.3}", backbone.name(), pami.pointing, pami.insertion, pami.deletion);
-        assert!(pami.pointing >= floor && pami.pointing >= 2.0 * centre.pointing, "{}: PAMI pointing game {} (centre {})", backbone.name(), pami.pointing, centre.pointing);
+        assert!(pami.pointing >= 0.9 && pami.pointing >= 2.0 * centre.pointing, "{}: PAMI pointing game {} (centre {})", backbone.name(), pami.pointing, centre.pointing);
         assert!(pami.deletion < random.deletion, "{}: deletion AUC {} vs random {}", backbone.name(), pami.deletion, random.deletion);
     }
 }
