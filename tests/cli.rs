@@ -298,7 +298,7 @@ fn eval_rejects_bad_boxes_naming_the_file() {
     let empty = dir.join("empty");
     std::fs::create_dir_all(&empty).unwrap();
     assert_clean_failure(&["eval", "--images", empty.to_str().unwrap(), "--boxes", boxes.to_str().unwrap(), "--out", out], "no PNG or JPEG");
-    assert_clean_failure(&["eval", "--images", images, "--boxes", boxes.to_str().unwrap(), "--methods", "gradcam", "--out", out], "unknown method `gradcam`");
+    assert_clean_failure(&["eval", "--images", images, "--boxes", boxes.to_str().unwrap(), "--methods", "lime", "--out", out], "unknown method `lime`");
     assert_clean_failure(&["eval", "--images", images, "--boxes", boxes.to_str().unwrap(), "--methods", "rise", "--masks", "0", "--out", out], "rise: RISE needs at least one mask");
     assert!(!Path::new(out).exists(), "a rejected run wrote outputs");
 }
