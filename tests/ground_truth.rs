@@ -177,7 +177,8 @@ fn report_every_method() {
 
 /// The backbone table of the README (`cargo test --release --test
 /// ground_truth -- --ignored --nocapture report_every_backbone`): PAMI's
-/// two strategies and RISE on each backbone, 50 held-out images.
+/// two strategies scoring logits (the paper's windows scaled to 64²), RISE,
+/// and the gradient methods on each backbone, 50 held-out images.
 #[test]
 #[ignore = "report: about twenty minutes on 2 cores"]
 fn report_every_backbone() {
@@ -188,10 +189,15 @@ fn report_every_backbone() {
     for backbone in TRAINED {
         let explainer = explainer(backbone);
         let accuracy = pami::synthetic::train::model_accuracy(&explainer.model, 1000, &explainer.device);
+        let logit = pami::Score::Logit;
         let methods = [
-            ("pami-window", Some(pami_window())),
-            ("pami-segments", Some(ExplainConfig { method: std::sync::Arc::new(pami::Segments::default()), baseline: blur.clone(), batch: 256, ..ExplainConfig::default() })),
+            ("pami-window", Some(ExplainConfig { score: logit, ..pami_window() })),
+            ("pami-segments", Some(ExplainConfig { method: std::sync::Arc::new(pami::Segments::default()), baseline: blur, score: logit, batch: 256, ..ExplainConfig::default() })),
             ("rise", Some(ExplainConfig { method: std::sync::Arc::new(Rise::default()), baseline: Baseline::Zero, batch: 256, ..ExplainConfig::default() })),
+            ("saliency", Some(gradient(Saliency {}))),
+            ("integrated-gradients", Some(gradient(IntegratedGradients::default()))),
+            ("smoothgrad", Some(gradient(SmoothGrad::default()))),
+            ("gradcam", Some(gradient(GradCam {}))),
             ("random", None),
         ];
         for (name, config) in methods {

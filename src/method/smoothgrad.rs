@@ -3,17 +3,22 @@
 //! Gaussian noise of standard deviation `noise · (max − min)` of that input
 //! (the paper's σ relative to the input's range). `smoothgrad` averages
 //! `|∂s/∂x|`, `smoothgrad_sq` its square, `vargrad` takes its variance; the
-//! map is the maximum over the colour channels. The noise is drawn on the
-//! device from `seed`, so a seed repeats a map on one device.
+//! map is the maximum over the colour channels. Sample `s`'s noise field is
+//! stream `s` of a ChaCha8 generator seeded with `seed` (standard normal by
+//! Box–Muller, scaled per image), drawn on the host and uploaded once per
+//! call: a seed gives the same map on every device, and an image gets the
+//! same map whatever is explained with it.
 
 use std::sync::Arc;
 
-use burn::tensor::{Distribution, Tensor};
+use burn::tensor::{Device, Tensor, TensorData};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use super::gradient::{self, Groups};
 use super::registry::{Entry, Kind, OptionSpec};
-use super::{Baseline, Context, Method, Score, Views};
+use super::{Baseline, Context, Method, Score, Views, index_tensor};
 use crate::Error;
 
 /// Captum's `nt_type`.
@@ -42,6 +47,28 @@ impl Default for SmoothGrad {
     /// sharpens maps most, and little gain beyond about 50 samples.
     fn default() -> Self {
         SmoothGrad { samples: 25, noise: 0.15, nt_type: NoiseTunnel::Smoothgrad, seed: 0 }
+    }
+}
+
+impl SmoothGrad {
+    /// The standard normal noise fields `[samples, c, h, w]`, field `s` from stream `s`.
+    fn noise(&self, [c, h, w]: [usize; 3], device: &Device) -> Tensor<4> {
+        let n = c * h * w;
+        let mut values = Vec::with_capacity(self.samples * n);
+        for s in 0..self.samples {
+            let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
+            rng.set_stream(s as u64);
+            let end = values.len() + n;
+            while values.len() < end {
+                let radius = (-2.0 * (1.0 - rng.random::<f64>()).ln()).sqrt();
+                let angle = std::f64::consts::TAU * rng.random::<f64>();
+                values.push((radius * angle.cos()) as f32);
+                if values.len() < end {
+                    values.push((radius * angle.sin()) as f32);
+                }
+            }
+        }
+        Tensor::from_data(TensorData::new(values, [self.samples, c, h, w]), device)
     }
 }
 
@@ -89,11 +116,12 @@ impl Method for SmoothGrad {
         let [g, c, h, w] = groups.inputs.dims();
         let flat = groups.inputs.clone().reshape([g, c * h * w]);
         let sigma = ((flat.clone().max_dim(1) - flat.min_dim(1)) * self.noise).reshape([g, 1, 1, 1]);
-        device.seed(self.seed);
+        let fields = self.noise([c, h, w], &device);
         // Σ|g| and Σg², side by side on the channel axis.
         let total = Tensor::zeros([g, 2 * c, h, w], &device);
         let total = gradient::accumulate(cx, g, self.samples, cx.batch, total, |cx, rows, ids| {
-            let noise = Tensor::random([rows.len(), c, h, w], Distribution::Normal(0.0, 1.0), &device) * sigma.clone().select(0, ids.clone());
+            let samples: Vec<usize> = rows.iter().map(|r| r.sample).collect();
+            let noise = fields.clone().select(0, index_tensor(&samples, &device)) * sigma.clone().select(0, ids.clone());
             let x = groups.inputs.clone().select(0, ids.clone()) + noise;
             let (_, grad) = gradient::input_gradients(cx, x, groups.targets.clone().select(0, ids))?;
             let grad = grad.abs();
