@@ -314,7 +314,7 @@ struct EvalArgs {
     /// JSON: {"file.png": {"classes": [ids], "box": [x0, y0, x1, y1]}, …} (inclusive pixels).
     #[arg(long)]
     boxes: PathBuf,
-    /// Methods to compare, by report name (pami-window, pami-segments, occlusion, rise, ablation) or --strategy value.
+    /// Methods to compare, by report name (pami-window, pami-segments, occlusion, rise, ablation, saliency, integrated-gradients, smoothgrad, gradcam) or --strategy value.
     #[arg(long, value_delimiter = ',', default_value = "pami-window,pami-segments,occlusion,rise")]
     methods: Vec<String>,
     /// Pixels inserted or deleted per step of the curves (of the 224² model input).
