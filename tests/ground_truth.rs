@@ -180,7 +180,7 @@ fn report_every_method() {
 /// two strategies scoring logits (the paper's windows scaled to 64²), RISE,
 /// and the gradient methods on each backbone, 50 held-out images.
 #[test]
-#[ignore = "report: about twenty minutes on 2 cores"]
+#[ignore = "report: about thirty-five minutes on 2 cores"]
 fn report_every_backbone() {
     let first = HELD_OUT + 200_000;
     let count = 50;
