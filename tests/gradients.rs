@@ -49,7 +49,7 @@ fn input_gradients_equal_central_finite_differences() {
             let mut run = Run::start(Timing::Total);
             let mut cx = Context { model: &model, device: &device, score, batch: 8, run: &mut run, parts: vec![], stats: vec![] };
             let target = Tensor::<1, Int>::from_data(TensorData::new(vec![s.class as i32], [1]), &device);
-            let (_, grad) = input_gradients(&mut cx, x.clone(), target.clone()).unwrap();
+            let grad = input_gradients(&mut cx, x.clone(), target.clone()).unwrap();
             let grad = common::floats(grad);
             let norm = grad.iter().map(|g| (*g as f64).powi(2)).sum::<f64>().sqrt();
             assert!(norm > 0.0, "{} {score:?}: zero gradient", backbone.name());

@@ -15,9 +15,9 @@ use burn::tensor::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::gradient::Groups;
+use super::gradient::{self, Groups};
 use super::registry::Entry;
-use super::{Baseline, Context, Method, Score, Views, index_tensor};
+use super::{Baseline, Context, Method, Score, Views};
 use crate::Error;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,12 +51,8 @@ impl Method for GradCam {
 
     fn attribute(&self, cx: &mut Context<'_>, views: &Views) -> Result<Tensor<4>, Error> {
         let groups = Groups::new(cx, views);
-        let device = groups.inputs.device();
         let [_, _, h, w] = groups.inputs.dims();
-        let mut maps = Vec::new();
-        for first in (0..groups.len()).step_by(cx.batch.max(1)) {
-            let ids: Vec<usize> = (first..groups.len().min(first + cx.batch)).collect();
-            let ids = index_tensor(&ids, &device);
+        let maps = gradient::in_batches(cx, groups.len(), cx.batch, "gradient", |cx, ids| {
             let x = groups.inputs.clone().select(0, ids.clone());
             // The layer's activations become the tracked leaf; the layers
             // before them run without recording anything.
@@ -69,21 +65,15 @@ impl Method for GradCam {
             let (Some(outputs), Some(layer)) = (outputs, layer) else {
                 return Err(Error::InvalidParameter("Grad-CAM: this model has no convolutional layer to read".into()));
             };
-            let outputs = match cx.score {
-                Score::Probability => cx.model.probabilities(outputs),
-                Score::Logit => outputs,
-            };
-            let targets = groups.targets.clone().select(0, ids);
-            let scores: Tensor<1> = outputs.gather(1, targets.unsqueeze_dim(1)).squeeze_dim(1);
+            let scores = gradient::target_scores(cx, outputs, groups.targets.clone().select(0, ids));
             let gradients = scores.sum().backward();
             let grad = layer.grad(&gradients).ok_or_else(|| Error::Device("Grad-CAM: no gradient reached the layer".into()))?;
             cx.run.passes += 1;
             let weights = grad.mean_dim(3).mean_dim(2);
             let cam = (layer.without_autodiff() * weights).sum_dim(1).clamp_min(0.0);
             let options = InterpolateOptions::new(InterpolateMode::Bilinear).with_output_size([h, w]);
-            maps.push(interpolate(cam, options));
-            cx.lap("gradient")?;
-        }
-        Ok(groups.maps(Tensor::cat(maps, 0)))
+            Ok(interpolate(cam, options))
+        })?;
+        Ok(groups.maps(maps))
     }
 }

@@ -10,7 +10,7 @@
 
 use burn::tensor::{Int, Tensor, TensorData, ops::IndexingUpdateOp};
 
-use super::{Context, Score, Views, index_tensor};
+use super::{Context, Views, index_tensor};
 use crate::Error;
 
 /// The views' (view, target) pairs, `g = v·T + t`.
@@ -61,32 +61,49 @@ impl Groups {
     }
 }
 
-/// `s_r = score(f(x_r))[target_r]` for every row and `∂s_r/∂x_r`: rows
-/// `x [R, 3, H, W]` (normalised), `targets [R]`. Scores `[R]` and gradients
-/// `[R, 3, H, W]`, neither tracked. One forward and one backward pass.
-pub fn input_gradients(cx: &mut Context<'_>, x: Tensor<4>, targets: Tensor<1, Int>) -> Result<(Tensor<1>, Tensor<4>), Error> {
+/// Each row's score of its target, `[R]`, from model outputs `[R, classes]`
+/// and `targets [R]`.
+pub fn target_scores(cx: &Context<'_>, outputs: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<1> {
+    cx.scored(outputs).gather(1, targets.unsqueeze_dim(1)).squeeze_dim(1)
+}
+
+/// `∂s_r/∂x_r` with `s_r = score(f(x_r))[target_r]`, for rows `x [R, 3, H, W]`
+/// (normalised) and `targets [R]`: `[R, 3, H, W]`, untracked. One forward
+/// and one backward pass.
+pub fn input_gradients(cx: &mut Context<'_>, x: Tensor<4>, targets: Tensor<1, Int>) -> Result<Tensor<4>, Error> {
     let x = x.autodiff().require_grad();
-    let outputs = cx.model.forward(x.clone());
-    let outputs = match cx.score {
-        Score::Probability => cx.model.probabilities(outputs),
-        Score::Logit => outputs,
-    };
-    let scores: Tensor<1> = outputs.gather(1, targets.unsqueeze_dim(1)).squeeze_dim(1);
-    let gradients = scores.clone().sum().backward();
+    let scores = target_scores(cx, cx.model.forward(x.clone()), targets);
+    let gradients = scores.sum().backward();
     let grad = x.grad(&gradients).ok_or_else(|| Error::Device("the model's output does not depend on its input: no input gradient".into()))?;
     cx.run.passes += 1;
-    Ok((scores.without_autodiff(), grad))
+    Ok(grad)
 }
 
 /// Scores `[R]` of rows `x` (normalised) for `targets [R]`, without gradients.
 pub fn scores(cx: &mut Context<'_>, x: Tensor<4>, targets: Tensor<1, Int>) -> Tensor<1> {
-    let outputs = cx.model.forward(x);
-    let outputs = match cx.score {
-        Score::Probability => cx.model.probabilities(outputs),
-        Score::Logit => outputs,
-    };
     cx.run.passes += 1;
-    outputs.gather(1, targets.unsqueeze_dim(1)).squeeze_dim(1)
+    target_scores(cx, cx.model.forward(x), targets)
+}
+
+/// `f` on rows `0..rows` in consecutive batches of at most `batch` (each
+/// batch's row ids, on the device), the results concatenated in row order;
+/// stage `stage` ends after each batch.
+pub fn in_batches<const D: usize>(
+    cx: &mut Context<'_>,
+    rows: usize,
+    batch: usize,
+    stage: &'static str,
+    mut f: impl FnMut(&mut Context<'_>, Tensor<1, Int>) -> Result<Tensor<D>, Error>,
+) -> Result<Tensor<D>, Error> {
+    let batch = batch.max(1);
+    let mut out = Vec::with_capacity(rows.div_ceil(batch));
+    for first in (0..rows).step_by(batch) {
+        let ids: Vec<usize> = (first..rows.min(first + batch)).collect();
+        let ids = index_tensor(&ids, cx.device);
+        out.push(f(cx, ids)?);
+        cx.lap(stage)?;
+    }
+    Ok(Tensor::cat(out, 0))
 }
 
 /// One row of a sampled method: group `g`'s `s`-th sample.

@@ -143,7 +143,7 @@ impl Method for IntegratedGradients {
             let alphas: Vec<f32> = rows.iter().map(|r| path[r.sample].0 as f32).collect();
             let weights: Vec<f32> = rows.iter().map(|r| path[r.sample].1 as f32).collect();
             let x = groups.baselines.clone().select(0, ids.clone()) + delta.clone().select(0, ids.clone()) * gradient::per_row(&alphas, &device);
-            let (_, grad) = gradient::input_gradients(cx, x, groups.targets.clone().select(0, ids))?;
+            let grad = gradient::input_gradients(cx, x, groups.targets.clone().select(0, ids))?;
             Ok(grad * gradient::per_row(&weights, &device))
         })?;
         let attributions = total * delta;
@@ -152,12 +152,9 @@ impl Method for IntegratedGradients {
         let [g, c, h, w] = attributions.dims();
         let both = Tensor::cat(vec![groups.inputs.clone(), groups.baselines.clone()], 0);
         let targets = Tensor::cat(vec![groups.targets.clone(), groups.targets.clone()], 0);
-        let mut scores = Vec::new();
-        for first in (0..2 * g).step_by(cx.batch.max(1)) {
-            let end = (2 * g).min(first + cx.batch.max(1));
-            scores.push(gradient::scores(cx, both.clone().slice([first..end]), targets.clone().slice([first..end])));
-        }
-        let scores = Tensor::cat(scores, 0);
+        let scores = gradient::in_batches(cx, 2 * g, cx.batch, "completeness", |cx, ids| {
+            Ok(gradient::scores(cx, both.clone().select(0, ids.clone()), targets.clone().select(0, ids)))
+        })?;
         let change = scores.clone().slice([0..g]) - scores.slice([g..2 * g]);
         let total = attributions.clone().reshape([g, c * h * w]).sum_dim(1).reshape([g]);
         let gap = (total - change.clone()).abs() / change.abs().clamp_min(1e-12);

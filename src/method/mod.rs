@@ -188,6 +188,15 @@ pub struct Context<'a> {
 }
 
 impl Context<'_> {
+    /// Model outputs `[R, classes]` as this call scores them: probabilities
+    /// or the raw outputs.
+    pub fn scored(&self, outputs: Tensor<2>) -> Tensor<2> {
+        match self.score {
+            Score::Probability => self.model.probabilities(outputs),
+            Score::Logit => outputs,
+        }
+    }
+
     /// Ends stage `stage`: synchronises the device and adds the time since
     /// the last lap (when stages are timed, see [`Run::lap`]).
     pub fn lap(&mut self, stage: &'static str) -> Result<(), Error> {

@@ -6,7 +6,7 @@
 
 use burn::tensor::Tensor;
 
-use super::{Context, Score, Views};
+use super::{Context, Views};
 use crate::partition::Parts;
 use crate::{Error, ops};
 
@@ -33,11 +33,7 @@ pub fn score(cx: &mut Context<'_>, views: &Views, parts: &Parts, invert: bool) -
         let count = batch.min(parts.len() - first);
         let composed = ops::compose(&views.images, &views.baseline, parts, first, count, invert, &norm);
         cx.lap("compose")?;
-        let logits = cx.model.forward(composed);
-        let scores = match cx.score {
-            Score::Probability => cx.model.probabilities(logits),
-            Score::Logit => logits,
-        };
+        let scores = cx.scored(cx.model.forward(composed));
         chunks.push(scores.gather(1, targets.clone().slice([first..first + count, 0..t])));
         cx.run.passes += 1;
         cx.lap("model")?;

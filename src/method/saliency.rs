@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::gradient::{self, Groups};
 use super::registry::Entry;
-use super::{Baseline, Context, Method, Score, Views, index_tensor};
+use super::{Baseline, Context, Method, Score, Views};
 use crate::Error;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,16 +44,11 @@ impl Method for Saliency {
 
     fn attribute(&self, cx: &mut Context<'_>, views: &Views) -> Result<Tensor<4>, Error> {
         let groups = Groups::new(cx, views);
-        let device = groups.inputs.device();
-        let mut maps = Vec::new();
-        for first in (0..groups.len()).step_by(cx.batch.max(1)) {
-            let ids: Vec<usize> = (first..groups.len().min(first + cx.batch)).collect();
-            let ids = index_tensor(&ids, &device);
+        let maps = gradient::in_batches(cx, groups.len(), cx.batch, "gradient", |cx, ids| {
             let x = groups.inputs.clone().select(0, ids.clone());
-            let (_, grad) = gradient::input_gradients(cx, x, groups.targets.clone().select(0, ids))?;
-            maps.push(gradient::max_abs_channel(grad));
-            cx.lap("gradient")?;
-        }
-        Ok(groups.maps(Tensor::cat(maps, 0)))
+            let grad = gradient::input_gradients(cx, x, groups.targets.clone().select(0, ids))?;
+            Ok(gradient::max_abs_channel(grad))
+        })?;
+        Ok(groups.maps(maps))
     }
 }

@@ -123,7 +123,7 @@ impl Method for SmoothGrad {
             let samples: Vec<usize> = rows.iter().map(|r| r.sample).collect();
             let noise = fields.clone().select(0, index_tensor(&samples, &device)) * sigma.clone().select(0, ids.clone());
             let x = groups.inputs.clone().select(0, ids.clone()) + noise;
-            let (_, grad) = gradient::input_gradients(cx, x, groups.targets.clone().select(0, ids))?;
+            let grad = gradient::input_gradients(cx, x, groups.targets.clone().select(0, ids))?;
             let grad = grad.abs();
             Ok(Tensor::cat(vec![grad.clone(), grad.square()], 1))
         })?;
