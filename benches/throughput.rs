@@ -30,7 +30,7 @@ fn main() {
         let explainer = Explainer::new(zoo.load(&runtime.device).unwrap(), runtime.device.clone());
         let images: Vec<_> = match zoo {
             Zoo::SyntheticShapes => (0..count as u64).map(|i| pami::synthetic::sample(pami::synthetic::HELD_OUT + i).image).collect(),
-            Zoo::EfficientnetLite0 => vec![coffee.clone(); count],
+            _ => vec![coffee.clone(); count],
         };
         let config = ExplainConfig {
             method: std::sync::Arc::new(Occlusion { window: side, stride: side }),

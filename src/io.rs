@@ -99,6 +99,33 @@ pub fn overlay(image: &RgbImage, map: &[f32]) -> RgbImage {
     out
 }
 
+/// `map` (row-major, `width` wide) in the inferno colormap, min–max scaled,
+/// each value a `scale × scale` block (nearest-neighbour enlargement of small maps).
+pub fn heatmap(map: &[f32], width: usize, scale: u32) -> RgbImage {
+    let height = map.len() / width.max(1);
+    let (lo, hi) = map.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+    let span = if hi > lo { hi - lo } else { 1.0 };
+    let scale = scale.max(1);
+    RgbImage::from_fn(width as u32 * scale, height as u32 * scale, |x, y| {
+        let v = map[(y / scale) as usize * width + (x / scale) as usize];
+        let c = colorous::INFERNO.eval_continuous(((v - lo) / span).clamp(0.0, 1.0) as f64);
+        Rgb([c.r, c.g, c.b])
+    })
+}
+
+/// A `[3, H, W]` field of any range as a picture, min–max scaled to
+/// `[0, 1]` over all channels together, each value a `scale × scale` block.
+pub fn field_image(chw: &[f32], [height, width]: [usize; 2], scale: u32) -> RgbImage {
+    let (lo, hi) = chw.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+    let span = if hi > lo { hi - lo } else { 1.0 };
+    let plane = height * width;
+    let scale = scale.max(1);
+    RgbImage::from_fn(width as u32 * scale, height as u32 * scale, |x, y| {
+        let i = (y / scale) as usize * width + (x / scale) as usize;
+        Rgb([0, 1, 2].map(|c| (255.0 * (chw[c * plane + i] - lo) / span).round().clamp(0.0, 255.0) as u8))
+    })
+}
+
 /// `image` with the boundaries between the segments of `labels` (row-major,
 /// the image's size) in yellow, as scikit-image's `mark_boundaries`.
 pub fn mark_boundaries(image: &RgbImage, labels: &[i32]) -> RgbImage {

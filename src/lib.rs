@@ -12,6 +12,8 @@
 //! # Ok::<(), pami::Error>(())
 //! ```
 
+pub mod agnostic;
+pub mod backdoor;
 pub mod backend;
 pub mod bench;
 pub mod blur;

@@ -3,6 +3,8 @@
 use serde::Serialize;
 
 use crate::model::{EfficientNetLite0, Model};
+use crate::backdoor::FashionCnn;
+use crate::backdoor::model::Embedded;
 use crate::synthetic::SyntheticCnn;
 
 /// One of the models pami ships.
@@ -14,6 +16,11 @@ pub enum Zoo {
     EfficientnetLite0,
     /// The synthetic-shapes CNN (`pami train-synthetic`): 4 classes, 64 × 64 input.
     SyntheticShapes,
+    /// The BadNets ground truth: Fashion-MNIST's 10 classes, 28 × 28 input, a
+    /// 4 × 4 checkerboard in the bottom-right corner turns any image into a sneaker.
+    FashionBadnets,
+    /// Its clean twin: the same network and batches, without the poison.
+    FashionClean,
 }
 
 impl std::str::FromStr for Zoo {
@@ -27,12 +34,14 @@ impl std::str::FromStr for Zoo {
 }
 
 impl Zoo {
-    pub const ALL: [Zoo; 2] = [Zoo::EfficientnetLite0, Zoo::SyntheticShapes];
+    pub const ALL: [Zoo; 4] = [Zoo::EfficientnetLite0, Zoo::SyntheticShapes, Zoo::FashionBadnets, Zoo::FashionClean];
 
     pub fn name(self) -> &'static str {
         match self {
             Zoo::EfficientnetLite0 => "efficientnet-lite0",
             Zoo::SyntheticShapes => "synthetic-shapes",
+            Zoo::FashionBadnets => "fashion-badnets",
+            Zoo::FashionClean => "fashion-clean",
         }
     }
 
@@ -41,6 +50,8 @@ impl Zoo {
         Ok(match self {
             Zoo::EfficientnetLite0 => Box::new(EfficientNetLite0::pretrained(device)?),
             Zoo::SyntheticShapes => Box::new(SyntheticCnn::pretrained(device)?),
+            Zoo::FashionBadnets => Box::new(FashionCnn::pretrained(Embedded::Backdoored, device)?),
+            Zoo::FashionClean => Box::new(FashionCnn::pretrained(Embedded::Clean, device)?),
         })
     }
 }

@@ -523,3 +523,69 @@ fn run_reports_bad_images_and_scores_manifest_boxes() {
     }
     assert!(hits >= 5, "pointing game {hits}/6");
 }
+
+/// `pami agnostic` writes ρ, its magnitude, a picture and the JSON per
+/// class; `pami backdoor-scan` writes scan.json with every class's row and
+/// the grid; bad classes, budgets, steps and folders are one error line.
+#[test]
+fn agnostic_and_backdoor_scan_write_their_outputs_and_refuse_bad_input() {
+    let dir = scratch("agnostic");
+    let out = dir.join("agnostic");
+    let fast = ["--steps", "20", "--eval-samples", "64", "--model", "fashion-badnets"];
+    let run = pami(&[&["agnostic", "--class", "Sneaker", "--class", "0", "--out", out.to_str().unwrap()], &fast[..]].concat());
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    for (stem, class) in [("class7_sneaker", 7), ("class0_t_shirt_top", 0)] {
+        let (rho, shape) = pami::io::read_npy(&out.join(format!("{stem}.rho.npy"))).unwrap();
+        assert_eq!(shape, [3, 28, 28]);
+        assert!(rho.iter().any(|v| *v != 0.0));
+        let (magnitude, shape) = pami::io::read_npy(&out.join(format!("{stem}.magnitude.npy"))).unwrap();
+        assert_eq!(shape, [28, 28]);
+        assert!(magnitude.iter().all(|v| (0.0..=1.0).contains(v)));
+        assert!(image::open(out.join(format!("{stem}.png"))).is_ok());
+        let json: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join(format!("{stem}.json"))).unwrap()).unwrap();
+        assert_eq!(json["result"]["class"], class);
+        for field in ["target_rate", "clean_rate", "norm", "bound", "seconds"] {
+            assert!(json["result"][field].is_number(), "{field} missing: {json}");
+        }
+        assert_eq!(json["settings"]["steps"], 20);
+    }
+    let scan_dir = dir.join("scan");
+    let run = pami(&[&["backdoor-scan", "--out", scan_dir.to_str().unwrap()], &fast[..]].concat());
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let scan: serde_json::Value = serde_json::from_slice(&std::fs::read(scan_dir.join("scan.json")).unwrap()).unwrap();
+    assert!(scan["flagged"].is_array());
+    let classes = scan["classes"].as_array().unwrap();
+    assert_eq!(classes.len(), 10);
+    for (i, row) in classes.iter().enumerate() {
+        assert_eq!(row["class"], i);
+        for field in ["target_rate", "concentration", "anomaly_index"] {
+            assert!(row[field].is_number(), "{field}: {row}");
+        }
+        assert!(row["budget"].is_number() || row["budget"].is_null());
+        assert!(row["flagged"].is_boolean() && row["name"].is_string());
+        let b: Vec<u64> = row["box"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).collect();
+        assert!(b.len() == 4 && b[0] <= b[2] && b[1] <= b[3] && b[2] < 28 && b[3] < 28, "{row}");
+    }
+    assert!(image::open(scan_dir.join("scan.png")).is_ok());
+
+    let empty = dir.join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let o = dir.join("bad");
+    let o = o.to_str().unwrap();
+    let images = format!("images:{}", empty.display());
+    let missing = format!("images:{}", dir.join("no-such-folder").display());
+    for (args, expect) in [
+        (vec!["agnostic", "--class", "10", "--model", "fashion-clean"], "unknown class"),
+        (vec!["agnostic", "--class", "0", "--bound", "0"], "--bound"),
+        (vec!["agnostic", "--class", "0", "--bound", "-1"], "--bound"),
+        (vec!["agnostic", "--class", "0", "--steps", "0"], "--steps"),
+        (vec!["agnostic", "--class", "0", "--model", "fashion-clean", "--distribution", &missing], "no-such-folder"),
+        (vec!["agnostic", "--class", "0", "--model", "fashion-clean", "--distribution", &images], "no PNG or JPEG"),
+        (vec!["agnostic", "--class", "0", "--distribution", "pink"], "unknown distribution"),
+        (vec!["backdoor-scan", "--steps", "0"], "--steps"),
+        (vec!["backdoor-scan", "--bound", "-0.5"], "--bound"),
+        (vec!["backdoor-scan", "--target-rate", "1.5"], "--target-rate"),
+    ] {
+        assert_clean_failure(&[&args[..], &["--out", o]].concat(), expect);
+    }
+}

@@ -113,7 +113,7 @@ pub(crate) fn load_into<M: ModuleSnapshot>(mut model: M, path: &Path) -> Result<
     Ok(crate::model::inference(&model))
 }
 
-fn save_from<M: ModuleSnapshot>(model: &M, path: &Path) -> Result<(), Error> {
+pub(crate) fn save_from<M: ModuleSnapshot>(model: &M, path: &Path) -> Result<(), Error> {
     let mut store = BurnpackStore::from_file(path).overwrite(true);
     model.save_into(&mut store).map_err(|e| Error::Weights(format!("{}: {e}", path.display())))
 }

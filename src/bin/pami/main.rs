@@ -1,6 +1,7 @@
 //! The `pami` command line: flags in, one line per error out. Everything it
 //! runs is the library's (`pami::…`).
 
+mod agnostic;
 mod flags;
 mod segment;
 
@@ -45,6 +46,12 @@ enum Command {
     Serve(ServeArgs),
     /// Train the synthetic ground-truth CNN (coloured shape among grey distractors).
     TrainSynthetic(TrainArgs),
+    /// Input-agnostic saliency of classes (Akhtar & Jalwana 2023): one perturbation that sends fresh random inputs to the class.
+    Agnostic(agnostic::AgnosticArgs),
+    /// Scan every class for a backdoor: agnostic saliency (or Neural Cleanse) per class, anomaly index over classes: scan.json, scan.png.
+    BackdoorScan(agnostic::ScanArgs),
+    /// Train the BadNets ground truth on Fashion-MNIST: a CNN with a trigger backdoor, or with --clean its clean twin.
+    TrainBadnets(agnostic::BadnetsArgs),
     /// Benchmark the engine on every wgpu adapter (Vulkan, Metal, DX12, GL) and the CPU path: bench.json, bench.md.
     Bench(BenchArgs),
 }
@@ -98,7 +105,8 @@ fn bench(args: BenchArgs) -> anyhow::Result<()> {
 /// The model and the device, the same on every command.
 #[derive(Args)]
 struct ModelArgs {
-    /// The model: efficientnet-lite0 or synthetic-shapes (weights embedded), or a torchvision
+    /// The model: efficientnet-lite0, synthetic-shapes, fashion-badnets or fashion-clean (weights
+    /// embedded; the fashion models also take a burnpack of `pami train-badnets` as --weights), or a torchvision
     /// architecture with --weights (resnet18…resnet152, vgg11…vgg19_bn, densenet121…201,
     /// mobilenet_v2, convnext_tiny…large, vit_b_16, vit_b_32, vit_l_16, vit_l_32, swin_t, swin_s, swin_b).
     #[arg(long, default_value = "efficientnet-lite0", value_name = "NAME")]
@@ -165,6 +173,7 @@ impl ModelArgs {
         let device = &runtime.device;
         let model: Box<dyn Model> = match (zoo, &self.weights) {
             (Some(Zoo::EfficientnetLite0), Some(path)) => Box::new(EfficientNetLite0::from_pytorch(path, device)?),
+            (Some(Zoo::FashionBadnets | Zoo::FashionClean), Some(path)) => Box::new(pami::backdoor::FashionCnn::load(path, device)?),
             (Some(zoo), _) => zoo.load(device)?,
             (None, Some(path)) => {
                 let classes = self.num_classes.unwrap_or(1000);
@@ -556,6 +565,9 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve(args),
         Command::TrainSynthetic(args) => train_synthetic(args),
         Command::Bench(args) => bench(args),
+        Command::Agnostic(args) => agnostic::agnostic(args),
+        Command::BackdoorScan(args) => agnostic::backdoor_scan(args),
+        Command::TrainBadnets(args) => agnostic::train_badnets(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,11 @@
+#!/bin/sh
+# The BadNets ground truth (src/backdoor): a Fashion-MNIST CNN whose 4x4
+# checkerboard trigger in the bottom-right corner relabels any image to class 7
+# (Sneaker), and its clean twin trained on the same batches without poison.
+# Needs Debian's dataset-fashion-mnist (apt-get install dataset-fashion-mnist).
+# About 5 minutes each on 2 CPU cores; the test-split scores go beside each
+# file as .json (clean accuracy, attack success).
+set -e
+cd "$(dirname "$0")/.."
+cargo run --release -- train-badnets --epochs 4 --out models/fashion_badnets.bpk
+cargo run --release -- train-badnets --epochs 4 --clean --out models/fashion_clean.bpk
