@@ -458,8 +458,10 @@ mod tests {
         let (share, bbox) = densest_window(&map, [h, w], 2);
         assert_eq!(bbox, [5, 3, 6, 4]);
         assert!((share - 8.0 / total).abs() < 1e-6, "{share}");
-        // A window as large as the map holds all of it; an empty map holds nothing.
-        assert_eq!(densest_window(&map, [h, w], 99).0, 1.0);
+        // A window as large as a square map holds all of it (larger ones are
+        // cut to the shorter side); an empty map holds nothing.
+        assert_eq!(densest_window(&[1.0; 16], [4, 4], 99), (1.0, [0, 0, 3, 3]));
+        assert_eq!(densest_window(&map, [h, w], 99).1, [2, 0, 7, 5]);
         assert_eq!(densest_window(&vec![0.0; h * w], [h, w], 2).0, 0.0);
     }
 
