@@ -177,13 +177,19 @@ pub fn anomaly_indices(values: &[Option<f32>]) -> Vec<f32> {
     }
     let centre = median(&present);
     let deviations: Vec<f32> = present.iter().map(|v| (v - centre).abs()).collect();
-    let mad: f32 = 1.4826 * median(&deviations);
+    // With more than half the values equal the MAD is 0 and the index
+    // undefined; then the mean absolute deviation stands in for it, scaled to
+    // the same normal σ (1.2533, Iglewicz & Hoaglin's modified z-score). If
+    // every value is equal, nothing is anomalous.
+    let mut spread: f32 = 1.4826 * median(&deviations);
+    if spread == 0.0 {
+        spread = 1.2533 * deviations.iter().sum::<f32>() / deviations.len() as f32;
+    }
     values
         .iter()
         .map(|v| match v {
-            None => 0.0,
-            Some(v) if (v - centre).abs() == 0.0 => 0.0,
-            Some(v) => (v - centre).abs() / mad.max(f32::MIN_POSITIVE),
+            Some(v) if spread > 0.0 => (v - centre).abs() / spread,
+            _ => 0.0,
         })
         .collect()
 }
@@ -476,6 +482,10 @@ mod tests {
         }
         assert_eq!(index[5], 0.0, "a missing value gets no index");
         assert_eq!(anomaly_indices(&[None, None]), vec![0.0, 0.0]);
+        assert_eq!(anomaly_indices(&[Some(2.0), Some(2.0)]), vec![0.0, 0.0]);
+        // Most values equal (MAD 0): the mean absolute deviation, 6 / 5 · 1.2533, scales the index.
+        let index = anomaly_indices(&[Some(1.0), Some(1.0), Some(1.0), Some(1.0), Some(7.0)]);
+        assert!((index[4] - 6.0 / (1.2533 * 1.2)).abs() < 1e-4 && index[0] == 0.0, "{index:?}");
     }
 
     #[test]
