@@ -333,7 +333,8 @@ impl<'a> Agnostic<'a> {
         Ok(Agnostic { model, device, config, sampler })
     }
 
-    fn check_class(&self, class: usize) -> Result<(), Error> {
+    /// An error unless `class` is one of the model's outputs.
+    pub fn check_class(&self, class: usize) -> Result<(), Error> {
         let classes = self.model.class_names().len();
         if class >= classes {
             return Err(Error::UnknownClass(class.to_string(), classes));
@@ -386,15 +387,24 @@ impl<'a> Agnostic<'a> {
     /// The share of the scoring inputs that the model assigns to `class`
     /// with `rho` (`[1, 3, H, W]`, or `None`) added: one read-back.
     pub fn rate(&self, rho: Option<&Tensor<4>>, class: usize) -> Result<f32, Error> {
+        self.rate_of(class, |x| match rho {
+            Some(rho) => {
+                let dims = x.dims();
+                x + rho.clone().expand(dims)
+            }
+            None => x,
+        })
+    }
+
+    /// The share of the scoring inputs, each changed by `change` (inputs
+    /// `[n, 3, H, W]` in `[0, 1]` in, the same out), that the model assigns
+    /// to `class`: one read-back.
+    pub fn rate_of(&self, class: usize, change: impl Fn(Tensor<4>) -> Tensor<4>) -> Result<f32, Error> {
         let cfg = self.config;
         let mut hits = Tensor::<1>::zeros([1], self.device);
         for first in (0..cfg.eval_samples).step_by(cfg.batch) {
             let n = cfg.batch.min(cfg.eval_samples - first);
-            let mut x = self.sampler.scoring(first, n, self.device);
-            if let Some(rho) = rho {
-                let [_, c, h, w] = x.dims();
-                x = x + rho.clone().expand([n, c, h, w]);
-            }
+            let x = change(self.sampler.scoring(first, n, self.device));
             let predicted = self.model.forward(self.model_input(x)).argmax(1).reshape([n]);
             hits = hits + predicted.equal_elem(class as i64).float().sum();
         }
@@ -475,6 +485,6 @@ pub fn magnitude(rho: &[f32], [h, w]: [usize; 2]) -> Vec<f32> {
     out
 }
 
-fn floats<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>, Error> {
+pub(crate) fn floats<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>, Error> {
     t.into_data().convert::<f32>().try_into_vec::<f32>().map_err(|e| Error::Device(format!("{e:?}")))
 }

@@ -38,7 +38,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
 use crate::Error;
-use crate::agnostic::{Agnostic, ClassSaliency};
+use crate::agnostic::{Agnostic, ClassSaliency, floats};
 
 /// How each class's change is found.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -340,10 +340,7 @@ impl Trigger {
 /// Neural Cleanse's reverse-engineered trigger for `class`.
 fn neural_cleanse_row(agnostic: &Agnostic<'_>, class: usize, goal: f32, window: usize) -> Result<ClassReport, Error> {
     let start = Instant::now();
-    let classes = agnostic.model.class_names().len();
-    if class >= classes {
-        return Err(Error::UnknownClass(class.to_string(), classes));
-    }
+    agnostic.check_class(class)?;
     let cfg = agnostic.config;
     let [h, w] = agnostic.model.input_size();
     let device = agnostic.device.clone().autodiff();
@@ -362,9 +359,7 @@ fn neural_cleanse_row(agnostic: &Agnostic<'_>, class: usize, goal: f32, window: 
     for step in 1..=cfg.steps {
         let x = agnostic.sampler.step(step, cfg.samples, agnostic.device);
         let n = cfg.samples;
-        let (mask, pattern) = (trigger.mask().expand([n, 3, h, w]), trigger.pattern().expand([n, 3, h, w]));
-        let stamped = x * (mask.clone().neg() + 1.0) + mask * pattern;
-        let logits = agnostic.model.forward(agnostic.model_input(stamped));
+        let logits = agnostic.model.forward(agnostic.model_input(stamp(x, &trigger.mask(), &trigger.pattern())));
         let predicted = logits.clone().argmax(1).reshape([n]);
         hits = hits + predicted.equal_elem(class as i64).float().sum();
         let l1 = trigger.mask().sum();
@@ -407,7 +402,7 @@ fn neural_cleanse_row(agnostic: &Agnostic<'_>, class: usize, goal: f32, window: 
     let dev = agnostic.device;
     let mask_t = Tensor::<4>::from_data(TensorData::new(mask.clone(), [1, 1, h, w]), dev);
     let pattern_t = Tensor::<4>::from_data(TensorData::new(pattern, [1, 3, h, w]), dev);
-    let target_rate = stamped_rate(agnostic, &mask_t, &pattern_t, class)?;
+    let target_rate = agnostic.rate_of(class, |x| stamp(x, &mask_t, &pattern_t))?;
     let clean_rate = agnostic.rate(None, class)?;
     let norm: f32 = mask.iter().sum();
     let budget = (target_rate >= goal).then_some(norm);
@@ -429,24 +424,12 @@ fn neural_cleanse_row(agnostic: &Agnostic<'_>, class: usize, goal: f32, window: 
     })
 }
 
-/// The share of the scoring inputs sent to `class` by stamping `mask`/`pattern`.
-fn stamped_rate(agnostic: &Agnostic<'_>, mask: &Tensor<4>, pattern: &Tensor<4>, class: usize) -> Result<f32, Error> {
-    let cfg = agnostic.config;
-    let [h, w] = agnostic.model.input_size();
-    let mut hits = Tensor::<1>::zeros([1], agnostic.device);
-    for first in (0..cfg.eval_samples).step_by(cfg.batch) {
-        let n = cfg.batch.min(cfg.eval_samples - first);
-        let x = agnostic.sampler.scoring(first, n, agnostic.device);
-        let m = mask.clone().expand([n, 3, h, w]);
-        let stamped = x * (m.clone().neg() + 1.0) + m * pattern.clone().expand([n, 3, h, w]);
-        let predicted = agnostic.model.forward(agnostic.model_input(stamped)).argmax(1).reshape([n]);
-        hits = hits + predicted.equal_elem(class as i64).float().sum();
-    }
-    Ok(hits.into_scalar::<f32>() / cfg.eval_samples as f32)
-}
-
-fn floats<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>, Error> {
-    t.into_data().convert::<f32>().try_into_vec::<f32>().map_err(|e| Error::Device(format!("{e:?}")))
+/// Inputs `x [n, 3, H, W]` stamped with `mask [1, 1, H, W]` and `pattern
+/// [1, 3, H, W]`: `(1 − m)·x + m·p`.
+fn stamp(x: Tensor<4>, mask: &Tensor<4>, pattern: &Tensor<4>) -> Tensor<4> {
+    let dims = x.dims();
+    let m = mask.clone().expand(dims);
+    x * (m.clone().neg() + 1.0) + m * pattern.clone().expand(dims)
 }
 
 #[cfg(test)]
