@@ -206,7 +206,7 @@ impl Sampler {
     /// A sampler for inputs of `size`; a folder's images are read and resized now.
     pub fn new(distribution: &Distribution, size: [usize; 2], seed: u64) -> Result<Sampler, Error> {
         let pool = match distribution {
-            Distribution::Images(dir) => read_pool(dir, size)?,
+            Distribution::Images(dir) => read_pool(dir, size, None)?,
             _ => Vec::new(),
         };
         Ok(Sampler { distribution: distribution.clone(), pool, size, seed })
@@ -262,8 +262,9 @@ impl Sampler {
     }
 }
 
-/// Every PNG or JPEG under `dir`, resized to `[h, w]`, as `[3, h, w]` in `[0, 1]`.
-fn read_pool(dir: &Path, [h, w]: [usize; 2]) -> Result<Vec<Vec<f32>>, Error> {
+/// Every PNG or JPEG under `dir` (at most `limit`, evenly spaced in name
+/// order), resized to `[h, w]`, as `[3, h, w]` in `[0, 1]`.
+pub(crate) fn read_pool(dir: &Path, [h, w]: [usize; 2], limit: Option<usize>) -> Result<Vec<Vec<f32>>, Error> {
     let mut files = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -281,6 +282,9 @@ fn read_pool(dir: &Path, [h, w]: [usize; 2]) -> Result<Vec<Vec<f32>>, Error> {
         return Err(Error::InvalidParameter(format!("{}: no PNG or JPEG images to draw inputs from", dir.display())));
     }
     files.sort();
+    if let Some(limit) = limit.filter(|&l| l < files.len()) {
+        files = (0..limit).map(|i| files[i * files.len() / limit].clone()).collect();
+    }
     files
         .iter()
         .map(|path| {

@@ -549,8 +549,14 @@ fn agnostic_and_backdoor_scan_write_their_outputs_and_refuse_bad_input() {
         }
         assert_eq!(json["settings"]["steps"], 20);
     }
+    // A probe of three 28² images, one of them too large (resized on reading).
+    let probe = dir.join("probe");
+    std::fs::create_dir_all(&probe).unwrap();
+    for (i, side) in [28u32, 28, 40].into_iter().enumerate() {
+        image::GrayImage::from_fn(side, side, |x, y| image::Luma([((x * 7 + y * 3 + i as u32 * 50) % 256) as u8])).save(probe.join(format!("{i}.png"))).unwrap();
+    }
     let scan_dir = dir.join("scan");
-    let run = pami(&[&["backdoor-scan", "--out", scan_dir.to_str().unwrap()], &fast[..]].concat());
+    let run = pami(&[&["backdoor-scan", "--probe", probe.to_str().unwrap(), "--out", scan_dir.to_str().unwrap()], &fast[..]].concat());
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     let scan: serde_json::Value = serde_json::from_slice(&std::fs::read(scan_dir.join("scan.json")).unwrap()).unwrap();
     assert!(scan["flagged"].is_array());
@@ -558,9 +564,12 @@ fn agnostic_and_backdoor_scan_write_their_outputs_and_refuse_bad_input() {
     assert_eq!(classes.len(), 10);
     for (i, row) in classes.iter().enumerate() {
         assert_eq!(row["class"], i);
-        for field in ["target_rate", "concentration", "anomaly_index"] {
+        for field in ["target_rate", "concentration", "anomaly_index", "window_rate", "probe_clean_rate"] {
             assert!(row[field].is_number(), "{field}: {row}");
         }
+        // Flip rates on a probe of three images are multiples of a third or a half.
+        let flip = row["window_rate"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&flip) && [2.0, 3.0].iter().any(|n| ((flip * n).round() - flip * n).abs() < 1e-4), "{row}");
         assert!(row["budget"].is_number() || row["budget"].is_null());
         assert!(row["flagged"].is_boolean() && row["name"].is_string());
         let b: Vec<u64> = row["box"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).collect();
@@ -585,6 +594,8 @@ fn agnostic_and_backdoor_scan_write_their_outputs_and_refuse_bad_input() {
         (vec!["backdoor-scan", "--steps", "0"], "--steps"),
         (vec!["backdoor-scan", "--bound", "-0.5"], "--bound"),
         (vec!["backdoor-scan", "--target-rate", "1.5"], "--target-rate"),
+        (vec!["backdoor-scan", "--probe", missing.trim_start_matches("images:")], "no-such-folder"),
+        (vec!["backdoor-scan", "--probe", empty.to_str().unwrap()], "no PNG or JPEG"),
     ] {
         assert_clean_failure(&[&args[..], &["--out", o]].concat(), expect);
     }

@@ -10,22 +10,28 @@
 //! - `agnostic`: the class's input-agnostic perturbation `ρ`
 //!   ([`crate::agnostic`]); its budget is the norm of the smallest multiple
 //!   of `ρ` that reaches the target rate, its concentration the share of
-//!   `|ρ|`'s mass in its densest `s × s` window, and its window rate the
-//!   share of inputs that `ρ` confined to that window (rescaled to the full
-//!   bound) sends to the class. A trigger is a patch that flips everything,
-//!   so the anomaly index is taken over the window rates' logits (high is
-//!   suspicious). Budgets and concentrations alone do not separate a
-//!   trigger: on noise inputs natural classes reach the target rate with
-//!   budgets as small, and their maps have as dense windows (measured on
-//!   the BadNets models, README). A class the inputs already go to without
-//!   `ρ` (its clean rate at the target rate) cannot be told apart on them
-//!   and is left out of the statistic.
+//!   `|ρ|`'s mass in its densest `s × s` window, and its window flip rate the
+//!   share of the probe inputs (a folder of images of any classes, or the
+//!   scoring inputs) not assigned to the class that `ρ` confined to that
+//!   window (rescaled to the full bound) sends to it. A trigger is a patch
+//!   that flips everything, so the anomaly index is taken over the window
+//!   flip rates, in the arcsine square root that gives a binomial
+//!   proportion the same spread wherever it lies (high is suspicious).
+//!   Budgets and concentrations alone do not separate a trigger, and on
+//!   noise neither does the window rate: there natural classes reach the
+//!   target rate with budgets as small, their maps have as dense windows,
+//!   and some have window patches that flip almost every noise input; on
+//!   images of other classes only the trigger's patch does (measured on the
+//!   BadNets models, README). A class the probe inputs already go to (at
+//!   the target rate) cannot be told apart on them and is left out of the
+//!   statistic.
 //! - `neural-cleanse`: Neural Cleanse's trigger reverse-engineering, a mask
 //!   `m` and pattern `p` with `x' = (1 − m)·x + m·p` that minimise the
 //!   class's cross-entropy plus `λ·‖m‖₁`, `λ` adapted as Neural Cleanse
 //!   adapts it; the budget is the smallest `‖m‖₁` that reached the target
 //!   rate, and the anomaly index is taken over those (low is suspicious).
 
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Instant;
 
@@ -70,6 +76,9 @@ pub struct ScanConfig {
     pub window: Option<usize>,
     /// Anomaly index above which a class is flagged.
     pub threshold: f32,
+    /// A folder of images (of any classes) the window patches are scored
+    /// on; `None`: the scoring inputs of the optimisation's distribution.
+    pub probe: Option<PathBuf>,
 }
 
 impl Default for ScanConfig {
@@ -79,7 +88,7 @@ impl Default for ScanConfig {
     /// Cleanse's threshold of 2 (a 95 % one-sided confidence for a normal
     /// distribution).
     fn default() -> Self {
-        ScanConfig { method: ScanMethod::Agnostic, target_rate: 0.9, window: None, threshold: 2.0 }
+        ScanConfig { method: ScanMethod::Agnostic, target_rate: 0.9, window: None, threshold: 2.0, probe: None }
     }
 }
 
@@ -113,8 +122,12 @@ pub struct ClassReport {
     pub budget: Option<f32>,
     /// The rate the class's change reaches at the full budget.
     pub target_rate: f32,
-    /// The rate reached by the change confined to its densest window (at the full budget).
+    /// The window flip rate: the share of the probe inputs not assigned to
+    /// the class that the change confined to its densest window (rescaled to
+    /// the full budget) sends to it.
     pub window_rate: f32,
+    /// The share of the probe inputs assigned to the class unchanged.
+    pub probe_clean_rate: f32,
     /// The rate without any change.
     pub clean_rate: f32,
     /// Share of the change's mass in its densest window.
@@ -203,19 +216,14 @@ fn median(values: &[f32]) -> f32 {
 
 /// The bound the scan optimises each class's `ρ` in when none is given: an
 /// RMS change of 0.1 per value (L2 `0.1·√(3hw)`; 0.1 for L∞), wider than
-/// [`crate::agnostic::Norm::default_bound`]. The window rate needs room: in
-/// the tighter ball the natural classes' confined patches send almost no
-/// inputs anywhere, their logits pile up at the floor and the index loses
-/// its spread (measured on the BadNets pair: the target's index fell to
-/// 1.96 and the clean twin's shirt rose to 2.01).
+/// [`crate::agnostic::Norm::default_bound`]. A window patch needs room: a
+/// trigger's light squares on a dark corner are changes of about 1 per
+/// value, and the L2 ball of RMS 0.1 confined to a 4 × 4 window of a 28²
+/// input allows about 0.7 per value. In the tighter ball no class's window
+/// patch flips inputs, the rates pile up at 0 and the index loses its
+/// spread (measured on the BadNets pair).
 pub fn default_bound(norm: crate::agnostic::Norm, [h, w]: [usize; 2]) -> f32 {
     2.5 * norm.default_bound([h, w])
-}
-
-/// `ln(p / (1 − p))` of a rate measured on `n` inputs, kept half an input from 0 and 1.
-fn logit(rate: f32, n: f32) -> f32 {
-    let p = rate.clamp(0.5 / n, 1.0 - 0.5 / n);
-    (p / (1.0 - p)).ln()
 }
 
 /// Scans `classes` of the model of `agnostic` (progress: `report(class)` after each).
@@ -224,10 +232,11 @@ pub fn scan(agnostic: &Agnostic<'_>, config: &ScanConfig, classes: &[usize], mut
     let start = Instant::now();
     let size = agnostic.model.input_size();
     let window = config.window_for(size);
+    let probe = Probe::new(agnostic, config.probe.as_deref())?;
     let mut rows = Vec::with_capacity(classes.len());
     for &class in classes {
         let row = match config.method {
-            ScanMethod::Agnostic => agnostic_row(agnostic, class, config.target_rate, window)?,
+            ScanMethod::Agnostic => agnostic_row(agnostic, &probe, class, config.target_rate, window)?,
             ScanMethod::NeuralCleanse => neural_cleanse_row(agnostic, class, config.target_rate, window)?,
         };
         report(&row);
@@ -236,9 +245,8 @@ pub fn scan(agnostic: &Agnostic<'_>, config: &ScanConfig, classes: &[usize], mut
     // The statistic and the side of it a trigger lies on.
     let (statistic, values, high): (&'static str, Vec<Option<f32>>, bool) = match config.method {
         ScanMethod::Agnostic => {
-            let n = agnostic.config.eval_samples as f32;
-            let values = rows.iter().map(|r| (r.clean_rate < config.target_rate).then(|| logit(r.window_rate, n))).collect();
-            ("logit of the window rate (high)", values, true)
+            let values = rows.iter().map(|r| (r.probe_clean_rate < config.target_rate).then(|| r.window_rate.sqrt().asin())).collect();
+            ("arcsine square root of the window flip rate (high)", values, true)
         }
         ScanMethod::NeuralCleanse => {
             let values = rows.iter().map(|r| if r.clean_rate < config.target_rate { r.budget } else { None }).collect();
@@ -264,7 +272,7 @@ pub fn scan(agnostic: &Agnostic<'_>, config: &ScanConfig, classes: &[usize], mut
 }
 
 /// The agnostic row of `class`: its saliency, budget and concentration.
-fn agnostic_row(agnostic: &Agnostic<'_>, class: usize, goal: f32, window: usize) -> Result<ClassReport, Error> {
+fn agnostic_row(agnostic: &Agnostic<'_>, probe: &Probe, class: usize, goal: f32, window: usize) -> Result<ClassReport, Error> {
     let start = Instant::now();
     let saliency: ClassSaliency = agnostic.class_saliency(class)?;
     let [c, h, w] = [3, saliency.size[0], saliency.size[1]];
@@ -294,12 +302,16 @@ fn agnostic_row(agnostic: &Agnostic<'_>, class: usize, goal: f32, window: usize)
     let length = agnostic.config.norm.of(&confined);
     let scale = if length > 0.0 { saliency.bound / length } else { 0.0 };
     let confined = Tensor::<4>::from_data(TensorData::new(confined, [1, c, h, w]), agnostic.device) * scale;
-    let window_rate = agnostic.rate(Some(&confined), class)?;
+    let (window_rate, probe_clean_rate) = probe.flip_rate(agnostic, class, |x| {
+        let dims = x.dims();
+        x + confined.clone().expand(dims)
+    })?;
     Ok(ClassReport {
         class,
         name: saliency.name,
         budget,
         window_rate,
+        probe_clean_rate,
         target_rate: saliency.target_rate,
         clean_rate: saliency.clean_rate,
         concentration,
@@ -413,6 +425,7 @@ fn neural_cleanse_row(agnostic: &Agnostic<'_>, class: usize, goal: f32, window: 
         name: agnostic.model.class_names()[class].clone(),
         budget,
         window_rate: 0.0,
+        probe_clean_rate: clean_rate,
         target_rate,
         clean_rate,
         concentration,
@@ -422,6 +435,54 @@ fn neural_cleanse_row(agnostic: &Agnostic<'_>, class: usize, goal: f32, window: 
         seconds: start.elapsed().as_secs_f64(),
         map: mask.iter().map(|v| v / top).collect(),
     })
+}
+
+/// The inputs the window patches are scored on: a folder's images, or the
+/// scoring inputs of the optimisation's distribution.
+pub enum Probe {
+    Scoring,
+    /// `[n, 3, H, W]` in `[0, 1]`.
+    Images(Tensor<4>),
+}
+
+impl Probe {
+    /// The images of `dir` (at most `--eval-samples` of them, evenly spaced
+    /// in name order) at the model's size, or the scoring inputs.
+    pub fn new(agnostic: &Agnostic<'_>, dir: Option<&std::path::Path>) -> Result<Probe, Error> {
+        let Some(dir) = dir else { return Ok(Probe::Scoring) };
+        let [h, w] = agnostic.model.input_size();
+        let pool = crate::agnostic::read_pool(dir, [h, w], Some(agnostic.config.eval_samples))?;
+        let n = pool.len();
+        Ok(Probe::Images(Tensor::from_data(TensorData::new(pool.concat(), [n, 3, h, w]), agnostic.device)))
+    }
+
+    /// Among the probe inputs the model does not assign to `class`, the
+    /// share that it assigns to `class` once changed by `change`; and the
+    /// share it assigns to `class` unchanged. One read-back.
+    pub fn flip_rate(&self, agnostic: &Agnostic<'_>, class: usize, change: impl Fn(Tensor<4>) -> Tensor<4>) -> Result<(f32, f32), Error> {
+        let cfg = agnostic.config;
+        let total = match self {
+            Probe::Scoring => cfg.eval_samples,
+            Probe::Images(images) => images.dims()[0],
+        };
+        let is_class = |x: Tensor<4>, n: usize| agnostic.model.forward(agnostic.model_input(x)).argmax(1).reshape([n]).equal_elem(class as i64).float();
+        // [inputs assigned to the class unchanged, inputs flipped to it]
+        let mut counts = Tensor::<1>::zeros([2], agnostic.device);
+        for first in (0..total).step_by(cfg.batch) {
+            let n = cfg.batch.min(total - first);
+            let x = match self {
+                Probe::Scoring => agnostic.sampler.scoring(first, n, agnostic.device),
+                Probe::Images(images) => images.clone().slice([first..first + n]),
+            };
+            let before = is_class(x.clone(), n);
+            let after = is_class(change(x), n);
+            let flipped = (before.clone().neg() + 1.0) * after;
+            counts = counts + Tensor::cat(vec![before.sum(), flipped.sum()], 0);
+        }
+        let counts = floats(counts)?;
+        let others = total as f32 - counts[0];
+        Ok((if others > 0.0 { counts[1] / others } else { 0.0 }, counts[0] / total as f32))
+    }
 }
 
 /// Inputs `x [n, 3, H, W]` stamped with `mask [1, 1, H, W]` and `pattern
@@ -469,12 +530,5 @@ mod tests {
         // Most values equal (MAD 0): the mean absolute deviation, 6 / 5 · 1.2533, scales the index.
         let index = anomaly_indices(&[Some(1.0), Some(1.0), Some(1.0), Some(1.0), Some(7.0)]);
         assert!((index[4] - 6.0 / (1.2533 * 1.2)).abs() < 1e-4 && index[0] == 0.0, "{index:?}");
-    }
-
-    #[test]
-    fn logits_of_rates_stay_finite() {
-        assert!(logit(1.0, 512.0).is_finite() && logit(0.0, 512.0).is_finite());
-        assert!((logit(0.5, 512.0)).abs() < 1e-6);
-        assert!(logit(1.0, 512.0) > logit(0.99, 512.0));
     }
 }

@@ -164,6 +164,10 @@ pub struct ScanArgs {
     /// Anomaly index above which a class is flagged (Neural Cleanse's 2).
     #[arg(long, default_value_t = 2.0, allow_negative_numbers = true)]
     threshold: f32,
+    /// A folder of images of any classes (PNG/JPEG, searched recursively) that each class's
+    /// window patch is scored on [default: the scoring inputs of --distribution].
+    #[arg(long, value_name = "DIR")]
+    probe: Option<PathBuf>,
     #[command(flatten)]
     agnostic: AgnosticFlags,
     #[command(flatten)]
@@ -215,7 +219,7 @@ fn grid(scan: &pami::backdoor::scan::Scan) -> image::RgbImage {
 
 pub fn backdoor_scan(args: ScanArgs) -> anyhow::Result<()> {
     args.agnostic.config(1)?;
-    let scan_config = ScanConfig { method: args.method.parse::<ScanMethod>()?, target_rate: args.target_rate, window: args.window, threshold: args.threshold };
+    let scan_config = ScanConfig { method: args.method.parse::<ScanMethod>()?, target_rate: args.target_rate, window: args.window, threshold: args.threshold, probe: args.probe };
     scan_config.validate()?;
     let (runtime, explainer) = args.model.load()?;
     let model = &explainer.model;
