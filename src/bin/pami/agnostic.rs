@@ -228,6 +228,9 @@ pub fn backdoor_scan(args: ScanArgs) -> anyhow::Result<()> {
         config.bound = Some(pami::backdoor::scan::default_bound(config.norm, model.input_size()));
     }
     let agnostic = Agnostic::new(model, &runtime.device, &config)?;
+    if scan_config.method == ScanMethod::Agnostic && scan_config.probe.is_none() && !matches!(config.distribution, pami::agnostic::Distribution::Images(_)) {
+        eprintln!("pami: no --probe: the window patches are scored on {} noise, where natural classes' patches can flip as many inputs as a trigger's; give --probe DIR (images of the model's classes)", format!("{:?}", config.distribution).to_lowercase());
+    }
     create_dir(&args.out)?;
     let all: Vec<usize> = (0..model.class_names().len()).collect();
     let bar = progress(all.len());
