@@ -76,8 +76,9 @@ pub struct ScanConfig {
     pub window: Option<usize>,
     /// Anomaly index above which a class is flagged.
     pub threshold: f32,
-    /// A folder of images (of any classes) the window patches are scored
-    /// on; `None`: the scoring inputs of the optimisation's distribution.
+    /// A folder of images (of any classes) the agnostic method's window
+    /// patches are scored on; `None`: the scoring inputs of the
+    /// optimisation's distribution. Neural Cleanse does not use it.
     pub probe: Option<PathBuf>,
 }
 
@@ -221,7 +222,7 @@ fn median(values: &[f32]) -> f32 {
 /// value, and the L2 ball of RMS 0.1 confined to a 4 × 4 window of a 28²
 /// input allows about 0.7 per value. In the tighter ball no class's window
 /// patch flips inputs, the rates pile up at 0 and the index loses its
-/// spread (measured on the BadNets pair).
+/// spread (measured on the BadNets pair, on noise inputs).
 pub fn default_bound(norm: crate::agnostic::Norm, [h, w]: [usize; 2]) -> f32 {
     2.5 * norm.default_bound([h, w])
 }
@@ -232,7 +233,10 @@ pub fn scan(agnostic: &Agnostic<'_>, config: &ScanConfig, classes: &[usize], mut
     let start = Instant::now();
     let size = agnostic.model.input_size();
     let window = config.window_for(size);
-    let probe = Probe::new(agnostic, config.probe.as_deref())?;
+    let probe = match config.method {
+        ScanMethod::Agnostic => Probe::new(agnostic, config.probe.as_deref())?,
+        ScanMethod::NeuralCleanse => Probe::Scoring,
+    };
     let mut rows = Vec::with_capacity(classes.len());
     for &class in classes {
         let row = match config.method {

@@ -165,7 +165,7 @@ pub struct ScanArgs {
     #[arg(long, default_value_t = 2.0, allow_negative_numbers = true)]
     threshold: f32,
     /// A folder of images of any classes (PNG/JPEG, searched recursively) that each class's
-    /// window patch is scored on [default: the scoring inputs of --distribution].
+    /// window patch is scored on, for the agnostic method [default: the scoring inputs of --distribution].
     #[arg(long, value_name = "DIR")]
     probe: Option<PathBuf>,
     #[command(flatten)]
