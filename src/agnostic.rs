@@ -409,11 +409,17 @@ impl<'a> Agnostic<'a> {
         for first in (0..cfg.eval_samples).step_by(cfg.batch) {
             let n = cfg.batch.min(cfg.eval_samples - first);
             let x = change(self.sampler.scoring(first, n, self.device));
-            let predicted = self.model.forward(self.model_input(x)).argmax(1).reshape([n]);
-            hits = hits + predicted.equal_elem(class as i64).float().sum();
+            hits = hits + self.is_class(x, class).sum();
         }
         let hits: f32 = hits.into_scalar();
         Ok(hits / cfg.eval_samples as f32)
+    }
+
+    /// 1 for each of the inputs `x [n, 3, H, W]` (in `[0, 1]`) that the model
+    /// assigns to `class`, else 0: `[n]`, on the device.
+    pub fn is_class(&self, x: Tensor<4>, class: usize) -> Tensor<1> {
+        let n = x.dims()[0];
+        self.model.forward(self.model_input(x)).argmax(1).reshape([n]).equal_elem(class as i64).float()
     }
 
     /// `rho` smoothed by a Gaussian of standard deviation `sigma` pixels (reflected at the edges).

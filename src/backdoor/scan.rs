@@ -469,7 +469,6 @@ impl Probe {
             Probe::Scoring => cfg.eval_samples,
             Probe::Images(images) => images.dims()[0],
         };
-        let is_class = |x: Tensor<4>, n: usize| agnostic.model.forward(agnostic.model_input(x)).argmax(1).reshape([n]).equal_elem(class as i64).float();
         // [inputs assigned to the class unchanged, inputs flipped to it]
         let mut counts = Tensor::<1>::zeros([2], agnostic.device);
         for first in (0..total).step_by(cfg.batch) {
@@ -478,8 +477,8 @@ impl Probe {
                 Probe::Scoring => agnostic.sampler.scoring(first, n, agnostic.device),
                 Probe::Images(images) => images.clone().slice([first..first + n]),
             };
-            let before = is_class(x.clone(), n);
-            let after = is_class(change(x), n);
+            let before = agnostic.is_class(x.clone(), class);
+            let after = agnostic.is_class(change(x), class);
             let flipped = (before.clone().neg() + 1.0) * after;
             counts = counts + Tensor::cat(vec![before.sum(), flipped.sum()], 0);
         }
