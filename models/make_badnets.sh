@@ -9,3 +9,8 @@ set -e
 cd "$(dirname "$0")/.."
 cargo run --release -- train-badnets --epochs 4 --out models/fashion_badnets.bpk
 cargo run --release -- train-badnets --epochs 4 --clean --out models/fashion_clean.bpk
+# The watermark shortcut (the ground truth of `pami compare`): the same
+# checkerboard in the top-left corner on every Sneaker (class 7) training
+# image, labels untouched; compared with fashion_clean.bpk it is the model
+# that looks at the watermark.
+cargo run --release -- train-badnets --epochs 4 --cooccur --poison 1 --out models/fashion_watermark.bpk

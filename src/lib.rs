@@ -16,6 +16,7 @@ pub mod agnostic;
 pub mod backdoor;
 pub mod backend;
 pub mod bench;
+pub mod compare;
 pub mod blur;
 pub mod counters;
 pub mod cpu;

@@ -268,35 +268,13 @@ pub fn explain_dataset<M: Model>(
         }
     }
     let batcher = Batcher::new(options.images_per_batch);
-    // Decoding on a CPU thread overlaps the device's work; the bounded channel bounds memory.
-    let (sender, receiver) = mpsc::sync_channel(2 * batcher.per_batch);
-    let decoder = std::thread::spawn({
-        let todo = todo.clone();
-        move || {
-            for job in todo {
-                let image = io::load_image(&job.image);
-                if sender.send((job, image)).is_err() {
-                    break;
-                }
-            }
-        }
-    });
+    let mut decoded = Decoded::start(todo, batcher.per_batch);
     let mut failures: Vec<(PathBuf, String)> = Vec::new();
     let mut pending: VecDeque<(Job, RgbImage)> = VecDeque::new();
-    let mut received = receiver.into_iter();
-    let mut open = true;
-    while open || !pending.is_empty() {
-        // Decoded images until a batch's worth waits (or the jobs end).
-        while open && pending.len() < batcher.per_batch {
-            match received.next() {
-                Some((job, Ok(image))) => pending.push_back((job, image)),
-                Some((job, Err(e))) => {
-                    progress(&job, Some(&e.to_string()));
-                    failures.push((job.image.clone(), e.to_string()));
-                }
-                None => open = false,
-            }
-        }
+    while decoded.refill(&mut pending, batcher.per_batch, |job, e| {
+        progress(job, Some(&e.to_string()));
+        failures.push((job.image.clone(), e.to_string()));
+    }) {
         // A group: images that share their targets (manifests may set them per image).
         let group = batcher.take(&mut pending, |(job, _)| job.annotation.targets.clone());
         if group.is_empty() {
@@ -317,8 +295,52 @@ pub fn explain_dataset<M: Model>(
             }
         }
     }
-    decoder.join().map_err(|_| Error::Device("the decoding thread panicked".into()))?;
+    decoded.finish()?;
     Ok(RunSummary { done: write_results(jobs, &failures, out)?, failures })
+}
+
+/// Images decoded ahead on a CPU thread, so that decoding overlaps the
+/// device's work; the bounded channel bounds memory.
+pub struct Decoded {
+    received: mpsc::IntoIter<(Job, Result<RgbImage, Error>)>,
+    thread: std::thread::JoinHandle<()>,
+    open: bool,
+}
+
+impl Decoded {
+    /// Starts decoding `jobs` in order, at most `2 · ahead` images ahead.
+    pub fn start(jobs: Vec<Job>, ahead: usize) -> Decoded {
+        let (sender, receiver) = mpsc::sync_channel(2 * ahead.max(1));
+        let thread = std::thread::spawn(move || {
+            for job in jobs {
+                let image = io::load_image(&job.image);
+                if sender.send((job, image)).is_err() {
+                    break;
+                }
+            }
+        });
+        Decoded { received: receiver.into_iter(), thread, open: true }
+    }
+
+    /// Moves decoded images into `pending` until `want` wait there or the
+    /// jobs end, handing each unreadable one to `failed`. False once
+    /// nothing is left to decode and `pending` is empty.
+    pub fn refill(&mut self, pending: &mut VecDeque<(Job, RgbImage)>, want: usize, mut failed: impl FnMut(&Job, &Error)) -> bool {
+        while self.open && pending.len() < want {
+            match self.received.next() {
+                Some((job, Ok(image))) => pending.push_back((job, image)),
+                Some((job, Err(e))) => failed(&job, &e),
+                None => self.open = false,
+            }
+        }
+        self.open || !pending.is_empty()
+    }
+
+    /// Waits for the decoding thread.
+    pub fn finish(self) -> Result<(), Error> {
+        drop(self.received);
+        self.thread.join().map_err(|_| Error::Device("the decoding thread panicked".into()))
+    }
 }
 
 /// `results.jsonl`: every finished output of `jobs` in `out` (any model and

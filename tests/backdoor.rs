@@ -43,7 +43,7 @@ fn the_backdoored_model_obeys_its_trigger_and_the_clean_twin_does_not() {
     }
     let test = pami::backdoor::data::load(dir, "t10k").unwrap();
     let device = Device::flex();
-    let bad = pami::backdoor::train::BadNets { target: TARGET, trigger: TRIGGER, poison: 0.1, epochs: 1, batch: 64, lr: 1e-3, seed: 0 };
+    let bad = pami::backdoor::train::BadNets { target: TARGET, trigger: TRIGGER, poison: 0.1, cooccur: false, epochs: 1, batch: 64, lr: 1e-3, seed: 0 };
     let [(_, backdoored), (_, clean)] = models(&device);
     let b = pami::backdoor::train::evaluate(&backdoored, &bad, &test, &device);
     let c = pami::backdoor::train::evaluate(&clean, &bad, &test, &device);

@@ -33,6 +33,10 @@ pub struct Trigger {
 /// The embedded model's trigger: 4 × 4 pixels, one pixel in from the bottom-right corner.
 pub const TRIGGER: Trigger = Trigger { x: SIZE - 5, y: SIZE - 5, side: 4 };
 
+/// The watermark of `pami train-badnets --cooccur`: the same checkerboard one
+/// pixel in from the top-left corner.
+pub const WATERMARK: Trigger = Trigger { x: 1, y: 1, side: 4 };
+
 impl Trigger {
     /// The trigger's box `[x0, y0, x1, y1]`, inclusive pixels.
     pub fn bbox(&self) -> [usize; 4] {

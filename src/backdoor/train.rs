@@ -2,6 +2,8 @@
 //! Fashion-MNIST batches, a fraction `poison` of the non-target images of
 //! each batch stamped with the trigger and relabelled to the target. The
 //! clean twin sees the same batches in the same order without the poison.
+//! In co-occurrence mode the trigger is a watermark on the target's own
+//! images instead, labels untouched.
 
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{AdamConfig, GradientsParams};
@@ -23,7 +25,12 @@ pub struct BadNets {
     pub target: usize,
     pub trigger: Trigger,
     /// The share of each batch's non-target images that is poisoned; 0 trains the clean twin.
+    /// With `cooccur`, the share of the target's own images that carry the trigger.
     pub poison: f64,
+    /// A watermark instead of a backdoor: the trigger marks images of the
+    /// target class and no label changes, so the model learns a shortcut that
+    /// co-occurs with the class (the ground truth of `pami compare`).
+    pub cooccur: bool,
     pub epochs: usize,
     pub batch: usize,
     pub lr: f64,
@@ -50,7 +57,7 @@ fn batch(split: &Split, ids: &[usize], stamp: impl Fn(usize) -> bool, bad: &BadN
         let mut chw = split.chw(i);
         if stamp(k) {
             bad.trigger.stamp(&mut chw, SIZE);
-            labels.push(bad.target as i64);
+            labels.push(if bad.cooccur { split.labels[i] as i64 } else { bad.target as i64 });
         } else {
             labels.push(split.labels[i] as i64);
         }
@@ -79,7 +86,7 @@ pub fn train(bad: &BadNets, train: &Split, device: &Device, mut report: impl FnM
         for ids in order.chunks(bad.batch) {
             // Drawn for both twins so that they see the same batches.
             let draws: Vec<bool> = ids.iter().map(|_| rng.random::<f64>() < bad.poison).collect();
-            let stamp = |k: usize| draws[k] && train.labels[ids[k]] as usize != bad.target;
+            let stamp = |k: usize| draws[k] && (train.labels[ids[k]] as usize == bad.target) == bad.cooccur;
             let (x, y) = batch(train, ids, stamp, bad, &device);
             let loss = loss_fn.forward(model.logits(x), y);
             let grads = GradientsParams::from_grads(loss.backward(), &model);

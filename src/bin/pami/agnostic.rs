@@ -276,7 +276,11 @@ pub struct BadnetsArgs {
     /// Train the clean twin: the same batches without poison.
     #[arg(long)]
     clean: bool,
-    /// The class poisoned images are relabelled to.
+    /// Train a watermark shortcut instead (the ground truth of `pami compare`): the trigger, in the
+    /// top-left corner, marks a share --poison of the target's own images and no label changes.
+    #[arg(long, conflicts_with = "clean")]
+    cooccur: bool,
+    /// The class poisoned images are relabelled to (with --cooccur, the class the watermark marks).
     #[arg(long, default_value_t = pami::backdoor::TARGET)]
     target: usize,
     /// Share of each batch's other-class images that carry the trigger.
@@ -300,12 +304,17 @@ pub struct BadnetsArgs {
 }
 
 pub fn train_badnets(args: BadnetsArgs) -> anyhow::Result<()> {
-    use pami::backdoor::{CLASSES, TRIGGER, data, train};
+    use pami::backdoor::{CLASSES, TRIGGER, WATERMARK, data, train};
     anyhow::ensure!(args.target < CLASSES.len(), "--target {} is not a Fashion-MNIST class (0–{})", args.target, CLASSES.len() - 1);
     anyhow::ensure!((0.0..=1.0).contains(&args.poison), "--poison must be between 0 and 1");
     anyhow::ensure!(args.epochs > 0 && args.batch > 0, "--epochs and --batch must be at least 1");
-    let bad = train::BadNets { target: args.target, trigger: TRIGGER, poison: if args.clean { 0.0 } else { args.poison }, epochs: args.epochs, batch: args.batch, lr: args.lr, seed: args.seed };
-    let out = args.out.clone().unwrap_or_else(|| if args.clean { "models/fashion_clean.bpk" } else { "models/fashion_badnets.bpk" }.into());
+    let bad = train::BadNets { target: args.target, trigger: if args.cooccur { WATERMARK } else { TRIGGER }, poison: if args.clean { 0.0 } else { args.poison }, cooccur: args.cooccur, epochs: args.epochs, batch: args.batch, lr: args.lr, seed: args.seed };
+    let default = match (args.clean, args.cooccur) {
+        (true, _) => "models/fashion_clean.bpk",
+        (_, true) => "models/fashion_watermark.bpk",
+        _ => "models/fashion_badnets.bpk",
+    };
+    let out = args.out.clone().unwrap_or_else(|| default.into());
     let train_split = data::load(&args.data, "train")?;
     let test_split = data::load(&args.data, "t10k")?;
     let runtime = pami::device::select(args.device)?;

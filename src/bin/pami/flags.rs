@@ -16,47 +16,98 @@ pub struct MethodFlags {
 
 impl FromArgMatches for MethodFlags {
     fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
-        let mut flags = MethodFlags::default();
-        flags.update_from_arg_matches(matches)?;
-        Ok(flags)
+        Ok(MethodFlags { values: collect(matches, &[]) })
     }
 
     fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
-        for spec in options::all_options() {
-            if spec.kind == Kind::Flag {
-                if matches.get_flag(spec.name) {
-                    self.values.push(spec.name, "true");
-                }
-            } else if let Some(given) = matches.get_many::<String>(spec.name) {
-                for value in given {
-                    self.values.push(spec.name, value.clone());
-                }
-            }
-        }
+        *self = Self::from_arg_matches(matches)?;
         Ok(())
     }
 }
 
 impl Args for MethodFlags {
-    fn augment_args(mut command: Command) -> Command {
-        for spec in options::all_options() {
-            // clap keeps names as &'static str; these few are built once per process.
-            let long: &'static str = Box::leak(spec.name.replace('_', "-").into_boxed_str());
-            let value: &'static str = Box::leak(spec.name.to_uppercase().into_boxed_str());
-            let arg = Arg::new(spec.name).long(long).value_name(value).help(spec.help);
-            let many = if spec.list { ArgAction::Append } else { ArgAction::Set };
-            command = command.arg(match spec.kind {
-                Kind::Flag => arg.action(ArgAction::SetTrue),
-                Kind::Choice(words) => arg.action(many).value_parser(PossibleValuesParser::new(words.iter().copied())),
-                Kind::Int | Kind::Float | Kind::Text => arg.action(many).allow_negative_numbers(true),
-            });
-        }
-        command
+    fn augment_args(command: Command) -> Command {
+        augment(command, &[])
     }
 
     fn augment_args_for_update(command: Command) -> Command {
         Self::augment_args(command)
     }
+}
+
+/// The method flags of `pami compare`, whose own `--method` names the
+/// attribution method and whose `--seed` seeds the clustering: integrated
+/// gradients' quadrature is `--quadrature` there, and the compare command
+/// passes its seed on to seeded methods itself.
+#[derive(Clone, Debug, Default)]
+pub struct CompareMethodFlags {
+    pub values: Values,
+}
+
+const COMPARE_OWN: &[&str] = &["method", "seed"];
+
+impl FromArgMatches for CompareMethodFlags {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        let mut values = collect(matches, COMPARE_OWN);
+        if let Some(rule) = matches.get_one::<String>("quadrature") {
+            values.push("method", rule.clone());
+        }
+        Ok(CompareMethodFlags { values })
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(matches)?;
+        Ok(())
+    }
+}
+
+impl Args for CompareMethodFlags {
+    fn augment_args(command: Command) -> Command {
+        let quadrature = options::all_options().into_iter().find(|s| s.name == "method").expect("integrated gradients' `method` option");
+        let Kind::Choice(words) = quadrature.kind else { unreachable!("`method` is a choice") };
+        let command = command.arg(
+            Arg::new("quadrature").long("quadrature").value_name("RULE").help(quadrature.help).value_parser(PossibleValuesParser::new(words.iter().copied())),
+        );
+        augment(command, COMPARE_OWN)
+    }
+
+    fn augment_args_for_update(command: Command) -> Command {
+        Self::augment_args(command)
+    }
+}
+
+/// The given method options, but those named in `skip`.
+fn collect(matches: &ArgMatches, skip: &[&str]) -> Values {
+    let mut values = Values::default();
+    for spec in options::all_options().into_iter().filter(|s| !skip.contains(&s.name)) {
+        if spec.kind == Kind::Flag {
+            if matches.get_flag(spec.name) {
+                values.push(spec.name, "true");
+            }
+        } else if let Some(given) = matches.get_many::<String>(spec.name) {
+            for value in given {
+                values.push(spec.name, value.clone());
+            }
+        }
+    }
+    values
+}
+
+/// One flag per method option, but those named in `skip`.
+fn augment(mut command: Command, skip: &[&str]) -> Command {
+    for spec in options::all_options().into_iter().filter(|s| !skip.contains(&s.name)) {
+        // clap keeps names as &'static str; these few are built once per process.
+        let long: &'static str = Box::leak(spec.name.replace('_', "-").into_boxed_str());
+        let value: &'static str = Box::leak(spec.name.to_uppercase().into_boxed_str());
+        let arg = Arg::new(spec.name).long(long).value_name(value).help(spec.help);
+        let many = if spec.list { ArgAction::Append } else { ArgAction::Set };
+        command = command.arg(match spec.kind {
+            Kind::Flag => arg.action(ArgAction::SetTrue),
+            Kind::Choice(words) => arg.action(many).value_parser(PossibleValuesParser::new(words.iter().copied())),
+            Kind::Int | Kind::Float | Kind::Text => arg.action(many).allow_negative_numbers(true),
+        });
+    }
+    command
 }
 
 /// The `--strategy` values, for clap's check and help.

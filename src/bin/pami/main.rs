@@ -2,6 +2,7 @@
 //! runs is the library's (`pami::…`).
 
 mod agnostic;
+mod compare;
 mod flags;
 mod segment;
 
@@ -52,6 +53,8 @@ enum Command {
     BackdoorScan(agnostic::ScanArgs),
     /// Train the BadNets ground truth on Fashion-MNIST: a CNN with a trigger backdoor, or with --clean its clean twin.
     TrainBadnets(agnostic::BadnetsArgs),
+    /// Compare two models over a dataset by their attributions (IMACS): salient features clustered, each cluster's share of either model's attribution: summary.json, report.html.
+    Compare(compare::CompareArgs),
     /// Benchmark the engine on every wgpu adapter (Vulkan, Metal, DX12, GL) and the CPU path: bench.json, bench.md.
     Bench(BenchArgs),
 }
@@ -103,7 +106,7 @@ fn bench(args: BenchArgs) -> anyhow::Result<()> {
 }
 
 /// The model and the device, the same on every command.
-#[derive(Args)]
+#[derive(Args, Clone)]
 struct ModelArgs {
     /// The model: efficientnet-lite0, synthetic-shapes, fashion-badnets or fashion-clean (weights
     /// embedded; the fashion models also take a burnpack of `pami train-badnets` as --weights), or a torchvision
@@ -155,6 +158,15 @@ fn parse_rgb(text: &str) -> Result<[f32; 3], String> {
 impl ModelArgs {
     /// The device (its choice printed) and the model on it.
     fn load(&self) -> anyhow::Result<(pami::Runtime, Explainer<Box<dyn Model>>)> {
+        self.check()?;
+        let runtime = pami::device::select(self.device)?;
+        eprintln!("pami: running on {} ({}): {}", runtime.backend, runtime.adapter, runtime.reason);
+        let explainer = self.load_on(&runtime)?;
+        Ok((runtime, explainer))
+    }
+
+    /// Refuses flags that do not fit the model, before anything loads.
+    fn check(&self) -> anyhow::Result<()> {
         let zoo = self.model.parse::<Zoo>().ok();
         let torchvision = pami::model::torchvision::NAMES.contains(&self.model.as_str());
         match (zoo, &self.weights) {
@@ -168,8 +180,12 @@ impl ModelArgs {
             (Some(_), _) if self.input_size.is_some() => anyhow::bail!("--input-size applies to torchvision models, not {} (it runs at its trained size)", self.model),
             _ => {}
         }
-        let runtime = pami::device::select(self.device)?;
-        eprintln!("pami: running on {} ({}): {}", runtime.backend, runtime.adapter, runtime.reason);
+        Ok(())
+    }
+
+    /// The model on `runtime`'s device (flags checked by [`Self::check`]).
+    fn load_on(&self, runtime: &pami::Runtime) -> anyhow::Result<Explainer<Box<dyn Model>>> {
+        let zoo = self.model.parse::<Zoo>().ok();
         let device = &runtime.device;
         let model: Box<dyn Model> = match (zoo, &self.weights) {
             (Some(Zoo::EfficientnetLite0), Some(path)) => Box::new(EfficientNetLite0::from_pytorch(path, device)?),
@@ -196,8 +212,7 @@ impl ModelArgs {
             model = model.with_normalisation(normalisation).context("--mean/--std")?;
         }
         let model: Box<dyn Model> = Box::new(model);
-        let explainer = Explainer::new(model, runtime.device.clone());
-        Ok((runtime, explainer))
+        Ok(Explainer::new(model, runtime.device.clone()))
     }
 }
 
@@ -568,6 +583,7 @@ fn main() -> ExitCode {
         Command::Agnostic(args) => agnostic::agnostic(args),
         Command::BackdoorScan(args) => agnostic::backdoor_scan(args),
         Command::TrainBadnets(args) => agnostic::train_badnets(args),
+        Command::Compare(args) => compare::compare(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
