@@ -2,28 +2,19 @@
 //! every kind of bad input.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
+
+mod common;
+
+use common::{assert_clean_failure, pami};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
-fn pami(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pami")).args(args).args(["--device", "cpu"]).output().unwrap()
-}
 
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("pami-cli-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
-}
-
-fn assert_clean_failure(args: &[&str], expect: &str) {
-    let out = pami(args);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{args:?} should fail with exit 1; stderr: {stderr}");
-    assert!(!stderr.contains("panicked"), "{args:?} panicked: {stderr}");
-    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
-    assert_eq!(errors.len(), 1, "{args:?}: expected one error line, got: {stderr}");
-    assert!(errors[0].contains(expect), "{args:?}: `{}` does not mention `{expect}`", errors[0]);
 }
 
 #[test]

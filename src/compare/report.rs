@@ -140,6 +140,18 @@ pub fn html(comparison: &Comparison) -> Result<String, Error> {
     if !s.failures.is_empty() {
         let _ = write!(page, "<p>{} images could not be compared (listed in summary.json).</p>\n", s.failures.len());
     }
+    // Marks on <body> what rendered: images decoded, chart bars laid out
+    // (read by the headless-browser test; harmless anywhere else).
+    page.push_str(
+        "<script>window.addEventListener('load', function () {\n\
+         var images = Array.prototype.slice.call(document.images);\n\
+         var decoded = images.filter(function (i) { return i.complete && i.naturalWidth > 0; });\n\
+         var bars = Array.prototype.filter.call(document.querySelectorAll('#delta-chart rect.bar'), function (b) { return b.getBoundingClientRect().width > 0; });\n\
+         document.body.setAttribute('data-images', images.length);\n\
+         document.body.setAttribute('data-decoded', decoded.length);\n\
+         document.body.setAttribute('data-bars', bars.length);\n\
+         });</script>\n",
+    );
     page.push_str("</body></html>\n");
     Ok(page)
 }

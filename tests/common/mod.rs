@@ -175,3 +175,19 @@ pub fn kernels() -> Vec<(std::path::PathBuf, String, naga::Module)> {
         })
         .collect()
 }
+
+/// The `pami` binary with `args` on the CPU path.
+pub fn pami(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_pami")).args(args).args(["--device", "cpu"]).output().unwrap()
+}
+
+/// `pami args` exits 1 with exactly one `error:` line, which mentions `expect`, and no panic.
+pub fn assert_clean_failure(args: &[&str], expect: &str) {
+    let out = pami(args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{args:?} should fail with exit 1; stderr: {stderr}");
+    assert!(!stderr.contains("panicked"), "{args:?} panicked: {stderr}");
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(errors.len(), 1, "{args:?}: expected one error line, got: {stderr}");
+    assert!(errors[0].contains(expect), "{args:?}: `{}` does not mention `{expect}`", errors[0]);
+}

@@ -51,10 +51,10 @@ pub struct CompareArgs {
     method: String,
     /// label: the manifest's class; predicted-a: model A's prediction [default: the manifest's class where a line gives one, else A's prediction].
     #[arg(long, value_name = "label|predicted-a")]
-    target: Option<TargetChoice>,
+    target: Option<String>,
     /// segments (SLIC, n_segments 100), segments:SEGMENTER (e.g. segments:slic:50, segments:felzenszwalb:100) or patches:S (S × S pixels).
     #[arg(long, default_value = "segments")]
-    features: Features,
+    features: String,
     /// Each model's top fraction of an image's features by mean attribution; their union is kept.
     #[arg(long, default_value_t = 0.1)]
     top: f32,
@@ -109,12 +109,12 @@ pub fn compare(args: CompareArgs) -> anyhow::Result<()> {
     // Everything given is checked before any model loads or image is read.
     pami::options::config(&args.method, &values, Targets::TopK(1), 1)?;
     let config = CompareConfig {
-        features: args.features,
+        features: args.features.parse::<Features>()?,
         top: args.top,
         kmeans: KMeans { clusters: args.clusters, restarts: args.restarts, seed: args.seed, ..KMeans::default() },
         bootstrap: args.bootstrap,
         exemplars: args.exemplars,
-        target: args.target.unwrap_or(TargetChoice::Auto),
+        target: args.target.as_deref().map_or(Ok(TargetChoice::Auto), str::parse)?,
         images_per_batch: args.images_per_batch,
         ..CompareConfig::default()
     };
