@@ -26,6 +26,9 @@ pub enum Targets {
     TopK(usize),
     /// These class ids.
     Classes(Vec<usize>),
+    /// One class per image, in the images' order (a dataset's labels).
+    #[serde(rename = "per_image")]
+    PerImage(Vec<usize>),
 }
 
 impl Targets {
@@ -238,7 +241,10 @@ impl<M: Model> Explainer<M> {
             Targets::Classes(ids) if ids.is_empty() => {
                 return Err(Error::InvalidParameter("no target class given".into()));
             }
-            Targets::Classes(ids) => {
+            Targets::PerImage(ids) if ids.is_empty() => {
+                return Err(Error::InvalidParameter("no target class given".into()));
+            }
+            Targets::Classes(ids) | Targets::PerImage(ids) => {
                 if let Some(bad) = ids.iter().find(|&&id| id >= classes) {
                     return Err(Error::UnknownClass(bad.to_string(), classes));
                 }
@@ -403,13 +409,17 @@ impl<M: Model> Explainer<M> {
         let probs = self.model.probabilities(logits.clone());
         let top = config.top.max(match config.targets {
             Targets::TopK(k) => k,
-            Targets::Classes(_) => 0,
+            Targets::Classes(_) | Targets::PerImage(_) => 0,
         });
         let top = top.min(classes);
         let (top_p, top_i) = probs.clone().topk_with_indices(top, 1);
         let target_ids: Tensor<2, Int> = match &config.targets {
             Targets::TopK(k) => top_i.clone().slice([0..n, 0..*k]),
             Targets::Classes(ids) => index_tensor(ids, device).unsqueeze::<2>().repeat_dim(0, n),
+            Targets::PerImage(ids) if ids.len() == n => index_tensor(ids, device).reshape([n, 1]),
+            Targets::PerImage(ids) => {
+                return Err(Error::InvalidParameter(format!("{} per-image targets for {n} images", ids.len())));
+            }
         };
         let target_p = probs.gather(1, target_ids.clone());
         let whole_score = match config.score {

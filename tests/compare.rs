@@ -225,6 +225,9 @@ fn bad_input_to_compare_is_one_error_line_and_an_unreadable_image_is_skipped() {
     common::assert_clean_failure(&with(&["--top", "0"]), "--top");
     let mixed = ["compare", "--model-a", "efficientnet-lite0", "--model-b", "fashion-clean", "--images", images, "--out", out_arg];
     common::assert_clean_failure(&mixed, "model A has 1000 classes and model B 10");
+    let folder = dir.join("img");
+    let folder_args = ["compare", "--model-a", "fashion-clean", "--model-b", "fashion-clean", "--images", folder.to_str().unwrap(), "--out", out_arg, "--target", "label"];
+    common::assert_clean_failure(&folder_args, "--target label needs a manifest line with \"targets\"");
     let missing = dir.join("missing.jsonl");
     std::fs::write(&missing, "{\"image\": \"img/nope.png\", \"targets\": [1]}\n").unwrap();
     let missing_args: Vec<&str> = base.iter().map(|&a| if a == images { missing.to_str().unwrap() } else { a }).collect();
@@ -236,13 +239,16 @@ fn bad_input_to_compare_is_one_error_line_and_an_unreadable_image_is_skipped() {
     let mut text = std::fs::read_to_string(&manifest).unwrap();
     text += "{\"image\": \"img/broken.png\", \"targets\": [0]}\n";
     std::fs::write(&manifest, text).unwrap();
-    let run = common::pami(&with(&["--clusters", "3"]));
+    // Model A's own feature layer as the descriptor, and A's predictions as the targets.
+    let run = common::pami(&with(&["--clusters", "3", "--descriptor", "model-a", "--target", "predicted-a"]));
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(run.status.success(), "{stderr}");
     assert!(stderr.contains("skipped") && stderr.contains("broken.png"), "{stderr}");
     let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary["images"], 12);
     assert_eq!(summary["failures"].as_array().unwrap().len(), 1);
+    assert_eq!(summary["settings"]["config"]["target"], "predicted-a");
+    assert_eq!(summary["settings"]["descriptor"]["size"], serde_json::json!([SIZE, SIZE]));
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -267,5 +273,32 @@ fn kmeans_on_the_gpu_matches_the_cpu() {
     // The planted clusters, up to naming.
     for i in 0..n {
         assert_eq!(cpu.assignments[i], cpu.assignments[i % 8], "point {i}");
+    }
+}
+
+/// `Targets::PerImage` (how compare explains a chunk of images, each for its
+/// own class, in one pipeline) gives each image the map it gets alone.
+#[test]
+fn per_image_targets_give_each_image_its_own_classes_map() {
+    let device = Device::flex();
+    let explainer = Explainer::new(FashionCnn::pretrained(Embedded::Clean, &device).unwrap(), device.clone());
+    let images: Vec<image::RgbImage> = (0..3u32)
+        .map(|k| {
+            let noise = common::noise(3 * SIZE * SIZE, 20 + k as u64, 0.0, 255.0);
+            image::RgbImage::from_fn(SIZE as u32, SIZE as u32, |x, y| image::Rgb([noise[(y * SIZE as u32 + x) as usize] as u8; 3]))
+        })
+        .collect();
+    let targets = vec![1, 5, 7];
+    for method in ["integrated-gradients", "occlusion"] {
+        let base = pami::options::config(method, &Values::default(), Targets::TopK(1), 16).unwrap();
+        let together = explainer.explain_batch(&images, &pami::ExplainConfig { targets: Targets::PerImage(targets.clone()), ..base.clone() }).unwrap();
+        for ((image, &t), e) in images.iter().zip(&targets).zip(&together) {
+            let alone = explainer.explain(image, &pami::ExplainConfig { targets: Targets::Classes(vec![t]), ..base.clone() }).unwrap();
+            assert_eq!(e.targets[0].class, t);
+            let range = alone.map(0).iter().fold(0f32, |m, v| m.max(v.abs()));
+            assert!(common::max_abs_diff(e.map(0), alone.map(0)) <= 1e-4 * range, "{method}, class {t}");
+        }
+        let wrong = pami::ExplainConfig { targets: Targets::PerImage(vec![1, 2]), ..base.clone() };
+        assert!(explainer.explain_batch(&images, &wrong).is_err(), "two targets for three images");
     }
 }

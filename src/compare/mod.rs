@@ -23,7 +23,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
 use crate::explain::to_chw;
-use crate::run::{Batcher, Decoded, Job, explain_group};
+use crate::run::{Decoded, Job};
 use crate::{Error, ExplainConfig, Explainer, Model, Targets};
 
 pub use features::Features;
@@ -292,6 +292,8 @@ pub fn compare<A: Model, B: Model>(
     a.validate(config_a)?;
     b.validate(config_b)?;
     let device = &a.device;
+    // A descriptor without a feature layer is refused before any image is explained.
+    descriptor.embed(&[RgbImage::new(descriptor.size[1] as u32, descriptor.size[0] as u32)], device)?;
     let start = Instant::now();
     let mut seconds = [0.0f64; 4]; // explain, features, describe, cluster
 
@@ -334,20 +336,14 @@ pub fn compare<A: Model, B: Model>(
             (_, Some(t), _) => t[0],
             _ => unreachable!("predicted when a target is missing"),
         };
-        // Both models' maps, images of one target together.
-        let mut order: VecDeque<(usize, usize)> = (0..chunk.len()).map(|k| (k, target(k))).collect();
-        let mut maps: Vec<Option<Result<[Vec<f32>; 2], Error>>> = (0..chunk.len()).map(|_| None).collect();
-        while !order.is_empty() {
-            let group = Batcher::new(per_batch).take(&mut order, |&(_, t)| t);
-            let class = group[0].1;
-            let images: Vec<RgbImage> = group.iter().map(|&(k, _)| chunk[k].1.clone()).collect();
-            let with_target = |c: &ExplainConfig| ExplainConfig { targets: Targets::Classes(vec![class]), ..c.clone() };
-            let from_a = explain_group(a, &images, &with_target(config_a));
-            let from_b = explain_group(b, &images, &with_target(config_b));
-            for ((&(k, _), ea), eb) in group.iter().zip(from_a).zip(from_b) {
-                maps[k] = Some(ea.and_then(|ea| eb.map(|eb| [ea.map_full(0).to_vec(), eb.map_full(0).to_vec()])));
-            }
-        }
+        // Both models' maps, the chunk's images in one pipeline each (one
+        // target per image), so the device sees full batches of one shape.
+        let targets: Vec<usize> = (0..chunk.len()).map(target).collect();
+        let images: Vec<RgbImage> = chunk.iter().map(|(_, i)| i.clone()).collect();
+        let from_a = explain_each(a, &images, &targets, config_a);
+        let from_b = explain_each(b, &images, &targets, config_b);
+        let mut maps: Vec<Option<Result<[Vec<f32>; 2], Error>>> =
+            from_a.into_iter().zip(from_b).map(|(ea, eb)| Some(ea.and_then(|ea| eb.map(|eb| [ea.map_full(0).to_vec(), eb.map_full(0).to_vec()])))).collect();
         seconds[0] += clock.elapsed().as_secs_f64();
 
         let clock = Instant::now();
@@ -482,6 +478,21 @@ pub fn compare<A: Model, B: Model>(
         images_per_second: (records.len() as f64 / total.max(1e-9)) as f32,
     };
     Ok(Comparison { summary, thumbnails })
+}
+
+/// Explains each image for its own target, all together; if they fail
+/// together, each alone, so one bad image cannot sink the others.
+fn explain_each<M: Model>(explainer: &Explainer<M>, images: &[RgbImage], targets: &[usize], config: &ExplainConfig) -> Vec<Result<crate::Explanation, Error>> {
+    let together = ExplainConfig { targets: Targets::PerImage(targets.to_vec()), ..config.clone() };
+    match explainer.explain_batch(images, &together) {
+        Ok(explanations) => explanations.into_iter().map(Ok).collect(),
+        Err(_) if images.len() > 1 => images
+            .iter()
+            .zip(targets)
+            .map(|(image, &t)| explainer.explain(image, &ExplainConfig { targets: Targets::Classes(vec![t]), ..config.clone() }))
+            .collect(),
+        Err(e) => vec![Err(e)],
+    }
 }
 
 /// Keeps the [`DIFFER`] images of largest distance (pictures made only for those kept).
