@@ -234,10 +234,11 @@ fn bad_input_to_compare_is_one_error_line_and_an_unreadable_image_is_skipped() {
     common::assert_clean_failure(&missing_args, "nope.png: no such image");
     assert!(!out.join("summary.json").exists(), "a failed run wrote a summary");
 
-    // A corrupt PNG among good ones: reported, skipped, the rest compared.
+    // A corrupt PNG and a 1 × 1 image among good ones: reported, skipped, the rest compared.
     std::fs::write(dir.join("img/broken.png"), b"not a png").unwrap();
+    image::RgbImage::new(1, 1).save(dir.join("img/dot.png")).unwrap();
     let mut text = std::fs::read_to_string(&manifest).unwrap();
-    text += "{\"image\": \"img/broken.png\", \"targets\": [0]}\n";
+    text += "{\"image\": \"img/broken.png\", \"targets\": [0]}\n{\"image\": \"img/dot.png\"}\n";
     std::fs::write(&manifest, text).unwrap();
     // Model A's own feature layer as the descriptor, and A's predictions as the targets.
     let run = common::pami(&with(&["--clusters", "3", "--descriptor", "model-a", "--target", "predicted-a"]));
@@ -246,7 +247,7 @@ fn bad_input_to_compare_is_one_error_line_and_an_unreadable_image_is_skipped() {
     assert!(stderr.contains("skipped") && stderr.contains("broken.png"), "{stderr}");
     let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary["images"], 12);
-    assert_eq!(summary["failures"].as_array().unwrap().len(), 1);
+    assert_eq!(summary["failures"].as_array().unwrap().len(), 2, "{}", summary["failures"]);
     assert_eq!(summary["settings"]["config"]["target"], "predicted-a");
     assert_eq!(summary["settings"]["descriptor"]["size"], serde_json::json!([SIZE, SIZE]));
     let _ = std::fs::remove_dir_all(&dir);

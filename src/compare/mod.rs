@@ -318,7 +318,14 @@ pub fn compare<A: Model, B: Model>(
         for (job, e) in unreadable.drain(..) {
             fail(&job, &e, &mut progress);
         }
-        let chunk: Vec<(Job, RgbImage)> = pending.drain(..pending.len().min(per_batch)).collect();
+        let mut chunk: Vec<(Job, RgbImage)> = Vec::with_capacity(per_batch);
+        for (job, image) in pending.drain(..pending.len().min(per_batch)) {
+            // Too small to predict or explain: that image's failure, not the run's.
+            match image.dimensions() {
+                (width, height) if width < 2 || height < 2 => fail(&job, &Error::ImageTooSmall { width, height }.to_string(), &mut progress),
+                _ => chunk.push((job, image)),
+            }
+        }
         if chunk.is_empty() {
             continue;
         }
