@@ -17,6 +17,7 @@ pub mod backdoor;
 pub mod backend;
 pub mod bench;
 pub mod compare;
+pub mod concepts;
 pub mod blur;
 pub mod counters;
 pub mod cpu;

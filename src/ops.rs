@@ -4,7 +4,7 @@
 use burn::backend::Dispatch;
 use burn::tensor::{Int, Tensor, TensorData};
 
-use crate::backend::PerturbationBackend;
+use crate::backend::{GenerationBackend, PerturbationBackend};
 use crate::gpu::{
     aggregate::{AggregateParams, CHUNK as AGGREGATE_CHUNK},
     compose::ComposeParams,
@@ -116,4 +116,22 @@ pub fn aggregate(scores: &Tensor<2>, parts: &Parts, image: usize) -> Tensor<3> {
 /// decreasing value, ties by pixel index (i32 `[M, H, W]`).
 pub fn rank(maps: Tensor<3>) -> Tensor<3, Int> {
     Tensor::from_dispatch(Dispatch::rank(maps.into_dispatch()))
+}
+
+/// Rasterises the scenes of [`crate::concepts::render::Scenes`] on `device`:
+/// `[I, 3, size, size]` values 0..255.
+pub fn render(scenes: &crate::concepts::render::Scenes, size: usize, device: &burn::tensor::Device) -> Tensor<4> {
+    let int = |values: &[i32], shape: [usize; 2]| Tensor::<2, Int>::from_data(TensorData::new(values.to_vec(), shape), device).into_dispatch();
+    let rows = scenes.objects.len() / crate::cpu::render::OBJECT_FIELDS;
+    // An empty table still binds one row.
+    let objects = if rows == 0 { vec![0; crate::cpu::render::OBJECT_FIELDS] } else { scenes.objects.clone() };
+    let images = scenes.offsets.len() - 1;
+    let params = crate::gpu::render::RenderParams { width: size as u32, height: size as u32, images: images as u32, objects: rows as u32 };
+    let out = Dispatch::render(
+        int(&objects, [rows.max(1), crate::cpu::render::OBJECT_FIELDS]),
+        int(&scenes.offsets, [1, images + 1]),
+        int(&scenes.backgrounds, [images, crate::cpu::render::BACKGROUND_FIELDS]),
+        params,
+    );
+    Tensor::from_dispatch(out)
 }

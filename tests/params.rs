@@ -16,7 +16,7 @@ use std::path::Path;
 use naga::proc::{Alignment, Layouter};
 use pami::gpu::{
     aggregate::AggregateParams, blur::BlurParams, components::ComponentsParams, compose::ComposeParams,
-    felzenszwalb::FelzenszwalbParams, fill::FillParams, segment::SegmentParams, rank::RankParams, seeds::SeedsParams,
+    felzenszwalb::FelzenszwalbParams, fill::FillParams, segment::SegmentParams, rank::RankParams, render::RenderParams, seeds::SeedsParams,
     slic::SlicParams, watershed::WatershedParams,
 };
 
@@ -58,6 +58,7 @@ fn mirrors() -> Vec<Mirror> {
         mirror!("fill_params.wgsl", FillParams { len, value }),
         mirror!("segment_params.wgsl", SegmentParams { width, height, images, min_size, rounds }),
         mirror!("rank_params.wgsl", RankParams { plane, span, maps, block, step }),
+        mirror!("render_params.wgsl", RenderParams { width, height, images, objects }),
         mirror!(
             "seeds_params.wgsl",
             SeedsParams { width, height, items, level, count, first, steps, double_step, prior }

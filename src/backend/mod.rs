@@ -1,12 +1,14 @@
 //! The backend extensions: the pipeline's own operations beyond plain tensor
 //! math, implemented by WGSL kernels on Burn's CubeCL (wgpu) backend and by
-//! the CPU twins in `crate::cpu` on Burn's `flex` backend. Two families, one
+//! the CPU twins in `crate::cpu` on Burn's `flex` backend. Three families, one
 //! `#[backend_extension]` trait each:
 //!
 //! - [`PerturbationBackend`] (`src/backend/perturbation.rs`): blur, compose,
 //!   aggregate, rank;
 //! - [`SegmentationBackend`] (`src/backend/segmentation.rs`): connected
-//!   components, SLIC, small-segment merging, Felzenszwalb, SEEDS, watershed.
+//!   components, SLIC, small-segment merging, Felzenszwalb, SEEDS, watershed;
+//! - [`GenerationBackend`] (`src/backend/generation.rs`): the procedural
+//!   concept renderer of `pami concepts`.
 //!
 //! Each file declares its trait and implements it on `CubeBackend` (each
 //! method calls the kernel's launch in `src/gpu/<op>.rs`, its one home) and
@@ -14,9 +16,11 @@
 //! perturbation operations through [`crate::ops`]; the segmentation ones are
 //! driven by `src/segment/`.
 
+mod generation;
 mod perturbation;
 mod segmentation;
 
+pub use generation::GenerationBackend;
 pub use perturbation::PerturbationBackend;
 pub use segmentation::SegmentationBackend;
 

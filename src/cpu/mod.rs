@@ -11,6 +11,7 @@ pub mod felzenszwalb;
 pub mod fill;
 pub mod parts;
 pub mod rank;
+pub mod render;
 pub mod seeds;
 pub mod segment;
 pub mod slic;

@@ -22,6 +22,7 @@ pub mod felzenszwalb;
 pub mod fill;
 pub(crate) mod launch;
 pub mod rank;
+pub mod render;
 pub mod seeds;
 pub mod segment;
 pub mod slic;
@@ -40,6 +41,7 @@ const SHARED: &[(&str, &str)] = &[
     ("shared/segment_params.wgsl", include_str!("../../shaders/shared/segment_params.wgsl")),
     ("shared/parts.wgsl", include_str!("../../shaders/shared/parts.wgsl")),
     ("shared/rank_params.wgsl", include_str!("../../shaders/shared/rank_params.wgsl")),
+    ("shared/render_params.wgsl", include_str!("../../shaders/shared/render_params.wgsl")),
     ("shared/seeds.wgsl", include_str!("../../shaders/shared/seeds.wgsl")),
     ("shared/seeds_params.wgsl", include_str!("../../shaders/shared/seeds_params.wgsl")),
     ("shared/seeds_phases.wgsl", include_str!("../../shaders/shared/seeds_phases.wgsl")),

@@ -3,6 +3,7 @@
 
 mod agnostic;
 mod compare;
+mod concepts;
 mod flags;
 mod segment;
 
@@ -55,6 +56,8 @@ enum Command {
     TrainBadnets(agnostic::BadnetsArgs),
     /// Compare two models over a dataset by their attributions (IMACS): salient features clustered, each cluster's share of either model's attribution: summary.json, report.html.
     Compare(compare::CompareArgs),
+    /// Concept importance over a dataset by permuting captions and regenerating images (DEPICT): render.
+    Concepts(concepts::ConceptsArgs),
     /// Benchmark the engine on every wgpu adapter (Vulkan, Metal, DX12, GL) and the CPU path: bench.json, bench.md.
     Bench(BenchArgs),
 }
@@ -584,6 +587,7 @@ fn main() -> ExitCode {
         Command::BackdoorScan(args) => agnostic::backdoor_scan(args),
         Command::TrainBadnets(args) => agnostic::train_badnets(args),
         Command::Compare(args) => compare::compare(args),
+        Command::Concepts(args) => concepts::concepts(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
