@@ -1,12 +1,17 @@
 //! Dataset-level concept importance by permutation in text space and
 //! regeneration (DEPICT, Jabbour et al., ECCV 2024): captions of concept
 //! counts, a generator from caption and seed to image, and the permutation
-//! of one concept's column across the dataset.
+//! of one concept's column across the dataset; the ranking of concepts by
+//! the drop in a model's performance, and the training of ground-truth
+//! classifiers and concept detectors on generated images.
 
 pub mod caption;
 pub mod metric;
 pub mod permute;
+pub mod plot;
+pub mod rank;
 pub mod render;
+pub mod train;
 
 use std::time::Duration;
 

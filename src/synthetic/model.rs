@@ -1,6 +1,10 @@
 //! A small CNN for the synthetic shapes task: four 3 × 3 convolutions with
 //! ReLU, three 2 × 2 max-pools, a global max-pool and a linear classifier.
 //! Global max-pooling makes it indifferent to where the object is.
+//!
+//! The same network with any number of outputs and input side is the
+//! `concept-cnn` of `pami concepts train` (DEPICT's ground-truth classifiers
+//! and concept detectors).
 
 use std::path::Path;
 
@@ -22,6 +26,8 @@ pub struct SyntheticCnn {
     fc: Linear,
     #[module(skip)]
     classes: Vec<String>,
+    #[module(skip)]
+    size: usize,
 }
 
 const WIDTHS: [usize; 5] = [3, 16, 32, 64, 64];
@@ -29,6 +35,12 @@ const WIDTHS: [usize; 5] = [3, 16, 32, 64, 64];
 impl SyntheticCnn {
     /// Random initial weights (Burn's default initialisers) on `device`.
     pub fn init(device: &Device) -> Self {
+        Self::with_classes(CLASSES.iter().map(|c| c.to_string()).collect(), SIZE, device)
+    }
+
+    /// Random initial weights with one output per name of `classes`, for
+    /// `size × size` inputs.
+    pub fn with_classes(classes: Vec<String>, size: usize, device: &Device) -> Self {
         let convs = WIDTHS
             .windows(2)
             .map(|w| Conv2dConfig::new([w[0], w[1]], [3, 3]).with_padding(PaddingConfig2d::Same).init(device))
@@ -36,8 +48,9 @@ impl SyntheticCnn {
         SyntheticCnn {
             convs,
             pool: MaxPool2dConfig::new([2, 2]).with_strides([2, 2]).init(),
-            fc: LinearConfig::new(WIDTHS[4], CLASSES.len()).init(device),
-            classes: CLASSES.iter().map(|c| c.to_string()).collect(),
+            fc: LinearConfig::new(WIDTHS[4], classes.len()).init(device),
+            classes,
+            size,
         }
     }
 
@@ -50,6 +63,28 @@ impl SyntheticCnn {
     /// Trained weights from a burnpack file (`models/synthetic_shapes.bpk`).
     pub fn load(path: &Path, device: &Device) -> Result<Self, Error> {
         super::backbone::load_into(Self::init(device), path)
+    }
+
+    /// A `concept-cnn` burnpack of `pami concepts train`: its outputs are
+    /// read from the file, their names from `names` (or `0`, `1`, …).
+    pub fn load_concept(path: &Path, names: Option<Vec<String>>, size: usize, device: &Device) -> Result<Self, Error> {
+        use burn::store::ModuleStore;
+        if !path.is_file() {
+            return Err(Error::Weights(format!("{}: no such file", path.display())));
+        }
+        let mut store = burn::store::BurnpackStore::from_file(path);
+        let bad = |e: String| Error::Weights(format!("{}: {e}", path.display()));
+        let fc = store.get_tensor("fc.weight").map_err(|e| bad(e.to_string()))?.ok_or_else(|| bad("not a concept-cnn burnpack (no fc.weight)".into()))?;
+        let outputs = *fc.shape.last().ok_or_else(|| bad("fc.weight has no shape".into()))?;
+        let names = names.unwrap_or_else(|| (0..outputs).map(|k| k.to_string()).collect());
+        if names.len() != outputs {
+            return Err(bad(format!("{} names for {outputs} outputs", names.len())));
+        }
+        super::backbone::load_into(Self::with_classes(names, size, device), path)
+    }
+
+    pub fn save(&self, path: &Path) -> Result<(), Error> {
+        super::backbone::save_from(self, path)
     }
 
     /// Logits `[B, 4]` of a normalised batch `[B, 3, 64, 64]`.
@@ -75,7 +110,7 @@ impl SyntheticCnn {
 
 impl Model for SyntheticCnn {
     fn input_size(&self) -> [usize; 2] {
-        [SIZE, SIZE]
+        [self.size, self.size]
     }
 
     fn normalisation(&self) -> Normalisation {

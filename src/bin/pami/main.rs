@@ -56,7 +56,7 @@ enum Command {
     TrainBadnets(agnostic::BadnetsArgs),
     /// Compare two models over a dataset by their attributions (IMACS): salient features clustered, each cluster's share of either model's attribution: summary.json, report.html.
     Compare(compare::CompareArgs),
-    /// Concept importance over a dataset by permuting captions and regenerating images (DEPICT): render.
+    /// Concept importance over a dataset by permuting captions and regenerating images (DEPICT): render, rank, train.
     Concepts(concepts::ConceptsArgs),
     /// Benchmark the engine on every wgpu adapter (Vulkan, Metal, DX12, GL) and the CPU path: bench.json, bench.md.
     Bench(BenchArgs),
@@ -112,7 +112,8 @@ fn bench(args: BenchArgs) -> anyhow::Result<()> {
 #[derive(Args, Clone)]
 struct ModelArgs {
     /// The model: efficientnet-lite0, synthetic-shapes, fashion-badnets or fashion-clean (weights
-    /// embedded; the fashion models also take a burnpack of `pami train-badnets` as --weights), or a torchvision
+    /// embedded; the fashion models also take a burnpack of `pami train-badnets` as --weights),
+    /// concept-cnn with the --weights of `pami concepts train` (--input-size N: its training size, default 64), or a torchvision
     /// architecture with --weights (resnet18…resnet152, vgg11…vgg19_bn, densenet121…201,
     /// mobilenet_v2, convnext_tiny…large, vit_b_16, vit_b_32, vit_l_16, vit_l_32, swin_t, swin_s, swin_b).
     #[arg(long, default_value = "efficientnet-lite0", value_name = "NAME")]
@@ -140,6 +141,21 @@ struct ModelArgs {
     /// Per-channel standard deviation on pixels scaled to [0, 1].
     #[arg(long, value_name = "R,G,B", value_parser = parse_rgb, requires = "mean")]
     std: Option<[f32; 3]>,
+}
+
+/// The small CNN `pami concepts train` writes (its weights a burnpack).
+const CONCEPT_CNN: &str = "concept-cnn";
+
+/// The output names `pami concepts train` wrote beside a concept-cnn's
+/// weights (`MODEL.json`, `classes`), if it is there.
+fn concept_names(weights: &Path) -> anyhow::Result<Option<Vec<String>>> {
+    let meta = weights.with_extension("json");
+    if !meta.is_file() {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(&meta).with_context(|| format!("{}: cannot read", meta.display()))?;
+    let value: serde_json::Value = serde_json::from_str(&text).with_context(|| format!("{}: not JSON", meta.display()))?;
+    Ok(value.get("classes").and_then(|c| serde_json::from_value(c.clone()).ok()))
 }
 
 /// `N` (a square) or `HxW`.
@@ -172,11 +188,15 @@ impl ModelArgs {
     fn check(&self) -> anyhow::Result<()> {
         let zoo = self.model.parse::<Zoo>().ok();
         let torchvision = pami::model::torchvision::NAMES.contains(&self.model.as_str());
+        let concept = self.model == CONCEPT_CNN;
         match (zoo, &self.weights) {
-            (None, _) if !torchvision => {
-                let names: Vec<&str> = Zoo::ALL.iter().map(|z| z.name()).chain(pami::model::torchvision::NAMES).collect();
+            (None, _) if !torchvision && !concept => {
+                let names: Vec<&str> = Zoo::ALL.iter().map(|z| z.name()).chain([CONCEPT_CNN]).chain(pami::model::torchvision::NAMES).collect();
                 anyhow::bail!("unknown model `{}`: use {}", self.model, names.join(", "))
             }
+            (None, None) if concept => anyhow::bail!("--model {CONCEPT_CNN} needs --weights (a burnpack of `pami concepts train`)"),
+            (None, Some(_)) if concept && self.num_classes.is_some() => anyhow::bail!("--num-classes does not apply to {CONCEPT_CNN} (its outputs are read from the weights)"),
+            (None, Some(_)) if concept && self.input_size.is_some_and(|[h, w]| h != w) => anyhow::bail!("{CONCEPT_CNN} takes square inputs: --input-size N"),
             (None, None) => anyhow::bail!("--model {} needs --weights (a torchvision state_dict, .pth or .safetensors)", self.model),
             (Some(Zoo::SyntheticShapes), Some(_)) => anyhow::bail!("--weights does not apply to synthetic-shapes (its weights are embedded)"),
             (Some(_), _) if self.num_classes.is_some() => anyhow::bail!("--num-classes applies to torchvision models, not {}", self.model),
@@ -194,6 +214,10 @@ impl ModelArgs {
             (Some(Zoo::EfficientnetLite0), Some(path)) => Box::new(EfficientNetLite0::from_pytorch(path, device)?),
             (Some(Zoo::FashionBadnets | Zoo::FashionClean), Some(path)) => Box::new(pami::backdoor::FashionCnn::load(path, device)?),
             (Some(zoo), _) => zoo.load(device)?,
+            (None, Some(path)) if self.model == CONCEPT_CNN => {
+                let side = self.input_size.map_or(64, |[h, _]| h);
+                Box::new(pami::synthetic::SyntheticCnn::load_concept(path, concept_names(path)?, side, device)?)
+            }
             (None, Some(path)) => {
                 let classes = self.num_classes.unwrap_or(1000);
                 let model = pami::model::torchvision::Torchvision::load(&self.model, classes, path, device)?;
