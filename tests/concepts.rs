@@ -1,13 +1,23 @@
 //! `pami concepts`' generators: the procedural renderer on the device equals
 //! its CPU twin, changing one concept's count moves nothing else, a seed
 //! repeats; the HTTP generator against a loopback server; `pami concepts
-//! render` end to end and its bad input.
+//! render` end to end and its bad input. DEPICT's ranking on the ground
+//! truth of `models/make_concepts.sh`: the order of the true strengths, the
+//! decisive concept first, irrelevant concepts at 0, a background texture
+//! found; repeatable by seed, the same on lavapipe; `pami concepts rank` end
+//! to end (detector, real images, the HTTP generator) and its bad input.
 
 mod common;
 
+use std::path::{Path, PathBuf};
+
 use burn::tensor::Device;
+use pami::concepts::metric::{Metric, spearman};
+use pami::concepts::permute::permute_column;
+use pami::concepts::rank::{RankConfig, Ranking, Scorer, rank};
 use pami::concepts::render::{COLOURS, Layout, SHAPES, TEXTURES, image_seed};
 use pami::concepts::{Caption, Dataset, Generator, Http, Procedural};
+use pami::synthetic::SyntheticCnn;
 
 fn captions(lines: &[&str]) -> Vec<Caption> {
     lines.iter().map(|l| Caption::parse(l).unwrap()).collect()
@@ -239,5 +249,222 @@ fn the_cli_renders_a_caption_file_and_refuses_bad_input_writing_nothing() {
     let mut again: Vec<String> = again;
     again[5] = out.display().to_string();
     common::assert_clean_failure(&again.iter().map(String::as_str).collect::<Vec<_>>(), "not empty");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+/// The first `lines` lines of a held-out ground-truth caption file.
+fn ground_truth(task: &str, lines: usize) -> Dataset {
+    let mut d = Dataset::read(&repo(&format!("tests/data/concepts/{task}.jsonl"))).unwrap();
+    d.counts.truncate(lines);
+    d.labels.truncate(lines);
+    d
+}
+
+/// `task`'s classifier ranked over its first `lines` lines.
+fn ranking(task: &str, lines: usize, permutations: usize, seed: u64, device: &Device) -> (Dataset, Ranking) {
+    let dataset = ground_truth(task, lines);
+    let model = SyntheticCnn::load_concept(&repo(&format!("models/concepts_{task}.bpk")), None, 64, device).unwrap();
+    let generator = Procedural::new(&dataset).unwrap();
+    let scorer = Scorer { generator: &generator, model: &model, detector: None, device: device.clone(), size: 64, batch: 64, seed };
+    let config = RankConfig { metric: Metric::Auroc, target_class: None, permutations, size: 64, seed, batch: 64 };
+    let r = rank(&dataset, &scorer, &config, None, || {}).unwrap();
+    (dataset, r)
+}
+
+fn importance<'a>(r: &'a Ranking, concept: &str) -> &'a pami::concepts::rank::ConceptImportance {
+    r.concepts.iter().find(|c| c.concept == concept).unwrap_or_else(|| panic!("no `{concept}` in the ranking"))
+}
+
+/// |mean| within two standard errors (sd / √permutations) of 0.
+fn assert_null(r: &Ranking, concept: &str) {
+    let c = importance(r, concept);
+    let se = c.importance_sd / (c.per_permutation.len() as f64).sqrt();
+    assert!(c.importance_mean.abs() <= 2.0 * se, "`{concept}` should not matter: {:+.5} ± {se:.5} (SE)", c.importance_mean);
+}
+
+#[test]
+fn the_ranking_follows_the_true_strengths_and_irrelevant_concepts_stay_at_zero() {
+    // Label = [red circle] or [blue square], present in 1/2 and 1/4 of the lines: a perfect
+    // model's importances are 0.4 and 0.2, and 0 for the others (tools/concept_captions.py).
+    let strengths = [("red circle", 0.4), ("blue square", 0.2), ("green triangle", 0.0), ("black star", 0.0)];
+    let (dataset, r) = ranking("strengths", 1000, 10, 0, &Device::flex());
+    // Each permutation keeps its column's multiset and leaves every other column untouched.
+    for c in 0..dataset.concepts.len() {
+        for k in 0..10 {
+            let p = permute_column(&dataset.counts, c, 0, k);
+            let (mut a, mut b): (Vec<u32>, Vec<u32>) = (dataset.counts.iter().map(|r| r[c]).collect(), p.iter().map(|r| r[c]).collect());
+            assert_ne!(a, b, "column {c}, permutation {k} is the identity");
+            a.sort_unstable();
+            b.sort_unstable();
+            assert_eq!(a, b);
+            assert!(dataset.counts.iter().zip(&p).all(|(x, y)| (0..x.len()).all(|j| j == c || x[j] == y[j])));
+        }
+    }
+    assert!(r.baseline > 0.97, "baseline AUROC {}", r.baseline);
+    assert_eq!(r.concepts[0].concept, "red circle", "{:#?}", r.concepts);
+    let ours: Vec<f64> = strengths.iter().map(|(c, _)| importance(&r, c).importance_mean).collect();
+    let truth: Vec<f64> = strengths.iter().map(|&(_, s)| s).collect();
+    let rho = spearman(&ours, &truth);
+    assert!(rho >= 0.9, "Spearman {rho}: {ours:?}");
+    for (concept, expected) in &strengths[..2] {
+        let c = importance(&r, concept);
+        assert!((c.importance_mean - expected).abs() < 0.07, "{concept}: {:+.4}, expected {expected}", c.importance_mean);
+        assert!(c.importance_mean > 2.0 * c.importance_sd / 10f64.sqrt(), "{c:?}");
+    }
+    assert_null(&r, "green triangle");
+    assert_null(&r, "black star");
+    // A shuffled column changes 1 − Σ p² of the lines (0.41 to 0.63 here); the rest keep their scores.
+    assert!(r.concepts.iter().all(|c| (0.3..0.75).contains(&c.regenerated)), "{:?}", r.concepts.iter().map(|c| c.regenerated).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_background_texture_the_label_depends_on_is_found() {
+    let (_, r) = ranking("texture", 1000, 10, 0, &Device::flex());
+    assert!(r.baseline > 0.95, "baseline AUROC {}", r.baseline);
+    assert_eq!(r.concepts[0].concept, "striped background");
+    assert!(r.concepts[0].importance_mean > 0.3, "{:?}", r.concepts[0]);
+    for object in ["red circle", "blue square", "green triangle"] {
+        assert_null(&r, object);
+    }
+}
+
+#[test]
+fn the_same_seed_gives_the_same_table_and_the_device_gives_the_cpus() {
+    let cpu = Device::flex();
+    let (_, a) = ranking("strengths", 160, 3, 7, &cpu);
+    let (_, b) = ranking("strengths", 160, 3, 7, &cpu);
+    let (_, c) = ranking("strengths", 160, 3, 8, &cpu);
+    let table = |r: &Ranking| serde_json::to_string(r).unwrap();
+    assert_eq!(table(&a), table(&b));
+    assert_ne!(table(&a), table(&c));
+    let Some(gpu) = common::gpu() else { return };
+    // Fewer images on lavapipe, whose convolutions score about 10 images/s.
+    let (_, a) = ranking("strengths", 96, 2, 7, &cpu);
+    let (_, g) = ranking("strengths", 96, 2, 7, &gpu);
+    assert!((g.baseline - a.baseline).abs() < 1e-3, "baseline {} on the device, {} on the CPU", g.baseline, a.baseline);
+    for c in &a.concepts {
+        let d = importance(&g, &c.concept);
+        for (x, y) in c.per_permutation.iter().zip(&d.per_permutation) {
+            assert!((x - y).abs() < 1e-3, "{}: {x} on the CPU, {y} on the device", c.concept);
+        }
+    }
+}
+
+/// The first `lines` lines of a ground-truth file, written to `dir`.
+fn subset(task: &str, lines: usize, dir: &Path) -> PathBuf {
+    let text = std::fs::read_to_string(repo(&format!("tests/data/concepts/{task}.jsonl"))).unwrap();
+    let path = dir.join(format!("{task}_{lines}.jsonl"));
+    std::fs::write(&path, text.lines().take(lines).map(|l| format!("{l}\n")).collect::<String>()).unwrap();
+    path
+}
+
+#[test]
+fn the_cli_ranks_with_the_checks_and_writes_the_contract() {
+    let dir = std::env::temp_dir().join(format!("pami_concepts_rank_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let captions = subset("strengths", 300, &dir);
+    // "Real" images: the same captions under other layouts.
+    let real = dir.join("real");
+    let run = common::pami(&["concepts", "render", "--captions", captions.to_str().unwrap(), "--out", real.to_str().unwrap(), "--seed", "99"]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let out = dir.join("rank");
+    let weights = repo("models/concepts_strengths.bpk");
+    let detector = repo("models/concepts_detector.bpk");
+    let args = [
+        "concepts", "rank", "--captions", captions.to_str().unwrap(), "--model", "concept-cnn", "--weights", weights.to_str().unwrap(),
+        "--permutations", "4", "--detector", "concept-cnn", "--detector-weights", detector.to_str().unwrap(), "--real", real.to_str().unwrap(),
+        "--out", out.to_str().unwrap(),
+    ];
+    let run = common::pami(&args);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("importance.json")).unwrap()).unwrap();
+    assert_eq!(json["metric"], "auroc");
+    let baseline = json["baseline"].as_f64().unwrap();
+    let concepts = json["concepts"].as_array().unwrap();
+    assert_eq!(concepts.len(), 4);
+    for (i, c) in concepts.iter().enumerate() {
+        assert_eq!(c["rank"], i + 1);
+        let per: Vec<f64> = c["per_permutation"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+        assert_eq!(per.len(), 4);
+        let mean = per.iter().sum::<f64>() / 4.0;
+        assert!((c["importance_mean"].as_f64().unwrap() - mean).abs() < 1e-9);
+        assert!(c["importance_sd"].as_f64().unwrap() >= 0.0);
+        if i > 0 {
+            assert!(c["importance_mean"].as_f64().unwrap() <= concepts[i - 1]["importance_mean"].as_f64().unwrap());
+        }
+    }
+    assert_eq!(concepts[0]["concept"], "red circle");
+    // Effective generation: the model does as well on the other layouts.
+    let effective = &json["effective_generation"];
+    assert_eq!(effective["generated"].as_f64().unwrap(), baseline);
+    assert!(effective["gap"].as_f64().unwrap().abs() < 0.06, "{effective}");
+    assert_eq!(effective["real_images"], 300);
+    // Independence: permuting a concept moves the detector on that concept far more than on any other.
+    let independence = &json["independence"];
+    let change: Vec<Vec<f64>> = serde_json::from_value(independence["change"].clone()).unwrap();
+    for (c, row) in change.iter().enumerate() {
+        for (j, &v) in row.iter().enumerate() {
+            if j != c {
+                assert!(v < row[c] / 4.0, "permuting {c} moved detector output {j} by {v} (its own: {})", row[c]);
+            }
+        }
+    }
+    assert!(independence["min_diagonal"].as_f64().unwrap() > 0.5, "{independence}");
+    assert!(independence["detector_auroc"].as_array().unwrap().iter().all(|a| a.as_f64().unwrap() > 0.95), "{independence}");
+    // The box plot: one box per concept, drawn in its colour.
+    let png = image::open(out.join("importance.png")).unwrap().to_rgb8();
+    assert_eq!(png.width(), 720);
+    let blue = png.pixels().filter(|p| p.0 == [40, 90, 200]).count();
+    assert!(blue > 150, "{blue} box pixels");
+
+    // The HTTP generator, served by a loopback server drawing the same images, gives the same table.
+    let dataset = Dataset::read(&captions).unwrap();
+    let base = server(dataset);
+    let http_out = dir.join("http");
+    let url = format!("{base}/generate");
+    let run = common::pami(&[
+        "concepts", "rank", "--captions", captions.to_str().unwrap(), "--model", "concept-cnn", "--weights", weights.to_str().unwrap(), "--permutations", "4",
+        "--generator", &url, "--out", http_out.to_str().unwrap(),
+    ]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let http: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(http_out.join("importance.json")).unwrap()).unwrap();
+    assert_eq!(http["concepts"], json["concepts"]);
+    assert_eq!(http["baseline"], json["baseline"]);
+
+    // Bad input: one error line, exit 1, nothing written.
+    let never = dir.join("never");
+    let bad = dir.join("bad.jsonl");
+    let rank_args = |captions: &Path, more: &[&str]| {
+        let mut a: Vec<String> = ["concepts", "rank", "--captions", captions.to_str().unwrap(), "--model", "concept-cnn", "--weights", weights.to_str().unwrap(), "--out", never.to_str().unwrap()]
+            .map(String::from)
+            .to_vec();
+        a.extend(more.iter().map(|s| s.to_string()));
+        a
+    };
+    for (text, says) in [
+        ("{\"caption\": \"1 red circle, blue\", \"label\": 0}\n", "COUNT CONCEPT"),
+        ("{\"caption\": \"1 purple circle\", \"label\": 0}\n{\"caption\": \"\", \"label\": 1}\n", "unknown colour `purple`"),
+        ("{\"caption\": \"1 red circle\", \"label\": 0}\n{\"caption\": \"\", \"label\": 2}\n", "label 2 is outside the model's 2 classes"),
+    ] {
+        std::fs::write(&bad, text).unwrap();
+        let a = rank_args(&bad, &[]);
+        common::assert_clean_failure(&a.iter().map(String::as_str).collect::<Vec<_>>(), says);
+    }
+    let text_url = format!("{base}/text");
+    for (more, says) in [
+        (vec!["--permutations", "0"], "--permutations"),
+        (vec!["--generator", "http://127.0.0.1:9/generate"], "127.0.0.1:9"),
+        (vec!["--generator", text_url.as_str()], "not a PNG"),
+        (vec!["--target-class", "5"], "--target-class 5"),
+        (vec!["--detector", "concept-cnn", "--detector-weights", weights.to_str().unwrap()], "2 outputs for the captions' 4 concepts"),
+    ] {
+        let a = rank_args(&captions, &more);
+        common::assert_clean_failure(&a.iter().map(String::as_str).collect::<Vec<_>>(), says);
+    }
+    assert!(!never.join("importance.json").exists() && !never.join("importance.png").exists(), "a failed rank wrote its outputs");
     let _ = std::fs::remove_dir_all(&dir);
 }

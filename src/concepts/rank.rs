@@ -435,7 +435,7 @@ mod tests {
         let device_accuracy = floats(truth.performance(probabilities)).unwrap()[0] as f64;
         assert!((device_accuracy - metric::accuracy(&predicted, &labels)).abs() < 1e-6);
         // Bad labels and targets are named.
-        assert!(Truth::new(&[0, 3], Metric::Auroc, None, 2, &device).unwrap_err().to_string().contains("label 3"));
+        assert!(Truth::new(&[0, 3], Metric::Auroc, None, 2, &device).err().unwrap().to_string().contains("label 3"));
         assert!(Truth::new(&[0, 1], Metric::Auroc, Some(2), 2, &device).is_err());
         assert!(Truth::new(&[1, 1], Metric::Auroc, None, 2, &device).is_err());
         assert!(Truth::new(&[0, 1], Metric::Accuracy, Some(1), 2, &device).is_err());
