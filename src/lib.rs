@@ -37,6 +37,7 @@ pub mod run;
 pub mod segment;
 pub mod serve;
 pub mod synthetic;
+pub mod text;
 pub mod zoo;
 
 pub use blur::{Blur, BlurShape, Padding};

@@ -1,5 +1,6 @@
 //! Models pami explains: the [`Model`] trait and the zoo.
 
+pub mod bert;
 pub mod convnext;
 pub mod densenet;
 pub mod efficientnet;
